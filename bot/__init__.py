@@ -1,0 +1,1 @@
+"""Trợ lý Tư pháp: the core (no import from webhooks/)."""

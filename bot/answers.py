@@ -1,0 +1,147 @@
+"""Compose what the citizen reads. Pure: (knowledge, topic, facets, language) -> replies.
+
+A question about one aspect gets that aspect first, in a sentence or two, then the other aspects
+as quick replies; a bare topic gets its short summary card. Every message fits the platforms'
+2,000-character limit (Messenger's text limit; Zalo's is the same order, see platforms.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.knowledge import KnowledgeBase, Topic
+from bot.models import FACETS, Candidate, Lang, QuickReply, Reply
+
+MAX_CHARS = 2000
+MAX_QUICK_REPLIES = 13
+# Payloads of quick replies and buttons; they come back as `Incoming.payload`.
+MENU = "MENU"
+HANDOFF = "HANDOFF"
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def topic_payload(topic_id: str) -> str:
+    return f"TOPIC:{topic_id}"
+
+
+def facet_payload(topic_id: str, facet: str) -> str:
+    return f"FACET:{topic_id}:{facet}"
+
+
+def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
+    """Split at paragraph, then line, then sentence, then word boundaries, each part <= limit."""
+    if len(text) <= limit:
+        return [text]
+    for sep in ("\n\n", "\n"):
+        if sep in text:
+            return _pack(text.split(sep), sep, limit)
+    sentences = _SENTENCE_END.split(text)
+    if len(sentences) > 1:
+        return _pack(sentences, " ", limit)
+    return _pack(text.split(" "), " ", limit)
+
+
+def _pack(parts: Sequence[str], sep: str, limit: int) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for part in parts:
+        pieces = split_text(part, limit) if len(part) > limit else [part]
+        for piece in pieces:
+            joined = f"{current}{sep}{piece}" if current else piece
+            if len(joined) <= limit:
+                current = joined
+            else:
+                out.append(current)
+                current = piece
+    if current:
+        out.append(current)
+    return [p.strip() for p in out if p.strip()]
+
+
+class Composer:
+    """Builds replies from one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    def _t(self, key: str, lang: Lang) -> str:
+        return self.kb.texts.get(key, lang)
+
+    def _common(self, lang: Lang) -> list[QuickReply]:
+        return [
+            QuickReply(self._t("menu_button", lang), MENU),
+            QuickReply(self._t("staff_button", lang), HANDOFF),
+        ]
+
+    def _messages(self, text: str, quick: Sequence[QuickReply]) -> list[Reply]:
+        parts = split_text(text)
+        replies = [Reply(p) for p in parts[:-1]]
+        replies.append(Reply(parts[-1], tuple(quick[:MAX_QUICK_REPLIES])))
+        return replies
+
+    def facet_options(self, topic: Topic, shown: Sequence[str], lang: Lang) -> list[QuickReply]:
+        labels = self.kb.texts.facet_labels
+        return [
+            QuickReply(labels[f].get(lang), facet_payload(topic.id, f))
+            for f in FACETS
+            if f in topic.facets and f not in shown
+        ]
+
+    def answer(self, topic: Topic, facets: Sequence[str], lang: Lang) -> list[Reply]:
+        """The reply for a recognised topic, answering the asked facets first."""
+        name = topic.name.get(lang)
+        asked = [f for f in facets if f in topic.facets]
+        if topic.kind in ("smalltalk", "handoff", "case"):
+            quick = self.menu_options(lang) if topic.id == "chao-hoi" else self._common(lang)
+            return self._messages(topic.summary.get(lang), quick)
+        blocks: list[str] = []
+        if topic.kind == "referral" or not asked:
+            blocks.append(f"{name}\n{topic.summary.get(lang)}")
+        labels = self.kb.texts.facet_labels
+        for facet in asked[:3]:
+            text = topic.facets[facet].get(lang)
+            if topic.kind == "referral":
+                blocks.append(text)
+            else:
+                blocks.append(f"{name} – {labels[facet].get(lang)}:\n{text}")
+        options = self.facet_options(topic, asked, lang)
+        if options:
+            titles = ", ".join(o.title.lower() for o in options)
+            blocks.append(self._t("more_facets", lang).format(facets=titles))
+        return self._messages("\n\n".join(blocks), [*options, *self._common(lang)])
+
+    def clarify(self, candidates: Sequence[Candidate], lang: Lang) -> list[Reply]:
+        topics = [self.kb.topics[c.topic] for c in candidates if c.topic in self.kb.topics]
+        names = [f"«{t.name.get(lang)}»" for t in topics]
+        joiner = " or " if lang == "en" else " hay "
+        options = joiner.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+        text = self._t("clarify", lang).format(options=options)
+        text = f"{text}\n{self._t('clarify_none', lang)}"
+        quick = [QuickReply(_short(t.name.get(lang)), topic_payload(t.id)) for t in topics]
+        return self._messages(text, [*quick, *self._common(lang)])
+
+    def menu_options(self, lang: Lang) -> list[QuickReply]:
+        quick = [
+            QuickReply(_short(self.kb.topics[tid].name.get(lang)), topic_payload(tid))
+            for tid in self.kb.texts.menu
+        ]
+        quick.append(QuickReply(self._t("staff_button", lang), HANDOFF))
+        return quick
+
+    def menu(self, lang: Lang) -> list[Reply]:
+        return self._messages(self._t("menu_prompt", lang), self.menu_options(lang))
+
+    def welcome(self, lang: Lang) -> list[Reply]:
+        return self._messages(self._t("welcome", lang), self.menu_options(lang))
+
+    def fallback(self, lang: Lang) -> list[Reply]:
+        return self._messages(self._t("fallback", lang), self.menu_options(lang))
+
+    def text(self, key: str, lang: Lang) -> list[Reply]:
+        return self._messages(self._t(key, lang), self._common(lang))
+
+
+def _short(title: str, limit: int = 20) -> str:
+    """Quick-reply titles are capped at 20 characters by Messenger (platforms.md)."""
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"

@@ -1,0 +1,170 @@
+"""Settings: read once from config.yaml plus the environment, validated, then passed down.
+
+Secrets never live in config.yaml; they come from the environment only. Nothing else in the
+code reads os.environ (style.md §10). Each setting has a default and one line of help, and
+tests/test_config.py fails when one is missing from the README.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.matcher import MatcherSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or inconsistent."""
+
+
+def _s(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "env": env, "secret": secret})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = _s("127.0.0.1", "Address the server listens on", "BOT_HOST")
+    port: int = _s(8080, "Port the server listens on", "BOT_PORT")
+    db: str = _s("data/bot.db", "SQLite database file (created if missing)", "BOT_DB")
+    knowledge: str = _s("knowledge", "Knowledge base folder", "BOT_KNOWLEDGE")
+    idle_seconds: int = _s(1800, "A conversation's context is forgotten after this idle time")
+    max_body_bytes: int = _s(1_048_576, "Largest webhook request body accepted")
+    flood_messages: int = _s(12, "Messages a sender may send per flood window")
+    flood_window_seconds: int = _s(60, "Window of the per-sender flood control")
+    send_timeout_seconds: float = _s(10.0, "Timeout of one Send API call")
+    retry_base_seconds: float = _s(1.0, "First retry delay of the outbox; doubles each attempt")
+    retry_max_seconds: float = _s(60.0, "Longest retry delay of the outbox")
+    max_attempts: int = _s(8, "Send attempts before a reply is given up")
+    match_accept: float = _s(4.0, "Matcher score needed to answer a topic")
+    match_margin: float = _s(1.0, "Lead the best topic needs over the second")
+    match_clarify: float = _s(2.5, "Matcher score from which the bot asks which topic was meant")
+    fb_app_secret: str = _s(
+        "", "Meta app secret: verifies X-Hub-Signature-256", "FB_APP_SECRET", True
+    )
+    fb_verify_token: str = _s("", "Token Meta echoes in the webhook check", "FB_VERIFY_TOKEN", True)
+    fb_page_access_token: str = _s(
+        "", "Page access token for the Send API", "FB_PAGE_ACCESS_TOKEN", True
+    )
+    fb_graph_url: str = _s("https://graph.facebook.com/v25.0", "Graph API base URL", "FB_GRAPH_URL")
+    zalo_app_id: str = _s("", "Zalo app id (part of the event signature)", "ZALO_APP_ID")
+    zalo_app_secret: str = _s("", "Zalo app secret: token refresh", "ZALO_APP_SECRET", True)
+    zalo_oa_secret_key: str = _s(
+        "", "Zalo OA secret key: verifies X-ZEvent-Signature", "ZALO_OA_SECRET_KEY", True
+    )
+    zalo_access_token: str = _s("", "Zalo OA access token", "ZALO_ACCESS_TOKEN", True)
+    zalo_refresh_token: str = _s("", "Zalo OA refresh token", "ZALO_REFRESH_TOKEN", True)
+    zalo_api_url: str = _s("https://openapi.zalo.me", "Zalo OA API base URL", "ZALO_API_URL")
+    zalo_oauth_url: str = _s("https://oauth.zaloapp.com", "Zalo OAuth base URL", "ZALO_OAUTH_URL")
+    admin_token: str = _s(
+        "", "Bearer token of the staff dashboard (off when empty)", "ADMIN_TOKEN", True
+    )
+
+    @property
+    def facebook_enabled(self) -> bool:
+        return bool(self.fb_app_secret or self.fb_page_access_token or self.fb_verify_token)
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_oa_secret_key or self.zalo_access_token or self.zalo_app_id)
+
+    @property
+    def matcher(self) -> MatcherSettings:
+        return dataclasses.replace(
+            MatcherSettings(),
+            accept=self.match_accept,
+            margin=self.match_margin,
+            clarify=self.match_clarify,
+        )
+
+    def knowledge_path(self) -> Path:
+        path = Path(self.knowledge)
+        return path if path.is_absolute() else ROOT / path
+
+    def db_path(self) -> Path:
+        path = Path(self.db)
+        return path if path.is_absolute() else ROOT / path
+
+    def check(self) -> None:
+        """Fail closed: a platform that is half configured refuses to start (style.md §3)."""
+        if self.facebook_enabled:
+            missing = [
+                n
+                for n in ("fb_app_secret", "fb_verify_token", "fb_page_access_token")
+                if not getattr(self, n)
+            ]
+            if missing:
+                raise ConfigError(f"Messenger is partly configured; set {_envs(missing)}")
+        if self.zalo_enabled:
+            missing = [
+                n
+                for n in ("zalo_app_id", "zalo_oa_secret_key", "zalo_access_token")
+                if not getattr(self, n)
+            ]
+            if missing:
+                raise ConfigError(f"Zalo OA is partly configured; set {_envs(missing)}")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port out of range: {self.port}")
+
+    def describe(self) -> dict[str, Any]:
+        """Settings safe to print: secrets shown only as set or not."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = ("(set)" if value else "(not set)") if f.metadata["secret"] else value
+        return out
+
+
+def _envs(names: list[str]) -> str:
+    by_name = {f.name: f.metadata["env"] for f in fields(Settings)}
+    return ", ".join(by_name[n] or n for n in names)
+
+
+def setting_docs() -> list[tuple[str, str | None, Any, str]]:
+    """(name, environment variable, default, help) for every setting, for the README."""
+    return [(f.name, f.metadata["env"], f.default, f.metadata["help"]) for f in fields(Settings)]
+
+
+def load_settings(
+    path: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """config.yaml (or `path`) first, then the environment variables named in each field."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config = Path(path) if path else ROOT / "config.yaml"
+    if path or config.is_file():
+        try:
+            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{config}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{config}: must hold a mapping of setting -> value")
+        values.update(data)
+    by_name = {f.name: f for f in fields(Settings)}
+    for name in values:
+        if name not in by_name:
+            raise ConfigError(f"{config}: unknown setting {name!r}")
+        if by_name[name].metadata["secret"] and values[name]:
+            raise ConfigError(f"{config}: {name} is a secret: set {by_name[name].metadata['env']}")
+    for f in fields(Settings):
+        env = f.metadata["env"]
+        if env and env in environ:
+            values[f.name] = environ[env]
+    typed: dict[str, Any] = {}
+    for name, value in values.items():
+        default: Any = by_name[name].default
+        kind: type[Any] = type(default)
+        try:
+            typed[name] = kind(value) if value is not None else default
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {name}: expected {kind.__name__}, got {value!r}") from exc
+    settings = Settings(**typed)
+    settings.check()
+    return settings

@@ -1,0 +1,378 @@
+"""Load and validate the knowledge base (`knowledge/`) into typed, immutable objects.
+
+Staff edit these YAML files by hand, so every problem is reported as one line naming the file,
+the line and the field, and a broken edit never replaces the last good knowledge base: `load()`
+either returns a complete `KnowledgeBase` or raises `KnowledgeError` with all the problems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.models import FACETS, Lang
+
+KINDS = ("procedure", "info", "case", "handoff", "referral", "smalltalk")
+FOLDER_KINDS: Mapping[str, tuple[str, ...]] = {
+    "procedures": ("procedure",),
+    "info": ("info", "case", "handoff"),
+    "referrals": ("referral",),
+    "smalltalk": ("smalltalk",),
+}
+# Texts the bot itself says; bot.yaml must define each in vi and en.
+BOT_TEXTS = (
+    "welcome",
+    "menu_prompt",
+    "fallback",
+    "clarify",
+    "clarify_none",
+    "handoff",
+    "attachment",
+    "more_facets",
+    "menu_button",
+    "staff_button",
+    "flood",
+    "facet_missing",
+)
+FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    vi: str
+    en: str
+
+    def get(self, lang: Lang) -> str:
+        return self.en if lang == "en" else self.vi
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyNote:
+    facet: str | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: str
+    kind: str
+    name: Text
+    summary: Text
+    facets: Mapping[str, Text]
+    handled_by: Text | None
+    code: str | None
+    legal_basis: tuple[str, ...]
+    updated: dt.date | None
+    review_by: dt.date | None
+    verify: tuple[VerifyNote, ...]
+    keywords: tuple[tuple[str, float], ...]
+    phrasings: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotTexts:
+    texts: Mapping[str, Text]
+    facet_labels: Mapping[str, Text]
+    menu: tuple[str, ...]
+
+    def get(self, key: str, lang: Lang) -> str:
+        return self.texts[key].get(lang)
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    topics: Mapping[str, Topic]
+    texts: BotTexts
+    version: str
+    root: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    field: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.severity}: {self.field}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base cannot be loaded; `problems` has one entry per defect."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class _File:
+    """One YAML file being validated: its data, its node tree for line numbers, its problems."""
+
+    path: Path
+    label: str
+    data: Any = None
+    node: yaml.Node | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, dotted: str) -> int:
+        node = self.node
+        line = 1 if node is None else node.start_mark.line + 1
+        for part in dotted.split(".") if dotted else []:
+            if isinstance(node, yaml.MappingNode):
+                found = next((v for k, v in node.value if k.value == part), None)
+                if found is None:
+                    return line
+                node = found
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and part.isdigit()
+                and int(part) < len(node.value)
+            ):
+                node = node.value[int(part)]
+            else:
+                return line
+            line = node.start_mark.line + 1
+        return line
+
+    def error(self, dotted: str, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.label, self.line_of(dotted), dotted, message, severity))
+
+    def get(self, dotted: str) -> Any:
+        value = self.data
+        for part in dotted.split("."):
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return value
+
+    def text(self, dotted: str, required: bool = True) -> Text | None:
+        value = self.get(dotted)
+        if value is None:
+            if required:
+                self.error(dotted, "missing (needs vi and en)")
+            return None
+        if not isinstance(value, dict):
+            self.error(dotted, "must be a mapping with vi and en")
+            return None
+        parts: dict[str, str] = {}
+        for lang in ("vi", "en"):
+            item = value.get(lang)
+            if not isinstance(item, str) or not item.strip():
+                self.error(f"{dotted}.{lang}", "missing or empty text")
+            else:
+                parts[lang] = item.strip()
+        return Text(**parts) if len(parts) == 2 else None
+
+    def date(self, dotted: str, required: bool) -> dt.date | None:
+        value = self.get(dotted)
+        if value is None:
+            if required:
+                self.error(dotted, "missing date (YYYY-MM-DD)")
+            return None
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.error(dotted, f"not a date (YYYY-MM-DD): {value!r}")
+            return None
+
+
+def _read(path: Path, root: Path) -> _File:
+    f = _File(path=path, label=str(path.relative_to(root.parent)) if root.parent else str(path))
+    try:
+        raw = path.read_text(encoding="utf-8")
+        f.node = yaml.compose(raw, Loader=yaml.SafeLoader)
+        f.data = yaml.safe_load(raw)
+    except UnicodeDecodeError as exc:
+        f.problems.append(Problem(f.label, 1, "-", f"not UTF-8 text: {exc.reason}"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        f.problems.append(Problem(f.label, line, "-", f"YAML syntax: {exc.problem}"))
+    except yaml.YAMLError as exc:
+        f.problems.append(Problem(f.label, 1, "-", f"YAML: {exc}"))
+    if not f.problems and not isinstance(f.data, dict):
+        f.problems.append(Problem(f.label, 1, "-", "the file must hold a mapping"))
+    return f
+
+
+def _keywords(f: _File) -> tuple[tuple[str, float], ...]:
+    value = f.get("match.keywords")
+    if not isinstance(value, dict) or not value:
+        f.error("match.keywords", "missing: a mapping of term -> weight")
+        return ()
+    out: list[tuple[str, float]] = []
+    for term, weight in value.items():
+        numeric = isinstance(weight, int | float) and not isinstance(weight, bool)
+        if not numeric or not -10 <= weight <= 10:
+            f.error(f"match.keywords.{term}", f"weight must be a number from -10 to 10: {weight!r}")
+            continue
+        out.append((str(term), float(weight)))
+    if not any(w > 0 for _, w in out):
+        f.error("match.keywords", "needs at least one positive term")
+    return tuple(out)
+
+
+def _strings(f: _File, dotted: str, required: bool) -> tuple[str, ...]:
+    value = f.get(dotted)
+    if value is None:
+        if required:
+            f.error(dotted, "missing list")
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        f.error(dotted, "must be a list of non-empty strings")
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _topic(f: _File, folder: str) -> Topic | None:
+    tid = f.get("id")
+    if tid != f.path.stem:
+        f.error("id", f"must equal the file name {f.path.stem!r}, found {tid!r}")
+    kind = f.get("kind")
+    if kind not in FOLDER_KINDS.get(folder, ()):
+        allowed = ", ".join(FOLDER_KINDS.get(folder, ()))
+        f.error("kind", f"{kind!r} does not belong in {folder}/ (expected: {allowed})")
+    is_procedure = kind == "procedure"
+    name = f.text("name")
+    summary = f.text("summary")
+    handled_by = f.text("handled_by", required=kind in ("procedure", "referral"))
+    facets: dict[str, Text] = {}
+    raw_facets = f.get("facets")
+    if raw_facets is not None and not isinstance(raw_facets, dict):
+        f.error("facets", "must be a mapping of facet -> {vi, en}")
+        raw_facets = {}
+    for facet in raw_facets or {}:
+        if facet not in FACETS:
+            f.error(f"facets.{facet}", f"unknown facet (allowed: {', '.join(FACETS)})")
+    for facet in FACETS:
+        text = f.text(f"facets.{facet}", required=is_procedure)
+        if text is not None:
+            facets[facet] = text
+    code = f.get("code")
+    if code is not None and not isinstance(code, str):
+        f.error("code", 'quote the code as a string, e.g. "1.001193"')
+    verify: list[VerifyNote] = []
+    raw_verify = f.get("verify") or []
+    if not isinstance(raw_verify, list):
+        f.error("verify", "must be a list of {facet, note}")
+        raw_verify = []
+    for i, item in enumerate(raw_verify):
+        if not isinstance(item, dict) or not isinstance(item.get("note"), str):
+            f.error(f"verify.{i}", "each entry needs a note")
+            continue
+        facet = item.get("facet")
+        if facet is not None and facet not in FACETS:
+            f.error(f"verify.{i}.facet", f"unknown facet {facet!r}")
+        verify.append(VerifyNote(facet, item["note"]))
+    topic = Topic(
+        id=str(tid),
+        kind=str(kind),
+        name=name or Text("", ""),
+        summary=summary or Text("", ""),
+        facets=facets,
+        handled_by=handled_by,
+        code=code if isinstance(code, str) else None,
+        legal_basis=_strings(f, "legal_basis", required=is_procedure),
+        updated=f.date("updated", required=kind in ("procedure", "referral")),
+        review_by=f.date("review_by", required=kind in ("procedure", "referral")),
+        verify=tuple(verify),
+        keywords=_keywords(f),
+        phrasings=_strings(f, "match.phrasings", required=True),
+        source=f.label,
+    )
+    return None if any(p.severity == "error" for p in f.problems) else topic
+
+
+def _bot_texts(f: _File, topic_ids: set[str]) -> BotTexts | None:
+    texts: dict[str, Text] = {}
+    for key in BOT_TEXTS:
+        text = f.text(f"texts.{key}")
+        if text is not None:
+            texts[key] = text
+    labels: dict[str, Text] = {}
+    for facet in FACET_LABELS:
+        text = f.text(f"facet_labels.{facet}")
+        if text is not None:
+            labels[facet] = text
+    menu = _strings(f, "menu", required=True)
+    for i, tid in enumerate(menu):
+        if tid not in topic_ids:
+            f.error(f"menu.{i}", f"unknown topic id {tid!r}")
+    if f.problems:
+        return None
+    return BotTexts(texts=texts, facet_labels=labels, menu=menu)
+
+
+def load(root: Path | str, today: dt.date | None = None) -> tuple[KnowledgeBase, list[Problem]]:
+    """Load every topic under `root` and `root/bot.yaml`.
+
+    Returns the knowledge base and the warnings (entries past `review_by`, open `verify`
+    notes). Raises `KnowledgeError` listing every error when anything is wrong.
+    """
+    root = Path(root)
+    today = today or dt.date.today()
+    problems: list[Problem] = []
+    topics: dict[str, Topic] = {}
+    digest = hashlib.sha256()
+    if not root.is_dir():
+        raise KnowledgeError([Problem(str(root), 1, "-", "knowledge folder not found")])
+    for folder in FOLDER_KINDS:
+        for path in sorted((root / folder).glob("*.yaml")):
+            digest.update(path.read_bytes())
+            f = _read(path, root)
+            topic = _topic(f, folder) if not f.problems else None
+            problems.extend(f.problems)
+            if topic is None:
+                continue
+            if topic.id in topics:
+                f.error("id", f"duplicate topic id, also in {topics[topic.id].source}")
+                problems.extend(f.problems[-1:])
+                continue
+            topics[topic.id] = topic
+            if topic.review_by and topic.review_by < today:
+                problems.append(
+                    Problem(
+                        f.label,
+                        f.line_of("review_by"),
+                        "review_by",
+                        f"past its review date {topic.review_by.isoformat()}",
+                        "warning",
+                    )
+                )
+            for i, note in enumerate(topic.verify):
+                problems.append(
+                    Problem(
+                        f.label,
+                        f.line_of(f"verify.{i}"),
+                        f"verify.{i}",
+                        f"to verify ({note.facet or 'general'}): {note.note}",
+                        "warning",
+                    )
+                )
+    bot_path = root / "bot.yaml"
+    texts: BotTexts | None = None
+    if bot_path.is_file():
+        digest.update(bot_path.read_bytes())
+        f = _read(bot_path, root)
+        if not f.problems:
+            texts = _bot_texts(f, set(topics))
+        problems.extend(f.problems)
+    else:
+        problems.append(Problem(str(bot_path), 1, "-", "bot.yaml (the bot's own texts) is missing"))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or texts is None:
+        raise KnowledgeError(errors or problems)
+    kb = KnowledgeBase(topics=topics, texts=texts, version=digest.hexdigest()[:12], root=str(root))
+    return kb, problems

@@ -1,0 +1,108 @@
+"""Neutral, platform-free value objects passed between the edge and the core.
+
+`Incoming` and `Reply` know nothing of Messenger or Zalo: each platform module turns its payloads
+into `Incoming` and renders `Reply` into its own Send API body. The raw payload is kept on
+`Incoming.raw` for logging only; nothing in the core reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Lang = Literal["vi", "en"]
+
+FACETS: tuple[str, ...] = ("documents", "fee", "time", "where", "online", "who")
+
+
+class Platform(StrEnum):
+    FACEBOOK = "facebook"
+    ZALO = "zalo"
+    WEBCHAT = "webchat"
+    CLI = "cli"
+
+
+class EventKind(StrEnum):
+    TEXT = "text"  # the citizen typed something
+    POSTBACK = "postback"  # a button or quick reply: `payload` says which
+    FOLLOW = "follow"  # Get Started / followed the OA: greet with the menu
+    ATTACHMENT = "attachment"  # image, sticker, file...: ask politely for text
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message from one citizen, as the core sees it."""
+
+    platform: Platform
+    user_id: str
+    message_id: str
+    kind: EventKind = EventKind.TEXT
+    text: str = ""
+    payload: str | None = None
+    timestamp_ms: int = 0
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class QuickReply:
+    """A tappable option; `payload` comes back as `Incoming.payload` when chosen."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One outgoing message. Platforms render quick replies as buttons or numbered lines."""
+
+    text: str
+    quick_replies: tuple[QuickReply, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply addressed to one citizen on one platform, as queued in the outbox."""
+
+    platform: Platform
+    user_id: str
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    topic: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What the matcher understood of one message.
+
+    `decision` is "accept" (answer `topic`), "clarify" (ask which of `candidates` was meant) or
+    "none" (out of scope or not understood). `score` is in [0, 1].
+    """
+
+    decision: Literal["accept", "clarify", "none"]
+    topic: str | None
+    score: float
+    candidates: tuple[Candidate, ...]
+    facets: tuple[str, ...]
+    lang: Lang
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """How one Send API call ended, classified for the outbox.
+
+    `retryable` errors (timeouts, 5xx, rate limits) are tried again with backoff; the others are
+    given up and `error` is recorded. `auth_failed` asks the caller to refresh the access token
+    (Zalo) before the retry. `error` is a short reason safe to log: never a token or a secret.
+    """
+
+    ok: bool
+    retryable: bool = False
+    error: str | None = None
+    retry_after: float | None = None
+    auth_failed: bool = False

@@ -1,0 +1,85 @@
+"""Correct misspelled tokens against the knowledge base's own vocabulary.
+
+"khia tử", "tríc lục", "tình trạg", "chuwng thuwcj": a token nobody wrote in the knowledge base is
+replaced by the closest known word, when one is close enough. Candidates come cheaply from a
+character-bigram index; rapidfuzz's OSA distance (which counts a swap of two letters as one edit)
+then ranks them, with an explicit cutoff: rapidfuzz applies none by default.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.text import telex_variants
+
+
+def _bigrams(token: str) -> set[str]:
+    padded = f"^{token}$"
+    return {padded[i : i + 2] for i in range(len(padded) - 1)}
+
+
+class Speller:
+    """Maps unknown tokens to known ones. Built once per knowledge base; `correct` is cached."""
+
+    def __init__(self, words: Iterable[str], preferred: Iterable[str]) -> None:
+        self._freq: Counter[str] = Counter(w for w in words if w.isalpha())
+        self._preferred = frozenset(preferred)
+        self._freq.update(self._preferred)
+        self._by_bigram: dict[str, list[str]] = defaultdict(list)
+        for word in self._freq:
+            for bg in _bigrams(word):
+                self._by_bigram[bg].append(word)
+        self._cache: dict[str, str] = {}
+
+    def known(self, token: str) -> bool:
+        return token in self._freq
+
+    def correct(self, token: str) -> str:
+        """The token itself when known (or not a word), else the best known word near it."""
+        if token in self._freq or not token.isalnum() or token.isdigit() or len(token) < 3:
+            return token
+        cached = self._cache.get(token)
+        if cached is None:
+            cached = self._best(token)
+            if len(self._cache) < 100_000:
+                self._cache[token] = cached
+        return cached
+
+    def _best(self, token: str) -> str:
+        for variant in telex_variants(token):
+            if variant in self._freq:
+                return variant
+        if not token.isalpha():
+            return token
+        pool: set[str] = set()
+        for bg in _bigrams(token):
+            pool.update(w for w in self._by_bigram.get(bg, ()) if abs(len(w) - len(token)) <= 2)
+        if not pool:
+            return token
+        max_edits = 1 if len(token) <= 5 else 2
+        found = process.extract(
+            token,
+            list(pool),
+            scorer=OSA.distance,
+            processor=None,
+            score_cutoff=max_edits,
+            limit=12,
+        )
+        if not found:
+            return token
+        # Fewest edits first; among equals, a word of the knowledge base's key terms, then the
+        # same length (a swapped or wrong letter is likelier than a dropped one), then frequency.
+        best = min(
+            found,
+            key=lambda item: (
+                item[1],
+                item[0] not in self._preferred,
+                len(item[0]) != len(token),
+                -self._freq[item[0]],
+            ),
+        )
+        return str(best[0])

@@ -1,0 +1,200 @@
+"""Vietnamese text normalisation: the one place that decides what two spellings have in common.
+
+Citizens write "Đăng ký", "dang ky", "đk", "ddawng kys" and "đăngg kýý" for the same words. Both the
+knowledge base and every incoming message go through `tokens()`, so whatever is folded here is
+folded on both sides. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from bot.models import Lang
+
+# The common recipe (NFD, drop combining marks) leaves "đ" alone, so "Đăng ký" would become
+# "đang ky" on one side and "dang ky" on the other: map it explicitly.
+_D_MAP = str.maketrans({"đ": "d", "Đ": "d"})
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_REPEATS = re.compile(r"([a-z])\1+")
+_VI_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
+
+# Whole-token teencode and abbreviations, on folded tokens. Only unambiguous ones in this domain:
+# "kh" is far more often "không" than "kết hôn", and "tq" (Tuyên Quang / Trung Quốc) is left alone.
+TEENCODE: dict[str, str] = {
+    "k": "khong",
+    "ko": "khong",
+    "kh": "khong",
+    "khg": "khong",
+    "kg": "khong",
+    "hok": "khong",
+    "hem": "khong",
+    "hk": "khong",
+    "dc": "duoc",
+    "dk": "dang ky",
+    "dki": "dang ky",
+    "dky": "dang ky",
+    "dangky": "dang ky",
+    "j": "gi",
+    "ji": "gi",
+    "z": "vay",
+    "v": "vay",
+    "zay": "vay",
+    "dzay": "vay",
+    "bn": "bao nhieu",
+    "bnh": "bao nhieu",
+    "bnhiu": "bao nhieu",
+    "bnhieu": "bao nhieu",
+    "baonhieu": "bao nhieu",
+    "bnhieuu": "bao nhieu",
+    "nhiu": "nhieu",
+    "ntn": "nhu the nao",
+    "lm": "lam",
+    "ng": "nguoi",
+    "ngta": "nguoi ta",
+    "e": "em",
+    "vs": "voi",
+    "r": "roi",
+    "oy": "roi",
+    "ui": "roi",
+    "bh": "bao gio",
+    "bg": "bao gio",
+    "bjo": "bao gio",
+    "thui": "thoi",
+    "hum": "hom",
+    "lun": "luon",
+    "trc": "truoc",
+    "ks": "khai sinh",
+    "gks": "giay khai sinh",
+    "dkks": "dang ky khai sinh",
+    "dkkh": "dang ky ket hon",
+    "dkkt": "dang ky khai tu",
+    "lltp": "ly lich tu phap",
+    "qtich": "quoc tich",
+    "xn": "xac nhan",
+    "hd": "hop dong",
+    "hdong": "hop dong",
+    "sdt": "so dien thoai",
+    "dt": "dien thoai",
+    "dthoai": "dien thoai",
+    "hs": "ho so",
+    "ttuc": "thu tuc",
+    "tthc": "thu tuc hanh chinh",
+    "nc": "nuoc",
+    "nn": "nuoc ngoai",
+    "vn": "viet nam",
+    "vk": "vo",
+    "ck": "chong",
+    "bme": "bo me",
+    "cty": "cong ty",
+    "gd": "gia dinh",
+    "tg": "thoi gian",
+    "dvc": "dich vu cong",
+    "dvcqg": "dich vu cong quoc gia",
+    "ubnd": "uy ban nhan dan",
+    "ubx": "uy ban xa",
+    "mn": "moi nguoi",
+    "ah": "a",
+    "ak": "a",
+    "uk": "u",
+    "cj": "chi",
+    "mk": "minh",
+    "bit": "biet",
+    "pik": "biet",
+    "wa": "qua",
+    "ntnao": "nhu the nao",
+    "ki": "ky",
+    "li": "ly",
+    "si": "sy",
+    "qui": "quy",
+}
+
+# Function words that tell English from unaccented Vietnamese.
+_LATIN_EN = frozenset(
+    "the a an is are am was were be been do does did how what where when which who whom why can "
+    "could would should will shall may might must i my me we our you your he she his her it its "
+    "they their them this that these those to of in on at for from with by about and or but if "
+    "not no yes please thanks thank hello hi hey need want get got have has had much many long "
+    "there here any some so just also as than then into out up down over more most very".split()
+)
+_LATIN_VI = frozenset(
+    "toi em anh chi ad cho hoi lam o dau khong duoc bao nhieu can gi thu tuc xin a nhe oi va "
+    "cua la co the nao ma thi vay roi ban minh con me bo ong ba di ve nha nay giay to".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase and remove diacritics, mapping đ to d: "Đăng Ký" -> "dang ky"."""
+    text = unicodedata.normalize("NFC", text).lower().translate(_D_MAP)
+    stripped = "".join(
+        ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch)
+    )
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _collapse(token: str) -> str:
+    """ "congg" -> "cong", "vớii" -> "voi": doubled letters are typos in folded Vietnamese."""
+    return _REPEATS.sub(r"\1", token)
+
+
+@lru_cache(maxsize=65536)
+def _normal_token(token: str) -> tuple[str, ...]:
+    expanded = TEENCODE.get(token)
+    if expanded is None:
+        collapsed = _collapse(token)
+        expanded = TEENCODE.get(collapsed, collapsed)
+    return tuple(expanded.split())
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Folded tokens before teencode expansion: what the citizen literally typed."""
+    return [t for t in _NON_WORD.split(fold(text)) if t]
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """The normalised token sequence of `text`: folded, teencode expanded, repeats collapsed."""
+    out: list[str] = []
+    for tok in raw_tokens(text):
+        if tok.isdigit():
+            out.append(tok)
+        else:
+            out.extend(_normal_token(tok))
+    return tuple(out)
+
+
+def telex_variants(token: str) -> list[str]:
+    """Readings of a token typed with stray Telex or VNI keystrokes, best guess first.
+
+    "thuwcj" -> "thuc", "kys" -> "ky", "chu7ng" -> "chung". Vietnamese syllables never contain
+    "w" or a digit and never end in s/f/r/x/j after a vowel, so these edits only touch tokens
+    that cannot be Vietnamese as typed; the caller keeps a variant only if it is a known word.
+    """
+    variants: list[str] = []
+    base = token
+    if any(ch.isdigit() for ch in base) and any(ch.isalpha() for ch in base):
+        base = "".join(ch for ch in base if not ch.isdigit())
+        variants.append(base)
+    if "w" in base:
+        if base.startswith("w"):
+            variants.append("qu" + base[1:].replace("w", ""))
+        base = base.replace("w", "")
+        variants.append(base)
+    if base[-1:] in ("s", "f", "r", "x", "j") and len(base) > 2:
+        variants.append(base[:-1])
+    if base.startswith("f"):
+        variants.append("ph" + base[1:])
+    if base.startswith("z"):
+        variants.append("d" + base[1:])
+        variants.append("gi" + base[1:])
+    return [_collapse(v) for v in variants if v and v != token]
+
+
+def detect_lang(text: str) -> Lang:
+    """ "vi" unless the message reads as English: Vietnamese letters settle it at once."""
+    if _VI_LETTERS.search(text.lower()):
+        return "vi"
+    words = raw_tokens(text)
+    en = sum(1 for w in words if w in _LATIN_EN)
+    vi = sum(1 for w in words if w in _LATIN_VI)
+    return "en" if en > vi else "vi"
