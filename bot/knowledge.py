@@ -18,10 +18,12 @@ import yaml
 
 from bot.models import FACETS, Lang
 
-KINDS = ("procedure", "info", "case", "handoff", "referral", "smalltalk")
+# `outofscope` topics gather the language of other domains (taxes, traffic fines, weather...):
+# when one wins, the bot answers as for topic null, so their ids never reach citizens or evals.
+KINDS = ("procedure", "info", "case", "handoff", "referral", "smalltalk", "outofscope")
 FOLDER_KINDS: Mapping[str, tuple[str, ...]] = {
     "procedures": ("procedure",),
-    "info": ("info", "case", "handoff"),
+    "info": ("info", "case", "handoff", "outofscope"),
     "referrals": ("referral",),
     "smalltalk": ("smalltalk",),
 }
@@ -41,6 +43,18 @@ BOT_TEXTS = (
     "facet_missing",
 )
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")
+# The topic ids of ../shared/reference/topics.md: a contract with `bot ask --json` and the
+# evaluation sets. Topics may be added; none of these may disappear.
+CONTRACT_TOPICS = (
+    "khai-sinh", "lien-thong-khai-sinh", "khai-tu", "lien-thong-khai-tu", "ket-hon",
+    "ket-hon-nuoc-ngoai", "khai-sinh-nuoc-ngoai", "xac-nhan-tinh-trang-hon-nhan",
+    "trich-luc-ho-tich", "thay-doi-cai-chinh-ho-tich", "nhan-cha-me-con", "giam-ho",
+    "nuoi-con-nuoi", "chung-thuc-ban-sao", "chung-thuc-chu-ky", "chung-thuc-hop-dong",
+    "cong-chung", "nhap-quoc-tich", "tro-lai-quoc-tich", "thoi-quoc-tich", "xac-nhan-quoc-tich",
+    "tro-giup-phap-ly", "boi-thuong-nha-nuoc", "dau-gia", "luat-su", "lien-he", "nop-truc-tuyen",
+    "tra-cuu-ho-so", "gap-can-bo", "ly-lich-tu-phap", "can-cuoc", "cu-tru", "ho-chieu", "dat-dai",
+    "dang-ky-kinh-doanh", "ly-hon", "chao-hoi", "cam-on",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,7 @@ class BotTexts:
 class KnowledgeBase:
     topics: Mapping[str, Topic]
     texts: BotTexts
+    concepts: Mapping[str, tuple[str, ...]]
     version: str
     root: str
 
@@ -120,6 +135,7 @@ class _File:
 
     path: Path
     label: str
+    concepts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     data: Any = None
     node: yaml.Node | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -188,8 +204,9 @@ class _File:
             return None
 
 
-def _read(path: Path, root: Path) -> _File:
-    f = _File(path=path, label=str(path.relative_to(root.parent)) if root.parent else str(path))
+def _read(path: Path, root: Path, concepts: Mapping[str, tuple[str, ...]] | None = None) -> _File:
+    label = str(path.relative_to(root.parent)) if root.parent else str(path)
+    f = _File(path=path, label=label, concepts=concepts or {})
     try:
         raw = path.read_text(encoding="utf-8")
         f.node = yaml.compose(raw, Loader=yaml.SafeLoader)
@@ -215,6 +232,9 @@ def _keywords(f: _File) -> tuple[tuple[str, float], ...]:
     out: list[tuple[str, float]] = []
     for term, weight in value.items():
         numeric = isinstance(weight, int | float) and not isinstance(weight, bool)
+        if str(term).startswith("@") and str(term)[1:] not in f.concepts:
+            f.error(f"match.keywords.{term}", "unknown concept (see concepts.yaml)")
+            continue
         if not numeric or not -10 <= weight <= 10:
             f.error(f"match.keywords.{term}", f"weight must be a number from -10 to 10: {weight!r}")
             continue
@@ -315,8 +335,29 @@ def _bot_texts(f: _File, topic_ids: set[str]) -> BotTexts | None:
     return BotTexts(texts=texts, facet_labels=labels, menu=menu)
 
 
-def load(root: Path | str, today: dt.date | None = None) -> tuple[KnowledgeBase, list[Problem]]:
-    """Load every topic under `root` and `root/bot.yaml`.
+def _concepts(root: Path, problems: list[Problem], digest: Any) -> dict[str, tuple[str, ...]]:
+    """concepts.yaml: name -> list of interchangeable terms, used as "@name" in keywords."""
+    path = root / "concepts.yaml"
+    if not path.is_file():
+        return {}
+    digest.update(path.read_bytes())
+    f = _read(path, root)
+    concepts: dict[str, tuple[str, ...]] = {}
+    if not f.problems:
+        for name in f.data:
+            terms = _strings(f, str(name), required=True)
+            if terms:
+                concepts[str(name)] = terms
+    problems.extend(f.problems)
+    return concepts
+
+
+def load(
+    root: Path | str,
+    today: dt.date | None = None,
+    required: Sequence[str] = CONTRACT_TOPICS,
+) -> tuple[KnowledgeBase, list[Problem]]:
+    """Load every topic under `root` and `root/bot.yaml`; every id in `required` must exist.
 
     Returns the knowledge base and the warnings (entries past `review_by`, open `verify`
     notes). Raises `KnowledgeError` listing every error when anything is wrong.
@@ -326,12 +367,16 @@ def load(root: Path | str, today: dt.date | None = None) -> tuple[KnowledgeBase,
     problems: list[Problem] = []
     topics: dict[str, Topic] = {}
     digest = hashlib.sha256()
+    # Ids with a file, loaded or not: a broken topic file must not also make bot.yaml's menu
+    # report it as unknown.
+    stems = {p.stem for folder in FOLDER_KINDS for p in (root / folder).glob("*.yaml")}
     if not root.is_dir():
         raise KnowledgeError([Problem(str(root), 1, "-", "knowledge folder not found")])
+    concepts = _concepts(root, problems, digest)
     for folder in FOLDER_KINDS:
         for path in sorted((root / folder).glob("*.yaml")):
             digest.update(path.read_bytes())
-            f = _read(path, root)
+            f = _read(path, root, concepts)
             topic = _topic(f, folder) if not f.problems else None
             problems.extend(f.problems)
             if topic is None:
@@ -367,12 +412,23 @@ def load(root: Path | str, today: dt.date | None = None) -> tuple[KnowledgeBase,
         digest.update(bot_path.read_bytes())
         f = _read(bot_path, root)
         if not f.problems:
-            texts = _bot_texts(f, set(topics))
+            texts = _bot_texts(f, stems)
         problems.extend(f.problems)
     else:
         problems.append(Problem(str(bot_path), 1, "-", "bot.yaml (the bot's own texts) is missing"))
+    for tid in required:
+        if tid not in topics and not any(tid in p.file for p in problems):
+            problems.append(
+                Problem(str(root), 1, tid, "contract topic missing (see topics.md): add its file")
+            )
     errors = [p for p in problems if p.severity == "error"]
     if errors or texts is None:
         raise KnowledgeError(errors or problems)
-    kb = KnowledgeBase(topics=topics, texts=texts, version=digest.hexdigest()[:12], root=str(root))
+    kb = KnowledgeBase(
+        topics=topics,
+        texts=texts,
+        concepts=concepts,
+        version=digest.hexdigest()[:12],
+        root=str(root),
+    )
     return kb, problems

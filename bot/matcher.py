@@ -25,7 +25,7 @@ from bot.facets import detect_facets
 from bot.knowledge import KnowledgeBase, Topic
 from bot.models import Candidate, Match
 from bot.spelling import Speller
-from bot.text import detect_lang, tokens
+from bot.text import detect_lang, is_syllable, tokens
 
 # Words too common in citizens' questions to say anything about the topic. They still count
 # for the speller's vocabulary and for the facet detector.
@@ -56,6 +56,7 @@ class MatcherSettings:
     bm25_weight: float = 2.0
     max_candidates: int = 3
     rescore_top: int = 6
+    max_gap: int = 2  # words allowed inside a multi-word key term
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,11 @@ class _Hit:
     end: int
     weight: float
     term_id: int
+    gaps: tuple[int, ...]  # positions inside the span that are not words of the term
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start - len(self.gaps)
 
 
 def _grams(toks: Sequence[str]) -> list[str]:
@@ -88,16 +94,25 @@ class Matcher:
         self._terms: dict[str, list[_Term]] = defaultdict(list)
         self._max_term = 1
         preferred: set[str] = set()
+        self._pairs: set[tuple[str, str]] = set()
         term_id = 0
         for idx, topic in enumerate(self.topics):
             for text, weight in topic.keywords:
-                toks = tokens(text)
-                if not toks:
-                    continue
-                self._terms[toks[0]].append(_Term(toks, idx, weight, term_id))
+                # "@nuoc-ngoai" stands for every term of that concept; one match counts once.
+                variants = kb.concepts.get(text[1:], ()) if text.startswith("@") else (text,)
+                for variant in variants:
+                    toks = tokens(variant)
+                    if not toks:
+                        continue
+                    self._terms[toks[0]].append(_Term(toks, idx, weight, term_id))
+                    preferred.update(toks)
+                    self._pairs.update(itertools.pairwise(toks))
                 term_id += 1
-                self._max_term = max(self._max_term, len(toks))
-                preferred.update(toks)
+        self._smalltalk = [t.kind == "smalltalk" for t in self.topics]
+        self._outside = [t.kind == "outofscope" for t in self.topics]
+        self._general = [t.kind == "info" for t in self.topics]
+        self._specific = [t.kind in ("procedure", "referral") for t in self.topics]
+        self._last_hits: dict[int, list[_Hit]] = {}
         self._phrasings: list[list[str]] = [
             [" ".join(tokens(p)) for p in t.phrasings] for t in self.topics
         ]
@@ -129,32 +144,81 @@ class Matcher:
                 self._postings[gram].append((idx, weight))
 
     def normalise(self, text: str) -> tuple[str, ...]:
-        """Tokens of `text` after folding, teencode and spelling correction."""
-        return tuple(self.speller.correct(t) for t in tokens(text))
+        """Tokens of `text` after folding, teencode and spelling correction.
 
-    def _key_terms(self, toks: Sequence[str]) -> tuple[dict[int, float], dict[int, float]]:
+        An unknown token is replaced by a near known word when that word forms a key term with
+        a neighbour ("khia tu" -> "khai tu", "ly lic" -> "ly lich"). Failing that, only a token
+        that cannot be a Vietnamese syllable ("trag", "chuwng") is corrected on its own: "thoi
+        tiet" (the weather) must not turn into "thoi viet".
+        """
+        raw = tokens(text)
+        out: list[str] = []
+        for i, tok in enumerate(raw):
+            if self.speller.known(tok) or tok.isdigit():
+                out.append(tok)
+                continue
+            prev = out[-1] if out else ""
+            nxt = raw[i + 1] if i + 1 < len(raw) else ""
+            fixed = next(
+                (
+                    c
+                    for c in self.speller.candidates(tok)
+                    if (prev, c) in self._pairs or (c, nxt) in self._pairs
+                ),
+                None,
+            )
+            if fixed is None:
+                fixed = tok if is_syllable(tok) else self.speller.correct(tok)
+            out.append(fixed)
+        return tuple(out)
+
+    def _key_terms(
+        self, toks: Sequence[str]
+    ) -> tuple[dict[int, float], dict[int, float], dict[int, int]]:
+        """Per topic: the summed weight, the strongest term, and the tokens the terms cover."""
         hits: dict[int, list[_Hit]] = defaultdict(list)
         for i, tok in enumerate(toks):
             for term in self._terms.get(tok, ()):
-                end = i + len(term.tokens)
-                if tuple(toks[i:end]) == term.tokens:
-                    hits[term.topic].append(_Hit(i, end, term.weight, term.term_id))
+                end, gaps = _span(toks, i, term.tokens, self.settings.max_gap)
+                if end:
+                    weight = term.weight if not gaps or term.weight < 0 else term.weight * 0.8
+                    hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
         scores: dict[int, float] = {}
         strongest: dict[int, float] = {}
+        covered: dict[int, int] = {}
+        self._last_hits = {}
         for topic, found in hits.items():
-            found.sort(key=lambda h: (h.start - h.end, h.start))
+            # The longer (more specific) term first, exact before gapped. A gapped match must
+            # not swallow a word that an exact term of the same topic explains: in "xin thôi
+            # quốc tịch", "xin ... quốc tịch" is not a match around "thôi quốc tịch".
+            found.sort(key=lambda h: (-h.size, bool(h.gaps), h.start))
+            explained = {pos for h in found if not h.gaps for pos in range(h.start, h.end)}
             taken: list[_Hit] = []
             seen: set[int] = set()
             for hit in found:
-                if hit.term_id in seen:
+                if hit.term_id in seen or any(pos in explained for pos in hit.gaps):
                     continue
                 if any(hit.start < t.end and t.start < hit.end for t in taken):
                     continue
                 taken.append(hit)
                 seen.add(hit.term_id)
             scores[topic] = sum(h.weight for h in taken)
+            self._last_hits[topic] = taken
             strongest[topic] = max((h.weight for h in taken), default=0.0)
-        return scores, strongest
+            covered[topic] = sum(h.end - h.start for h in taken if h.weight > 0)
+        return scores, strongest, covered
+
+    def explain(self, text: str) -> list[str]:
+        """The key terms found per topic, for staff tuning the knowledge base (`bot ask -v`)."""
+        toks = self.normalise(text)
+        scores, _, _ = self._key_terms(toks)
+        lines = [f"tokens: {' '.join(toks)}"]
+        for idx, score in sorted(scores.items(), key=lambda kv: -kv[1])[:6]:
+            terms = ", ".join(
+                f"{' '.join(toks[h.start : h.end])}={h.weight:g}" for h in self._last_hits[idx]
+            )
+            lines.append(f"  {self.topics[idx].id}: {score:g} ({terms})")
+        return lines
 
     def _bm25(self, toks: Sequence[str]) -> dict[int, float]:
         scores: dict[int, float] = defaultdict(float)
@@ -168,13 +232,24 @@ class Matcher:
         lang = detect_lang(text)
         toks = self.normalise(text)
         facets = detect_facets(toks)
-        key, strongest = self._key_terms(toks)
+        key, strongest, covered = self._key_terms(toks)
+        content = sum(1 for t in toks if t not in _STOP)
         bm25 = self._bm25(toks)
         top_bm25 = max(bm25.values(), default=0.0)
         scores: dict[int, float] = {}
         for idx in set(key) | set(bm25):
             lexical = bm25.get(idx, 0.0) / top_bm25 if top_bm25 > 0 else 0.0
             scores[idx] = key.get(idx, 0.0) + s.bm25_weight * lexical * min(1.0, top_bm25 / 8)
+        # Greetings and thanks answer only a message that says little else: "chào ad, cho em
+        # hỏi thủ tục kết hôn" is a question about marriage, not a greeting.
+        serious = any(v >= s.clarify for i, v in scores.items() if not self._smalltalk[i])
+        # General info topics (filing online, contact) yield to a procedure named outright:
+        # "xin giấy xác nhận độc thân online được không" asks about that procedure's online facet.
+        named = any(strongest.get(i, 0.0) >= 4 for i in scores if self._specific[i])
+        for idx in list(scores):
+            chatty = self._smalltalk[idx] and (serious or content - covered.get(idx, 0) > 2)
+            if chatty or (named and self._general[idx]):
+                del scores[idx]
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: s.rescore_top]
         query = " ".join(toks)
         similarity: dict[int, float] = {}
@@ -191,12 +266,19 @@ class Matcher:
                 scores[idx] += s.fuzzy_weight * bonus
         ranked = sorted(((i, scores[i]) for i, _ in ranked), key=lambda kv: -kv[1])
         candidates = tuple(
-            Candidate(self.topics[i].id, round(_squash(v), 3)) for i, v in ranked if v > 0
+            Candidate(self.topics[i].id, round(_squash(v), 3))
+            for i, v in ranked
+            if v > 0 and not self._outside[i]
         )[: s.max_candidates]
         if not ranked or ranked[0][1] < s.clarify:
             return Match("none", None, _squash(ranked[0][1]) if ranked else 0.0, (), facets, lang)
         best_idx, best = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
+        outside = max((key.get(i, 0.0) for i, _ in ranked if self._outside[i]), default=0.0)
+        if self._outside[best_idx] or outside >= key.get(best_idx, 0.0) - s.margin / 2:
+            # The language of another domain (taxes, fines, weather) is as strong as any
+            # justice topic: say honestly that this is not ours rather than guess.
+            return Match("none", None, _squash(best), (), facets, lang)
         anchored = (
             strongest.get(best_idx, 0.0) >= s.anchor
             or similarity.get(best_idx, 0.0) >= s.fuzzy_anchor
@@ -208,6 +290,29 @@ class Matcher:
         if not anchored and not any(strongest.get(i, 0.0) >= s.anchor for i, _ in ranked[:3]):
             return Match("none", None, _squash(best), close, facets, lang)
         return Match("clarify", close[0].topic, _squash(best), close, facets, lang)
+
+
+def _span(
+    toks: Sequence[str], start: int, term: tuple[str, ...], max_gap: int
+) -> tuple[int, tuple[int, ...]]:
+    """(end, gap positions) of `term` matched from `start`, with at most `max_gap` words inside
+    it; end is 0 when it does not match.
+
+    Chatty messages put words inside set phrases: "đăng ký cho con kết hôn", "nói chuyện
+    trực tiếp với cán bộ". A gapped match counts a little less (see `_key_terms`).
+    """
+    pos = start + 1
+    gaps: list[int] = []
+    for word in term[1:]:
+        while pos < len(toks) and toks[pos] != word:
+            gaps.append(pos)
+            pos += 1
+            if len(gaps) > max_gap:
+                return 0, ()
+        if pos >= len(toks):
+            return 0, ()
+        pos += 1
+    return pos, tuple(gaps)
 
 
 def _squash(raw: float) -> float:

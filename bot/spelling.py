@@ -34,6 +34,7 @@ class Speller:
             for bg in _bigrams(word):
                 self._by_bigram[bg].append(word)
         self._cache: dict[str, str] = {}
+        self._near: dict[str, list[str]] = {}
 
     def known(self, token: str) -> bool:
         return token in self._freq
@@ -44,22 +45,32 @@ class Speller:
             return token
         cached = self._cache.get(token)
         if cached is None:
-            cached = self._best(token)
+            found = self.candidates(token)
+            cached = found[0] if found else token
             if len(self._cache) < 100_000:
                 self._cache[token] = cached
         return cached
 
-    def _best(self, token: str) -> str:
-        for variant in telex_variants(token):
-            if variant in self._freq:
-                return variant
-        if not token.isalpha():
-            return token
+    def candidates(self, token: str) -> list[str]:
+        """Known words near an unknown token, most likely first (Telex readings lead)."""
+        if token in self._freq or not token.isalnum() or token.isdigit() or len(token) < 3:
+            return []
+        cached = self._near.get(token)
+        if cached is not None:
+            return cached
+        found = [v for v in telex_variants(token) if v in self._freq]
+        if token.isalpha():
+            found.extend(w for w in self._fuzzy(token) if w not in found)
+        if len(self._near) < 100_000:
+            self._near[token] = found
+        return found
+
+    def _fuzzy(self, token: str) -> list[str]:
         pool: set[str] = set()
         for bg in _bigrams(token):
             pool.update(w for w in self._by_bigram.get(bg, ()) if abs(len(w) - len(token)) <= 2)
         if not pool:
-            return token
+            return []
         max_edits = 1 if len(token) <= 5 else 2
         found = process.extract(
             token,
@@ -69,17 +80,14 @@ class Speller:
             score_cutoff=max_edits,
             limit=12,
         )
-        if not found:
-            return token
         # Fewest edits first; among equals, a word of the knowledge base's key terms, then the
         # same length (a swapped or wrong letter is likelier than a dropped one), then frequency.
-        best = min(
-            found,
+        found.sort(
             key=lambda item: (
                 item[1],
                 item[0] not in self._preferred,
                 len(item[0]) != len(token),
                 -self._freq[item[0]],
-            ),
+            )
         )
-        return str(best[0])
+        return [str(item[0]) for item in found]

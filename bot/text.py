@@ -17,6 +17,8 @@ from bot.models import Lang
 # "đang ky" on one side and "dang ky" on the other: map it explicitly.
 _D_MAP = str.maketrans({"đ": "d", "Đ": "d"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Links and addresses carry no meaning for the topic and their fragments look like typos.
+_LINKS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\S+\.(?:com|vn|ly|net|org)\S*")
 _REPEATS = re.compile(r"([a-z])\1+")
 _VI_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
 
@@ -149,7 +151,7 @@ def _normal_token(token: str) -> tuple[str, ...]:
 
 def raw_tokens(text: str) -> list[str]:
     """Folded tokens before teencode expansion: what the citizen literally typed."""
-    return [t for t in _NON_WORD.split(fold(text)) if t]
+    return [t for t in _NON_WORD.split(_LINKS.sub(" ", fold(text))) if t]
 
 
 def tokens(text: str) -> tuple[str, ...]:
@@ -188,6 +190,17 @@ def telex_variants(token: str) -> list[str]:
         variants.append("d" + base[1:])
         variants.append("gi" + base[1:])
     return [_collapse(v) for v in variants if v and v != token]
+
+
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+    r"(?:[aeiouy]{1,3})(?:ch|ng|nh|[cmnpt])?$"
+)
+
+
+def is_syllable(token: str) -> bool:
+    """Whether a folded token has the shape of a Vietnamese syllable ("tiet" yes, "trag" no)."""
+    return bool(_SYLLABLE.match(token))
 
 
 def detect_lang(text: str) -> Lang:

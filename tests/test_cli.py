@@ -1,0 +1,59 @@
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import cli
+from tests.conftest import KNOWLEDGE, ROOT
+
+
+def test_ask_json_contract() -> None:
+    result = CliRunner().invoke(cli, ["ask", "--json", "phí chứng thực chữ ký", "thời tiết"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["topic"] for r in rows] == ["chung-thuc-chu-ky", None]
+    assert set(rows[0]) == {"question", "topic", "kind", "score", "reply"}
+    assert rows[0]["kind"] == "procedure" and "10.000" in rows[0]["reply"]
+    assert rows[1]["kind"] == "unknown"
+
+
+def test_ask_reads_stdin_lines() -> None:
+    result = CliRunner().invoke(cli, ["ask", "--json"], input="khai sinh\n\nkhai tử\n")
+    topics = [json.loads(line)["topic"] for line in result.output.splitlines()]
+    assert topics == ["khai-sinh", "khai-tu"]
+
+
+def test_kb_check_passes_on_shipped_knowledge() -> None:
+    result = CliRunner().invoke(cli, ["kb", "check", str(KNOWLEDGE)])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1].startswith("ok: ")
+
+
+def test_kb_check_names_file_and_line_of_a_broken_edit(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(KNOWLEDGE, tmp_path / "kb")
+    path = tmp_path / "kb" / "procedures" / "khai-tu.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = "name: [broken"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["kb", "check", str(tmp_path / "kb")])
+    assert result.exit_code == 1
+    assert "procedures/khai-tu.yaml:" in result.output and "YAML syntax" in result.output
+
+
+def test_eval_reports_and_applies_thresholds(tmp_path: Path) -> None:
+    data = tmp_path / "mini.jsonl"
+    rows = [
+        {"q": "phi trich luc", "expect": ["trich-luc-ho-tich"], "style": "x", "must": ["8000"]},
+        {"q": "thời tiết mai", "expect": [], "style": "y"},
+    ]
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    ok = CliRunner().invoke(cli, ["eval", str(data)])
+    assert ok.exit_code == 0, ok.output
+    assert "in-scope topic accuracy:   1/1" in ok.output
+    strict = CliRunner().invoke(cli, ["eval", str(data), "--knowledge", str(ROOT / "knowledge")])
+    assert strict.exit_code == 0
+    data.write_text('{"q": "khai sinh", "expect": ["khai-tu"], "style": "x"}', encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["eval", str(data)])
+    assert bad.exit_code == 1 and "in-scope accuracy 0.000 < 0.97" in bad.output

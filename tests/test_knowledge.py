@@ -1,0 +1,110 @@
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import CONTRACT_TOPICS, KnowledgeError, load
+from tests.conftest import KNOWLEDGE
+
+MINIMAL_TOPIC = """\
+id: chao-hoi
+kind: smalltalk
+name: {vi: Chào hỏi, en: Greeting}
+summary: {vi: Xin chào Anh/chị!, en: Hello!}
+match:
+  keywords: {xin chào: 5, hello: 5}
+  phrasings: [xin chào, hello]
+"""
+MINIMAL_BOT = (KNOWLEDGE / "bot.yaml").read_text(encoding="utf-8").split("\nmenu:")[0] + (
+    "\nmenu:\n  - chao-hoi\n"
+)
+
+
+def make_kb(root: Path, topic: str = MINIMAL_TOPIC, name: str = "chao-hoi") -> Path:
+    (root / "smalltalk").mkdir(parents=True, exist_ok=True)
+    (root / "smalltalk" / f"{name}.yaml").write_text(topic, encoding="utf-8")
+    (root / "bot.yaml").write_text(MINIMAL_BOT, encoding="utf-8")
+    return root
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(KnowledgeError) as info:
+        load(root, required=())
+    return [str(p) for p in info.value.problems]
+
+
+def test_shipped_knowledge_base_loads_with_every_contract_topic() -> None:
+    kb, warnings = load(KNOWLEDGE)
+    assert set(CONTRACT_TOPICS) <= set(kb.topics)
+    assert all(w.severity == "warning" for w in warnings)
+    for topic in kb.topics.values():
+        if topic.kind == "procedure":
+            assert set(topic.facets) == {"documents", "fee", "time", "where", "online", "who"}
+            assert topic.review_by is not None and topic.legal_basis
+
+
+def test_minimal_knowledge_base_loads(tmp_path: Path) -> None:
+    kb, _ = load(make_kb(tmp_path), required=())
+    assert kb.topics["chao-hoi"].summary.get("en") == "Hello!"
+    assert kb.texts.menu == ("chao-hoi",)
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    broken = MINIMAL_TOPIC.replace("summary: {vi: Xin chào Anh/chị!, en: Hello!}", "summary: [oops")
+    problems = problems_of(make_kb(tmp_path, broken))
+    assert len(problems) == 1
+    assert (
+        problems[0].startswith("knowledge/smalltalk/chao-hoi.yaml:")
+        or "chao-hoi.yaml:" in problems[0]
+    )
+    assert "YAML syntax" in problems[0]
+
+
+def test_missing_field_names_its_line(tmp_path: Path) -> None:
+    topic = MINIMAL_TOPIC.replace(
+        "summary: {vi: Xin chào Anh/chị!, en: Hello!}", "summary: {vi: Chào}"
+    )
+    (problem,) = problems_of(make_kb(tmp_path, topic))
+    assert "chao-hoi.yaml:4: error: summary.en: missing or empty text" in problem
+
+
+def test_bad_weight_and_wrong_id_are_reported_together(tmp_path: Path) -> None:
+    topic = MINIMAL_TOPIC.replace("id: chao-hoi", "id: chao").replace("hello: 5", "hello: lots")
+    problems = problems_of(make_kb(tmp_path, topic))
+    assert any(":1: error: id: must equal the file name" in p for p in problems)
+    assert any(":6: error: match.keywords.hello: weight must be a number" in p for p in problems)
+
+
+def test_procedure_needs_all_facets(tmp_path: Path) -> None:
+    shutil.copytree(KNOWLEDGE, tmp_path / "kb")
+    path = tmp_path / "kb" / "procedures" / "khai-sinh.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  online:")
+    end = text.index("  who:")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    problems = problems_of(tmp_path / "kb")
+    assert any("khai-sinh.yaml" in p and "facets.online: missing" in p for p in problems)
+
+
+def test_missing_contract_topic_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeError) as info:
+        load(make_kb(tmp_path))
+    assert any(p.field == "khai-sinh" for p in info.value.problems)
+
+
+def test_review_date_and_verify_notes_are_warnings(tmp_path: Path) -> None:
+    shutil.copytree(KNOWLEDGE, tmp_path / "kb")
+    _, warnings = load(tmp_path / "kb", today=dt.date(2027, 3, 2))
+    fields = {(Path(w.file).name, w.field) for w in warnings}
+    assert ("khai-sinh.yaml", "review_by") in fields
+    assert ("khai-sinh.yaml", "verify.0") in fields
+
+
+def test_menu_must_name_known_topics(tmp_path: Path) -> None:
+    root = make_kb(tmp_path)
+    (root / "bot.yaml").write_text(
+        MINIMAL_BOT.replace("  - chao-hoi", "  - nope"), encoding="utf-8"
+    )
+    (problem,) = problems_of(root)
+    assert "menu.0: unknown topic id 'nope'" in problem

@@ -1,0 +1,93 @@
+"""Table-driven: message -> topic (and facet) on the shipped knowledge base."""
+
+import pytest
+
+from bot.engine import Engine
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # plain, no diacritics, teencode, typos, Telex keystrokes, English
+        ("Đăng ký khai sinh cho con cần giấy tờ gì?", "khai-sinh"),
+        ("bé nhà em mới sinh được 3 tuần thì làm giấy tờ gì", "khai-sinh"),
+        ("lm giay ks cho be o dau v ad", "khai-sinh"),
+        ("thủ tục khia tử cho bố em", "khai-tu"),
+        ("chuwng thuwcj bản sao học bạ", "chung-thuc-ban-sao"),
+        ("công chứng photo giấy tờ mất bao nhiêu tiền", "chung-thuc-ban-sao"),
+        ("công chứng hợp đồng mua bán nhà ở đâu", "cong-chung"),
+        ("đăng ký kết hôn cần những gì", "ket-hon"),
+        ("kết hôn với người nước ngoài mất bao lâu", "ket-hon-nuoc-ngoai"),
+        ("Em sắp cưới anh người Hàn Quốc, đăng ký kết hôn ở đâu ạ", "ket-hon-nuoc-ngoai"),
+        ("xin giấy xác nhận độc thân", "xac-nhan-tinh-trang-hon-nhan"),
+        ("lý lịc tư pháp xin ở đâu ạ", "ly-lich-tu-phap"),
+        ("lltp số 2 làm bao lâu", "ly-lich-tu-phap"),
+        ("thôi quốc tịch Việt Nam để nhập quốc tịch Hàn", "thoi-quoc-tich"),
+        ("xin nhập quốc tịch Việt Nam cần gì", "nhap-quoc-tich"),
+        ("ly dị mất bao nhiêu tiền", "ly-hon"),
+        ("hồ sơ của tôi đến đâu rồi", "tra-cuu-ho-so"),
+        ("cho tôi nói chuyện với cán bộ", "gap-can-bo"),
+        ("Sở Tư pháp thứ 7 có làm việc không", "lien-he"),
+        ("How do I register my baby's birth?", "khai-sinh"),
+        ("I need a criminal record certificate", "ly-lich-tu-phap"),
+        ("xin chào", "chao-hoi"),
+        ("cảm ơn ad nhiều", "cam-on"),
+    ],
+)
+def test_topic(engine: Engine, message: str, topic: str) -> None:
+    match = engine.matcher.match(message)
+    assert (match.decision, match.topic) == ("accept", topic)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "thời tiết Hà Giang cuối tuần thế nào",
+        "tối nay Việt Nam đá với Thái Lan mấy giờ",
+        "đóng thuế thu nhập cá nhân online",
+        "tra cứu phạt nguội xe máy",
+        "xem tuổi kết hôn 1995 và 1998 có hợp không",
+        "Kiếm tiền online tại nhà, inbox ngay http://bit.ly/abc",
+        "👍",
+        "asdfgh qwerty",
+        "",
+    ],
+)
+def test_out_of_scope_is_null(engine: Engine, message: str) -> None:
+    match = engine.matcher.match(message)
+    assert match.topic is None and match.decision == "none"
+
+
+@pytest.mark.parametrize(
+    ("message", "facets"),
+    [
+        ("phí cấp bản sao trích lục bao nhiêu", ("fee",)),
+        ("làm khai sinh mất mấy ngày", ("time",)),
+        ("kết hôn cần giấy tờ gì", ("documents",)),
+        ("chứng thực chữ ký ở đâu và mất phí bao nhiêu", ("where", "fee")),
+        ("nộp hồ sơ khai tử online được không", ("online",)),
+        ("có ủy quyền cho mẹ đi làm thay được không", ("who",)),
+        ("how much does it cost", ("fee",)),
+    ],
+)
+def test_facets(engine: Engine, message: str, facets: tuple[str, ...]) -> None:
+    assert engine.matcher.match(message).facets == facets
+
+
+def test_close_variants_ask_which_was_meant(engine: Engine) -> None:
+    match = engine.matcher.match("quốc tịch")
+    assert match.decision in ("clarify", "none")
+    if match.decision == "clarify":
+        assert len(match.candidates) >= 2
+
+
+def test_language_is_detected(engine: Engine) -> None:
+    assert engine.matcher.match("Where do I register a marriage?").lang == "en"
+    assert engine.matcher.match("dang ky ket hon o dau").lang == "vi"
+
+
+def test_scores_are_in_unit_interval(engine: Engine) -> None:
+    for message in ("khai sinh", "xyz", "kết hôn với người nước ngoài bao lâu"):
+        match = engine.matcher.match(message)
+        assert 0.0 <= match.score < 1.0
+        assert all(0.0 <= c.score < 1.0 for c in match.candidates)

@@ -1,0 +1,76 @@
+import pytest
+
+from bot.text import detect_lang, fold, telex_variants, tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Đăng Ký Khai Sinh", "dang ky khai sinh"),
+        ("đđ", "dd"),
+        ("Chứng thực", "chung thuc"),
+        ("NGƯỜI NƯỚC NGOÀI", "nguoi nuoc ngoai"),
+        # NFD input (as some phones send it) folds the same as NFC.
+        ("Đa\u0306ng ky\u0301", "dang ky"),
+    ],
+)
+def test_fold_keeps_d_and_drops_marks(text: str, expected: str) -> None:
+    assert fold(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "làm giấy ks cho bé mất bn tiền v ad",
+            "lam giay khai sinh cho be mat bao nhieu tien vay ad",
+        ),
+        ("đk kết hôn ko cần j à", "dang ky ket hon khong can gi a"),
+        ("e lm lltp đc k", "em lam ly lich tu phap duoc khong"),
+        ("côngg chứngg", "cong chung"),
+        ("vớii người nướcc ngoài", "voi nguoi nuoc ngoai"),
+        ("hđ mua bán xe", "hop dong mua ban xe"),
+        ("phí 8.000đ/bản", "phi 8 000d ban"),
+        ("lí lịch", "ly lich"),
+        ("   ", ""),
+    ],
+)
+def test_tokens_expand_teencode_and_collapse_repeats(text: str, expected: str) -> None:
+    assert " ".join(tokens(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("token", "reading"),
+    [
+        ("thuwcj", "thuc"),
+        ("chuwng", "chung"),
+        ("kys", "ky"),
+        ("ddawng", "dang"),
+        ("chu7ng", "chung"),
+        ("wa", "qua"),
+        ("fai", "phai"),
+    ],
+)
+def test_telex_variants_offer_the_intended_word(token: str, reading: str) -> None:
+    assert reading in telex_variants(token)
+
+
+def test_telex_variants_leave_plain_syllables_alone() -> None:
+    assert telex_variants("khai") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("How do I register my baby's birth?", "en"),
+        ("Thank you so much!", "en"),
+        ("Where can I get a criminal record certificate", "en"),
+        ("làm giấy khai sinh ở đâu", "vi"),
+        ("lam giay khai sinh o dau", "vi"),
+        ("cam on nhe", "vi"),
+        ("cho em hỏi thủ tục marriage với foreigner", "vi"),
+        ("ok", "vi"),
+    ],
+)
+def test_detect_lang(text: str, lang: str) -> None:
+    assert detect_lang(text) == lang
