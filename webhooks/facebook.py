@@ -1,0 +1,363 @@
+"""Facebook Messenger: verify and parse webhooks, render and send replies.
+
+`verify`, `verify_subscription`, `parse` and `render` are pure and synchronous; `send` and
+`send_typing` are the only I/O, through the caller's single `aiohttp.ClientSession`.
+Section numbers (§) refer to /work/shared/reference/platforms.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import aiohttp
+
+from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, SendResult
+from webhooks.errors import PayloadError
+
+log = logging.getLogger(__name__)
+
+GET_STARTED_PAYLOAD = "GET_STARTED"
+"""Payload configured on the Page's Get Started button; it parses as EventKind.FOLLOW."""
+
+TEXT_LIMIT = 2000  # §2.3; Graph rejects longer text with error #100
+QUICK_REPLY_LIMIT = 13  # §2.3
+QUICK_REPLY_TITLE_LIMIT = 20  # §2.3
+QUICK_REPLY_PAYLOAD_LIMIT = 1000  # §2.3
+SEND_TIMEOUT = 10.0  # seconds per Send API call; a timeout is retryable, the outbox retries
+TYPING_TIMEOUT = 5.0
+
+_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+
+# Graph error codes, §2.7. Anything else is classified by HTTP status (5xx/429 retryable).
+_RETRYABLE_CODES = {
+    1200: "temporary send failure",
+    2: "unexpected error",
+    4: "application request limit",
+    613: "rate limit",
+}
+_AUTH_CODES = {190: "invalid page access token"}
+_PERMANENT_CODES = {
+    10: "permission error",
+    551: "user unavailable",
+    100: "invalid parameter",
+    200: "permissions error",
+    230: "permissions disallow message to user",
+    368: "blocked as abusive",
+    10900: "activity already replied to",
+    10903: "user cannot reply to this activity",
+}
+_WINDOW_SUBCODES = {2018278, 2018065}  # code 10: outside the 24-hour window
+
+
+def verify(raw: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
+    """True only if X-Hub-Signature-256 is "sha256=" + HMAC-SHA256(app_secret, raw) in hex.
+
+    `raw` must be the exact received bytes: Meta signs its own \\u-escaped body, and hashing a
+    re-serialised body breaks on Vietnamese text (§1.3). Fails closed on a missing or malformed
+    header and on an empty secret. The legacy sha1 header is not accepted.
+    """
+    if not app_secret:
+        return False
+    header = _header(headers, "X-Hub-Signature-256")
+    match = _SIGNATURE.fullmatch(header.strip()) if header is not None else None
+    if match is None:
+        return False
+    expected = hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, match.group(1).lower())
+
+
+def verify_subscription(query: Mapping[str, str], verify_token: str) -> str | None:
+    """The GET handshake (§1.1): the `hub.challenge` to echo as text/plain, or None (answer 403).
+
+    Read the keys with their dots (`hub.mode`); an empty configured token never matches.
+    """
+    token, challenge = query.get("hub.verify_token"), query.get("hub.challenge")
+    if not verify_token or query.get("hub.mode") != "subscribe" or token is None:
+        return None
+    given, expected = (t.encode("utf-8", "surrogatepass") for t in (token, verify_token))
+    return challenge if challenge is not None and hmac.compare_digest(given, expected) else None
+
+
+def parse(raw: bytes) -> list[Incoming]:
+    """Turn one webhook body into the citizen's messages, in order, at most one per message id.
+
+    Iterates every `entry[]` and every `messaging[]` item: Meta batches up to 1,000 events and
+    the "one messaging object" wording is not a promise (§1.2). Dropped: echoes (the Page's own
+    sends, §1.2 "Echo"), deletions, deliveries, reads, reactions, referrals, handover events,
+    `standby[]` (another app owns the thread), `changes[]`, other `object` values (e.g.
+    "instagram") and any unknown item. Raises PayloadError when the body is not a JSON object
+    or a field the result needs (sender id, mid, payload...) is missing or mistyped.
+    """
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError(f"body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise PayloadError("body is not a JSON object")
+    kind = body.get("object")
+    if not isinstance(kind, str):
+        raise PayloadError("'object' is missing or not a string")
+    if kind != "page":
+        return []
+    entries = body.get("entry")
+    if not isinstance(entries, list):
+        raise PayloadError("'entry' is missing or not a list")
+    found: list[Incoming] = []
+    seen: set[str] = set()  # the same mid twice in one POST happens (§5.4, courier)
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise PayloadError(f"entry[{i}] is not an object")
+        items = entry.get("messaging", [])
+        if not isinstance(items, list):
+            raise PayloadError(f"entry[{i}].messaging is not a list")
+        for j, item in enumerate(items):
+            where = f"entry[{i}].messaging[{j}]"
+            if not isinstance(item, dict):
+                raise PayloadError(f"{where} is not an object")
+            # Dispatch on which key exists (§1.2); delivery, read, reaction, referral, optin,
+            # handover... are not citizen input.
+            if "message" in item:
+                incoming = _message(item, where)
+            elif "postback" in item:
+                incoming = _postback(item, where)
+            else:
+                continue
+            if incoming is not None and incoming.message_id not in seen:
+                seen.add(incoming.message_id)
+                found.append(incoming)
+    return found
+
+
+def render(out: Outgoing) -> list[dict[str, Any]]:
+    """Send API bodies for one reply, to be posted in order; [] when the text is blank.
+
+    Text is NFC-normalised and split at TEXT_LIMIT characters (the core already splits; this is
+    a guard). Quick replies ride on the last body only, capped at 13, titles cut to 20
+    characters; one with an empty title or payload, or a payload over 1,000, is left out.
+    """
+    if out.platform is not Platform.FACEBOOK:
+        raise ValueError(f"not a Messenger reply: {out.platform}")
+    parts = _split(out.reply.text, TEXT_LIMIT)
+    quick = _quick_replies(out.reply.quick_replies)
+    bodies: list[dict[str, Any]] = []
+    for n, part in enumerate(parts, start=1):
+        message: dict[str, Any] = {"text": part}
+        if quick and n == len(parts):
+            message["quick_replies"] = quick
+        bodies.append(
+            {"recipient": {"id": out.user_id}, "messaging_type": "RESPONSE", "message": message}
+        )
+    return bodies
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    graph_url: str,
+    page_token: str,
+    out: Outgoing,
+) -> SendResult:
+    """Post every body of `render(out)` to {graph_url}/me/messages; stop at the first failure.
+
+    Never raises for network or platform errors: they come back classified (§2.7). Retryable:
+    timeouts, connection errors, 5xx, 429 and codes 1200, 2, 4, 613. Permanent: 10 (with
+    2018278/2018065: outside the 24-hour window), 551, 100, 200, 230, 368, 10900, 10903 and
+    any other code on a 4xx. Code 190 is permanent with `auth_failed` (rotate the Page token).
+    When a later part of a split reply fails, `error` says so: a retry resends earlier parts.
+    """
+    bodies = render(out)
+    if not bodies:
+        return SendResult(ok=False, error="empty reply: nothing to send")
+    url = f"{graph_url.rstrip('/')}/me/messages"
+    for n, body in enumerate(bodies, start=1):
+        result = await _post(session, url, page_token, body, SEND_TIMEOUT)
+        if not result.ok:
+            if len(bodies) > 1:
+                result = replace(result, error=f"{result.error} (part {n}/{len(bodies)})")
+            return result
+    return SendResult(ok=True)
+
+
+async def send_typing(
+    session: aiohttp.ClientSession,
+    graph_url: str,
+    page_token: str,
+    user_id: str,
+) -> None:
+    """Best effort `typing_on` (§2.4: a request of its own); failures are logged, not raised."""
+    body = {"recipient": {"id": user_id}, "sender_action": "typing_on"}
+    url = f"{graph_url.rstrip('/')}/me/messages"
+    result = await _post(session, url, page_token, body, TYPING_TIMEOUT)
+    if not result.ok:
+        log.info("typing_on failed: %s", result.error)
+
+
+def _message(item: dict[str, Any], where: str) -> Incoming | None:
+    message = _object(item["message"], f"{where}.message")
+    if message.get("is_echo") or message.get("is_deleted"):
+        return None  # our own (or a human admin's) send, §1.2; or an unsend
+    user_id = _sender(item, where)
+    mid = _scalar(message.get("mid"), f"{where}.message.mid")
+    text = message.get("text", "")
+    if not isinstance(text, str):
+        raise PayloadError(f"{where}.message.text is not a string")
+    payload: str | None = None
+    quick_reply = message.get("quick_reply")
+    if quick_reply is not None:  # check before text: text is only the tapped title (§1.2)
+        where_qr = f"{where}.message.quick_reply"
+        payload = _scalar(_object(quick_reply, where_qr).get("payload"), f"{where_qr}.payload")
+        kind = EventKind.POSTBACK
+    elif text:
+        kind = EventKind.TEXT
+    elif message.get("attachments"):
+        kind = EventKind.ATTACHMENT
+    else:
+        return None
+    timestamp = _timestamp(item)
+    return Incoming(Platform.FACEBOOK, user_id, mid, kind, text, payload, timestamp, raw=item)
+
+
+def _postback(item: dict[str, Any], where: str) -> Incoming | None:
+    postback = _object(item["postback"], f"{where}.postback")
+    user_id = _sender(item, where)
+    if postback.get("payload") is None:
+        return None  # only apps other than the CTA's sender get no payload (§1.2): not for us
+    payload = _scalar(postback["payload"], f"{where}.postback.payload")
+    title = postback.get("title")
+    timestamp = _timestamp(item)
+    mid = postback.get("mid")
+    if not isinstance(mid, str) or not mid:
+        # Older webhook versions send no postback.mid. Meta retries with the identical body, so
+        # sender + timestamp + payload is stable across retries and unique enough (§1.4 dedup).
+        digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        mid = f"postback:{user_id}:{timestamp}:{digest}"
+    kind = EventKind.FOLLOW if payload == GET_STARTED_PAYLOAD else EventKind.POSTBACK
+    text = title if isinstance(title, str) else ""
+    return Incoming(Platform.FACEBOOK, user_id, mid, kind, text, payload, timestamp, raw=item)
+
+
+def _sender(item: dict[str, Any], where: str) -> str:
+    return _scalar(_object(item.get("sender"), f"{where}.sender").get("id"), f"{where}.sender.id")
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where} is missing or not an object")
+    return value
+
+
+def _scalar(value: Any, where: str) -> str:
+    """A non-empty id or payload; Graph sends strings, numbers are accepted and stringified."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise PayloadError(f"{where} is missing or not a string")
+
+
+def _timestamp(item: Mapping[str, Any]) -> int:
+    """Milliseconds since the epoch; 0 when absent or odd (informative only, never rejected)."""
+    value = item.get("timestamp")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
+
+
+def _quick_replies(options: tuple[QuickReply, ...]) -> list[dict[str, str]]:
+    rendered: list[dict[str, str]] = []
+    for option in options:
+        title = unicodedata.normalize("NFC", option.title).strip()
+        if not title or not option.payload or len(option.payload) > QUICK_REPLY_PAYLOAD_LIMIT:
+            log.warning("quick reply left out (empty title or bad payload): %r", title)
+            continue
+        if len(title) > QUICK_REPLY_TITLE_LIMIT:
+            title = title[: QUICK_REPLY_TITLE_LIMIT - 1].rstrip() + "…"
+        rendered.append({"content_type": "text", "title": title, "payload": option.payload})
+    return rendered[:QUICK_REPLY_LIMIT]
+
+
+def _split(text: str, limit: int) -> list[str]:
+    """NFC text cut into parts of at most `limit` characters, at a newline or else a space in
+    the second half of the window, else mid-word."""
+    rest = unicodedata.normalize("NFC", text).strip()
+    parts: list[str] = []
+    while len(rest) > limit:
+        cut = rest.rfind("\n", limit // 2, limit + 1)
+        if cut < 0:
+            cut = rest.rfind(" ", limit // 2, limit + 1)
+        if cut < 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*parts, rest] if rest else parts
+
+
+async def _post(
+    session: aiohttp.ClientSession, url: str, token: str, body: dict[str, Any], seconds: float
+) -> SendResult:
+    try:
+        async with session.post(
+            url,
+            params={"access_token": token},
+            json=body,
+            timeout=aiohttp.ClientTimeout(total=seconds),
+        ) as response:
+            status, retry_after = response.status, _retry_after(response.headers)
+            data = await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        # Only the class name: some aiohttp errors quote the URL, which holds the token.
+        return SendResult(ok=False, retryable=True, error=f"transport: {type(exc).__name__}")
+    return _classify(status, data, retry_after)
+
+
+def _classify(status: int, data: bytes, retry_after: float | None) -> SendResult:
+    try:
+        parsed = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        parsed = None  # e.g. an HTML 502 page from a proxy
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if not isinstance(error, dict):
+        if 200 <= status < 300:
+            return SendResult(ok=True)
+        error = {}
+    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    text = str(error.get("message", ""))[:200]
+    label = f"http {status} graph {code}" + (f"/{subcode}" if subcode else "")
+    if code in _AUTH_CODES:
+        return SendResult(False, error=f"{label} {_AUTH_CODES[code]}: {text}", auth_failed=True)
+    if code in _RETRYABLE_CODES:
+        return SendResult(False, True, f"{label} {_RETRYABLE_CODES[code]}: {text}", retry_after)
+    if code == 10 and subcode in _WINDOW_SUBCODES:
+        return SendResult(False, error=f"{label} outside the messaging window: {text}")
+    if code in _PERMANENT_CODES:
+        return SendResult(False, error=f"{label} {_PERMANENT_CODES[code]}: {text}")
+    retryable = status >= 500 or status == 429
+    return SendResult(False, retryable, f"{label}: {text}", retry_after if retryable else None)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    try:
+        seconds = float(headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive lookup that also works on a plain dict (aiohttp's headers already are)."""
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+    return value
