@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/bot serve
+	$(BIN)/bot chat
 
 test: $(STAMP)
 	$(BIN)/ruff check .
