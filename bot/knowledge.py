@@ -88,6 +88,7 @@ class Topic:
     keywords: tuple[tuple[str, float], ...]
     phrasings: tuple[str, ...]
     source: str
+    extends: str | None = None  # a base topic whose positive key terms this variant shares
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,7 @@ class _File:
     path: Path
     label: str
     concepts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    stems: frozenset[str] = frozenset()
     data: Any = None
     node: yaml.Node | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -204,9 +206,14 @@ class _File:
             return None
 
 
-def _read(path: Path, root: Path, concepts: Mapping[str, tuple[str, ...]] | None = None) -> _File:
+def _read(
+    path: Path,
+    root: Path,
+    concepts: Mapping[str, tuple[str, ...]] | None = None,
+    stems: frozenset[str] = frozenset(),
+) -> _File:
     label = str(path.relative_to(root.parent)) if root.parent else str(path)
-    f = _File(path=path, label=label, concepts=concepts or {})
+    f = _File(path=path, label=label, concepts=concepts or {}, stems=stems)
     try:
         raw = path.read_text(encoding="utf-8")
         f.node = yaml.compose(raw, Loader=yaml.SafeLoader)
@@ -232,8 +239,9 @@ def _keywords(f: _File) -> tuple[tuple[str, float], ...]:
     out: list[tuple[str, float]] = []
     for term, weight in value.items():
         numeric = isinstance(weight, int | float) and not isinstance(weight, bool)
-        if str(term).startswith("@") and str(term)[1:] not in f.concepts:
-            f.error(f"match.keywords.{term}", "unknown concept (see concepts.yaml)")
+        unknown = [w for w in str(term).split() if w.startswith("@") and w[1:] not in f.concepts]
+        if unknown:
+            f.error(f"match.keywords.{term}", f"unknown concept {unknown[0]} (see concepts.yaml)")
             continue
         if not numeric or not -10 <= weight <= 10:
             f.error(f"match.keywords.{term}", f"weight must be a number from -10 to 10: {weight!r}")
@@ -242,6 +250,16 @@ def _keywords(f: _File) -> tuple[tuple[str, float], ...]:
     if not any(w > 0 for _, w in out):
         f.error("match.keywords", "needs at least one positive term")
     return tuple(out)
+
+
+def _extends(f: _File) -> str | None:
+    base = f.get("match.extends")
+    if base is None:
+        return None
+    if not isinstance(base, str) or base == f.path.stem or base not in f.stems:
+        f.error("match.extends", f"must name another topic's id, found {base!r}")
+        return None
+    return base
 
 
 def _strings(f: _File, dotted: str, required: bool) -> tuple[str, ...]:
@@ -311,6 +329,7 @@ def _topic(f: _File, folder: str) -> Topic | None:
         keywords=_keywords(f),
         phrasings=_strings(f, "match.phrasings", required=True),
         source=f.label,
+        extends=_extends(f),
     )
     return None if any(p.severity == "error" for p in f.problems) else topic
 
@@ -376,7 +395,7 @@ def load(
     for folder in FOLDER_KINDS:
         for path in sorted((root / folder).glob("*.yaml")):
             digest.update(path.read_bytes())
-            f = _read(path, root, concepts)
+            f = _read(path, root, concepts, frozenset(stems))
             topic = _topic(f, folder) if not f.problems else None
             problems.extend(f.problems)
             if topic is None:

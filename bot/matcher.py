@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -97,10 +97,10 @@ class Matcher:
         self._pairs: set[tuple[str, str]] = set()
         term_id = 0
         for idx, topic in enumerate(self.topics):
-            for text, weight in topic.keywords:
-                # "@nuoc-ngoai" stands for every term of that concept; one match counts once.
-                variants = kb.concepts.get(text[1:], ()) if text.startswith("@") else (text,)
-                for variant in variants:
+            for text, weight in _keywords(topic, kb):
+                # "@nuoc-ngoai" stands for every term of that concept, also inside a longer
+                # term ("chồng @quoc-gia"); whichever variant matches counts once.
+                for variant in _expand(text, kb.concepts):
                     toks = tokens(variant)
                     if not toks:
                         continue
@@ -188,15 +188,15 @@ class Matcher:
         covered: dict[int, int] = {}
         self._last_hits = {}
         for topic, found in hits.items():
-            # The longer (more specific) term first, exact before gapped. A gapped match must
-            # not swallow a word that an exact term of the same topic explains: in "xin thôi
-            # quốc tịch", "xin ... quốc tịch" is not a match around "thôi quốc tịch".
-            found.sort(key=lambda h: (-h.size, bool(h.gaps), h.start))
-            explained = {pos for h in found if not h.gaps for pos in range(h.start, h.end)}
+            # The longer (more specific) term first, exact before gapped. A gapped match is
+            # not a match when an exact term of the same topic straddles one of its gaps: in
+            # "xin thôi quốc tịch", "xin ... quốc tịch" is read around "thôi quốc tịch".
+            found.sort(key=lambda h: (-h.size, bool(h.gaps), -abs(h.weight), h.start))
+            exact = [h for h in found if not h.gaps]
             taken: list[_Hit] = []
             seen: set[int] = set()
             for hit in found:
-                if hit.term_id in seen or any(pos in explained for pos in hit.gaps):
+                if hit.term_id in seen or (hit.gaps and _straddled(hit, exact)):
                     continue
                 if any(hit.start < t.end and t.start < hit.end for t in taken):
                     continue
@@ -247,16 +247,19 @@ class Matcher:
         # "xin giấy xác nhận độc thân online được không" asks about that procedure's online facet.
         named = any(strongest.get(i, 0.0) >= 4 for i in scores if self._specific[i])
         for idx in list(scores):
-            chatty = self._smalltalk[idx] and (serious or content - covered.get(idx, 0) > 2)
+            chatty = self._smalltalk[idx] and (serious or content - covered.get(idx, 0) > 6)
             if chatty or (named and self._general[idx]):
                 del scores[idx]
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: s.rescore_top]
         query = " ".join(toks)
+        # token_set_ratio forgives the extra words of chatty messages, but scores any subset
+        # 100 ("ok" against "ok cảm ơn"): short messages are compared whole.
+        scorer = fuzz.token_set_ratio if len(toks) >= 4 else fuzz.ratio
         similarity: dict[int, float] = {}
         for idx, _ in ranked:
             best = 0.0
             for phrasing in self._phrasings[idx]:
-                score = fuzz.token_set_ratio(
+                score = scorer(
                     query, phrasing, processor=None, score_cutoff=max(best, s.fuzzy_cutoff)
                 )
                 best = max(best, score)
@@ -279,9 +282,12 @@ class Matcher:
             # The language of another domain (taxes, fines, weather) is as strong as any
             # justice topic: say honestly that this is not ours rather than guess.
             return Match("none", None, _squash(best), (), facets, lang)
+        # One strong term, a near-copy of a phrasing, or several terms adding up well past
+        # the bar (a variant's base term plus its modifier).
         anchored = (
             strongest.get(best_idx, 0.0) >= s.anchor
             or similarity.get(best_idx, 0.0) >= s.fuzzy_anchor
+            or key.get(best_idx, 0.0) >= s.accept + 1
         )
         if best >= s.accept and best - second >= s.margin and anchored:
             topic = self.topics[best_idx].id
@@ -290,6 +296,40 @@ class Matcher:
         if not anchored and not any(strongest.get(i, 0.0) >= s.anchor for i, _ in ranked[:3]):
             return Match("none", None, _squash(best), close, facets, lang)
         return Match("clarify", close[0].topic, _squash(best), close, facets, lang)
+
+
+def _straddled(hit: _Hit, exact: Sequence[_Hit]) -> bool:
+    """Whether an exact hit covers both a gap of `hit` and one of its own words."""
+    gaps = set(hit.gaps)
+    words = set(range(hit.start, hit.end)) - gaps
+    for other in exact:
+        covered = set(range(other.start, other.end))
+        if covered & gaps and covered & words:
+            return True
+    return False
+
+
+def _keywords(topic: Topic, kb: KnowledgeBase) -> list[tuple[str, float]]:
+    """The topic's key terms, plus half the weight of its base topic's positive terms.
+
+    A variant (kết hôn có yếu tố nước ngoài) is its base (kết hôn) plus a modifier: sharing the
+    base's vocabulary at half weight means writers only maintain the modifier terms.
+    """
+    own = list(topic.keywords)
+    base = kb.topics.get(topic.extends) if topic.extends else None
+    if base is not None:
+        mine = {text for text, _ in own}
+        own.extend((t, w / 2) for t, w in base.keywords if w > 0 and t not in mine)
+    return own
+
+
+def _expand(term: str, concepts: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Every wording of a key term, with each "@concept" word replaced by each of its terms."""
+    wordings = [""]
+    for word in term.split():
+        options = concepts.get(word[1:], ()) if word.startswith("@") else (word,)
+        wordings = [f"{w} {o}".strip() for w in wordings for o in options]
+    return wordings
 
 
 def _span(

@@ -33,39 +33,43 @@ class Speller:
         for word in self._freq:
             for bg in _bigrams(word):
                 self._by_bigram[bg].append(word)
-        self._cache: dict[str, str] = {}
-        self._near: dict[str, list[str]] = {}
+        self._near: dict[str, list[tuple[str, int]]] = {}
 
     def known(self, token: str) -> bool:
         return token in self._freq
 
     def correct(self, token: str) -> str:
-        """The token itself when known (or not a word), else the best known word near it."""
-        if token in self._freq or not token.isalnum() or token.isdigit() or len(token) < 3:
-            return token
-        cached = self._cache.get(token)
-        if cached is None:
-            found = self.candidates(token)
-            cached = found[0] if found else token
-            if len(self._cache) < 100_000:
-                self._cache[token] = cached
-        return cached
+        """The best known word at most one edit away (or a Telex reading), else the token.
+
+        Free correction stays within one edit: "password" must not become "passport".
+        """
+        for word, edits in self._near_words(token):
+            if edits <= 1:
+                return word
+        return token
 
     def candidates(self, token: str) -> list[str]:
-        """Known words near an unknown token, most likely first (Telex readings lead)."""
+        """Known words near an unknown token (up to two edits for long words), best first.
+
+        The caller accepts one only where context supports it (it completes a key term).
+        """
+        return [word for word, _ in self._near_words(token)]
+
+    def _near_words(self, token: str) -> list[tuple[str, int]]:
         if token in self._freq or not token.isalnum() or token.isdigit() or len(token) < 3:
             return []
         cached = self._near.get(token)
         if cached is not None:
             return cached
-        found = [v for v in telex_variants(token) if v in self._freq]
+        found = [(v, 0) for v in telex_variants(token) if v in self._freq]
         if token.isalpha():
-            found.extend(w for w in self._fuzzy(token) if w not in found)
+            seen = {w for w, _ in found}
+            found.extend(item for item in self._fuzzy(token) if item[0] not in seen)
         if len(self._near) < 100_000:
             self._near[token] = found
         return found
 
-    def _fuzzy(self, token: str) -> list[str]:
+    def _fuzzy(self, token: str) -> list[tuple[str, int]]:
         pool: set[str] = set()
         for bg in _bigrams(token):
             pool.update(w for w in self._by_bigram.get(bg, ()) if abs(len(w) - len(token)) <= 2)
@@ -90,4 +94,4 @@ class Speller:
                 -self._freq[item[0]],
             )
         )
-        return [str(item[0]) for item in found]
+        return [(str(item[0]), int(item[1])) for item in found]

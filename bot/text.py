@@ -19,6 +19,8 @@ _D_MAP = str.maketrans({"đ": "d", "Đ": "d"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Links and addresses carry no meaning for the topic and their fragments look like typos.
 _LINKS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\S+\.(?:com|vn|ly|net|org)\S*")
+# English possessives: "my baby's birth" reads as "my baby birth" for matching.
+_POSSESSIVE = re.compile(r"(?<=[a-z])['’]s\b")
 _REPEATS = re.compile(r"([a-z])\1+")
 _VI_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
 
@@ -73,6 +75,13 @@ TEENCODE: dict[str, str] = {
     "dkkh": "dang ky ket hon",
     "dkkt": "dang ky khai tu",
     "lltp": "ly lich tu phap",
+    "ltp": "ly lich tu phap",
+    "kq": "ket qua",
+    "ktra": "kiem tra",
+    "tgian": "thoi gian",
+    "cmt": "chung minh thu",
+    "gcn": "giay chung nhan",
+    "tk": "tai khoan",
     "qtich": "quoc tich",
     "xn": "xac nhan",
     "hd": "hop dong",
@@ -151,7 +160,8 @@ def _normal_token(token: str) -> tuple[str, ...]:
 
 def raw_tokens(text: str) -> list[str]:
     """Folded tokens before teencode expansion: what the citizen literally typed."""
-    return [t for t in _NON_WORD.split(_LINKS.sub(" ", fold(text))) if t]
+    folded = _POSSESSIVE.sub("", _LINKS.sub(" ", fold(text)))
+    return [t for t in _NON_WORD.split(folded) if t]
 
 
 def tokens(text: str) -> tuple[str, ...]:

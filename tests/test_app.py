@@ -1,0 +1,413 @@
+"""The server end to end: webhooks in, fake Graph and Zalo servers out, the store in between.
+
+Every test drives `create_app(settings)` through aiohttp's test client, with the Send APIs at
+`FakePlatforms` on port 0. Deliveries are awaited on the fake's condition, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.models import EventKind, Incoming, Outgoing, Platform, Reply
+from bot.store import OutboxRecord, Store
+from tests.conftest import (
+    FB_PAGE_TOKEN,
+    FB_VERIFY_TOKEN,
+    ZALO_APP_SECRET,
+    FakePlatforms,
+    make_settings,
+)
+from tests.payloads import (
+    ZALO_APP_ID,
+    encode,
+    fb_batch,
+    fb_delivery,
+    fb_echo,
+    fb_postback,
+    fb_reaction,
+    fb_read,
+    fb_sign,
+    fb_text,
+    zalo_sign,
+    zalo_text,
+)
+from webhooks.app import (
+    HANDLING_KEY,
+    STORE_KEY,
+    ZALO_ACCESS,
+    ZALO_REFRESH,
+    create_app,
+    startup_lines,
+)
+
+Client = TestClient[web.Request, web.Application]
+
+QUESTION = "Cho hỏi lệ phí đăng ký kết hôn"
+
+
+async def start(aiohttp_client: AiohttpClient, settings: Settings, engine: Engine) -> Client:
+    return await aiohttp_client(create_app(settings, engine))
+
+
+def store_of(client: Client) -> Store:
+    return client.app[STORE_KEY]
+
+
+async def settle(client: Client) -> None:
+    """Until every turn started so far is committed to the outbox."""
+    await client.app[HANDLING_KEY].drain()
+
+
+async def post_facebook(client: Client, payload: Any, secret: str | None = None) -> ClientResponse:
+    raw = payload if isinstance(payload, bytes) else encode(payload)
+    headers = {"Content-Type": "application/json"}
+    headers |= fb_sign(raw) if secret is None else fb_sign(raw, secret)
+    return await client.post("/webhooks/facebook", data=raw, headers=headers)
+
+
+async def post_zalo(client: Client, payload: Any, signed: bool = True) -> ClientResponse:
+    raw = encode(payload)
+    headers = {"Content-Type": "application/json", **(zalo_sign(raw) if signed else {})}
+    return await client.post("/webhooks/zalo", data=raw, headers=headers)
+
+
+def replies_for(engine: Engine, text: str = QUESTION, payload: str | None = None) -> list[Reply]:
+    """What a new conversation answers to `text` (or `payload`), computed on the side."""
+    kind = EventKind.TEXT if payload is None else EventKind.POSTBACK
+    msg = Incoming(Platform.FACEBOOK, "someone", "m", kind, text, payload)
+    return list(engine.dialog.handle(None, msg, int(time.time() * 1000)).replies)
+
+
+async def outbox(settings: Settings) -> list[OutboxRecord]:
+    """The outbox as a restarted server would find it (call once the app is closed)."""
+    store = await Store.open(settings.db_path())
+    try:
+        return await store.outbox_rows(limit=10_000)
+    finally:
+        await store.close()
+
+
+# --- Messenger ---------------------------------------------------------------------------------
+
+
+async def test_hub_verification(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path), engine)
+    query = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
+    ok = await client.get(
+        "/webhooks/facebook", params={**query, "hub.verify_token": FB_VERIFY_TOKEN}
+    )
+    assert ok.status == 200
+    assert await ok.text() == "1158201444"
+    bad = await client.get("/webhooks/facebook", params={**query, "hub.verify_token": "guess"})
+    assert bad.status == 403
+
+
+async def test_bad_signature_is_refused_and_nothing_recorded(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    payload = fb_batch(fb_text(QUESTION))
+    assert (await post_facebook(client, payload, secret="not-the-app-secret")).status == 403
+    unsigned = await client.post("/webhooks/facebook", data=encode(payload))
+    assert unsigned.status == 403
+    assert client.app[HANDLING_KEY].tasks == set()
+    assert await store_of(client).pending_inbound() == []
+    assert await store_of(client).outbox_rows() == []
+    # The same message, properly signed, is new to the store: it was never recorded.
+    assert (await post_facebook(client, payload)).status == 200
+    expected = replies_for(engine)
+    await platforms.wait_for(lambda: len(platforms.sent()) == len(expected))
+    assert [r.text for r in platforms.sent()] == [r.text for r in expected]
+    assert platforms.sent()[0].query["access_token"] == FB_PAGE_TOKEN
+
+
+async def test_malformed_body_is_400(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, max_body_bytes=4096), engine)
+    assert (await post_facebook(client, b'{"object": "page", "entry": [')).status == 400
+    assert (await post_facebook(client, {"object": "page", "entry": "x"})).status == 400
+    assert (await post_facebook(client, b"x" * 5000)).status == 413
+    assert await store_of(client).pending_inbound() == []
+
+
+async def test_a_batch_of_many_events_is_all_answered(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, engine)
+    users = [f"psid-{n}" for n in range(40)]
+    events = [fb_text(QUESTION, mid=f"m-{u}", sender=u) for u in users]
+    assert (await post_facebook(client, fb_batch(*events, per_entry=7))).status == 200
+    per_user = len(replies_for(engine))
+    await platforms.wait_for(lambda: len(platforms.sent()) == per_user * len(users))
+    received = Counter(r.body["recipient"]["id"] for r in platforms.sent())
+    assert received == dict.fromkeys(users, per_user)
+    await client.close()
+    assert {r.status for r in await outbox(settings)} == {"sent"}
+
+
+async def test_a_duplicate_delivery_is_answered_once(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, engine)
+    payload = fb_batch(fb_text(QUESTION, mid="m-dup"))
+    assert (await post_facebook(client, payload)).status == 200
+    assert (await post_facebook(client, payload)).status == 200  # Meta's retry (§1.4)
+    await settle(client)
+    expected = len(replies_for(engine))
+    await platforms.wait_for(lambda: len(platforms.sent()) == expected)
+    await client.close()
+    rows = await outbox(settings)
+    assert [r.status for r in rows] == ["sent"] * expected
+    assert len(platforms.sent()) == expected
+
+
+async def test_echoes_deliveries_and_reads_produce_nothing(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    payload = fb_batch(fb_echo(), fb_delivery(), fb_read(), fb_reaction(), standby=[fb_text()])
+    assert (await post_facebook(client, payload)).status == 200
+    assert client.app[HANDLING_KEY].tasks == set()
+    assert await store_of(client).pending_inbound() == []
+    assert await store_of(client).outbox_rows() == []
+    assert platforms.received == []
+
+
+async def test_a_slow_platform_does_not_delay_the_webhook(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    platforms.gate = asyncio.Event()
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    async with asyncio.timeout(2):
+        first = await post_facebook(client, fb_batch(fb_text(QUESTION, mid="m-a", sender="a")))
+    assert first.status == 200
+    await platforms.wait_for(lambda: platforms.arrived >= 1)  # a Send API call is hanging now
+    async with asyncio.timeout(1):  # Meta wants 200 within seconds (§1.4); it comes at once
+        second = await post_facebook(client, fb_batch(fb_text(QUESTION, mid="m-b", sender="b")))
+    assert second.status == 200
+    assert platforms.received == []
+    platforms.gate.set()
+    expected = 2 * len(replies_for(engine))
+    await platforms.wait_for(lambda: len(platforms.sent()) == expected)
+    assert {r.body["recipient"]["id"] for r in platforms.sent()} == {"a", "b"}
+
+
+async def test_a_platform_500_is_retried_and_delivered_once(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    platforms.graph_statuses = [500]
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, engine)
+    assert (await post_facebook(client, fb_batch(fb_postback("MENU")))).status == 200
+    expected = replies_for(engine, payload="MENU")
+    assert len(expected) == 1
+    await platforms.wait_for(lambda: len(platforms.sent()) == 1)
+    await client.close()  # waits for the in-flight send to be recorded
+    assert [r.status for r in platforms.received] == [500, 200]
+    assert platforms.sent()[0].text == expected[0].text
+    (row,) = await outbox(settings)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+async def test_a_restart_delivers_pending_work_exactly_once(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    # 1. Graph is down: the reply to "a" stays in the outbox when the server stops.
+    platforms.graph_statuses = [500] * 1000
+    client = await start(aiohttp_client, settings, engine)
+    assert (await post_facebook(client, fb_batch(fb_postback("MENU", sender="a")))).status == 200
+    await platforms.wait_for(lambda: len(platforms.received) >= 1)
+    await client.close()
+    assert platforms.sent() == []
+    # 2. A SIGKILL right after acknowledging "b": recorded, never handled.
+    store = await Store.open(settings.db_path())
+    killed = Incoming(Platform.FACEBOOK, "b", "m-killed", EventKind.POSTBACK, "", "MENU")
+    assert await store.record_inbound(killed)
+    await store.enqueue([Outgoing(Platform.FACEBOOK, "c", Reply("Thông báo lịch nghỉ lễ"))])
+    await store.close()
+    # 3. Graph is back, the server restarts: everything goes out.
+    platforms.graph_statuses = []
+    client = await start(aiohttp_client, settings, engine)
+    await platforms.wait_for(
+        lambda: {r.body["recipient"]["id"] for r in platforms.sent()} >= {"a", "b", "c"}
+    )
+    await client.close()
+    # 4. Another restart finds nothing left to send.
+    client = await start(aiohttp_client, settings, engine)
+    await settle(client)
+    assert await store_of(client).backlog() == 0
+    await client.close()
+    rows = await outbox(settings)
+    assert {r.outgoing.user_id for r in rows} == {"a", "b", "c"}
+    assert {r.status for r in rows} == {"sent"}
+    assert Counter(r.body["recipient"]["id"] for r in platforms.sent()) == Counter(
+        r.outgoing.user_id for r in rows
+    )
+
+
+async def test_a_failing_turn_is_logged_and_the_next_one_works(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    engine: Engine,
+    platforms: FakePlatforms,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("poison")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine.dialog, "handle", broken)
+        assert (await post_facebook(client, fb_batch(fb_text(mid="m-poison")))).status == 200
+        await settle(client)
+    assert "facebook message m-poison: handling failed" in caplog.text
+    assert await store_of(client).pending_inbound() == []  # marked failed, not retried
+    assert (await post_facebook(client, fb_batch(fb_postback("MENU")))).status == 200
+    await platforms.wait_for(lambda: len(platforms.sent()) == 1)
+
+
+async def test_flood_control_sends_one_notice(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, flood_messages=3), engine)
+    events = [fb_postback("MENU", mid=f"m-{n}") for n in range(7)]
+    assert (await post_facebook(client, fb_batch(*events))).status == 200
+    await settle(client)
+    texts = [r.outgoing.reply.text for r in await store_of(client).outbox_rows()]
+    menu = replies_for(engine, payload="MENU")[0].text
+    (notice,) = engine.dialog.composer.text("flood", "vi")
+    assert texts == [menu, menu, menu, notice.text]
+    assert await store_of(client).pending_inbound() == []  # the silent ones are handled too
+
+
+# --- Zalo OA ------------------------------------------------------------------------------------
+
+
+async def test_zalo_probe_and_signature(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    probe = await client.post("/webhooks/zalo", data=b"{}")  # unsigned, on saving the URL (§3.1)
+    assert probe.status == 200
+    assert (await post_zalo(client, zalo_text(), signed=False)).status == 403
+    assert await store_of(client).pending_inbound() == []
+    assert (await post_zalo(client, zalo_text(QUESTION))).status == 200
+    await platforms.wait_for(lambda: len(platforms.sent("/v3.0/oa/message/cs")) >= 1)
+    assert platforms.sent()[0].headers["access_token"] == "zalo-access"
+
+
+async def test_zalo_token_error_refreshes_once_then_sends(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+) -> None:
+    platforms.zalo_tokens = set()  # the configured access token has expired
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, engine)
+    store = store_of(client)
+    stored_at_use: list[str | None] = []
+
+    async def check_order(sent: Any) -> None:
+        if sent.headers["access_token"] == "new-access":
+            stored_at_use.append(await store.get_value(ZALO_REFRESH))
+
+    platforms.on_zalo_send = check_order
+    users = ["u1", "u2"]
+    for user in users:
+        assert (
+            await post_zalo(client, zalo_text(QUESTION, msg_id=f"z-{user}", sender=user))
+        ).status == 200
+    await platforms.wait_for(
+        lambda: {r.body["recipient"]["user_id"] for r in platforms.sent()} == set(users)
+    )
+    (refresh,) = [r for r in platforms.received if r.path == "/v4/oa/access_token"]
+    assert refresh.body == {
+        "refresh_token": "zalo-refresh",
+        "app_id": ZALO_APP_ID,
+        "grant_type": "refresh_token",
+    }
+    assert refresh.headers["secret_key"] == ZALO_APP_SECRET
+    # The single-use refresh token was stored before the new access token was first used.
+    assert stored_at_use and set(stored_at_use) == {"new-refresh"}
+    assert await store.get_value(ZALO_ACCESS) == "new-access"
+
+
+# --- health, web chat, start-up -----------------------------------------------------------------
+
+
+async def test_healthz(aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path), engine)
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {
+        "status": "ok",
+        "knowledge_version": engine.kb.version,
+        "platforms": ["facebook", "zalo", "webchat"],
+        "outbox_backlog": 0,
+    }
+
+
+async def test_without_secrets_only_the_web_chat_runs(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+) -> None:
+    settings = make_settings(tmp_path, facebook=False, zalo=False)
+    client = await start(aiohttp_client, settings, engine)
+    assert (await client.get("/webhooks/facebook")).status == 404
+    assert (await post_facebook(client, fb_batch(fb_text()))).status == 404
+    assert (await post_zalo(client, zalo_text())).status == 404
+    health = await (await client.get("/healthz")).json()
+    assert health["platforms"] == ["webchat"]
+    assert any("web chat only" in line for line in startup_lines(settings))
+
+
+async def test_webchat_page_and_api_round_trip(
+    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, facebook=False), engine)
+    page = await client.get("/chat")
+    assert page.status == 200
+    assert page.content_type == "text/html"
+    assert "Trợ lý Tư pháp" in await page.text()
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert (await client.get("/chat/static/chat.js")).status == 200
+
+    session = str(uuid.uuid4())
+    answer = await client.post("/api/chat", json={"session": session, "text": QUESTION})
+    assert answer.status == 200
+    replies = (await answer.json())["replies"]
+    expected = replies_for(engine)
+    assert [r["text"] for r in replies] == [r.text for r in expected]
+    quick = replies[-1]["quick_replies"]
+    assert quick and all(set(q) == {"title", "payload"} for q in quick)
+
+    chosen = await client.post(
+        "/api/chat", json={"session": session, "payload": quick[0]["payload"]}
+    )
+    assert chosen.status == 200
+    assert (await chosen.json())["replies"]
+
+    for bad in (
+        {"session": "x", "text": "hi"},
+        {"session": session},
+        {"session": session, "text": 5},
+    ):
+        assert (await client.post("/api/chat", json=bad)).status == 400
+    assert await store_of(client).backlog() == 0
