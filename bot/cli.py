@@ -191,5 +191,34 @@ def chat(config: str | None, knowledge: str | None) -> None:
         click.echo("")
 
 
+@cli.command()
+@click.pass_obj
+def serve(config: str | None) -> None:
+    """Run the webhook server, the web chat (/chat) and the outbox worker.
+
+    With no platform secrets in the environment only the web chat is enabled.
+
+    \b
+    Examples:
+      bot serve                      # http://127.0.0.1:8080/chat
+      BOT_PORT=9000 bot serve
+    """
+    settings = _settings(config)
+    # The edge is imported here, not at the top: bot/ must not depend on webhooks/.
+    from webhooks.serve import run
+
+    try:
+        run(settings)
+    except KnowledgeError as exc:
+        raise click.ClickException(
+            f"the knowledge base has errors:\n{exc}\nHint: run `bot kb check`"
+        ) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}\n"
+            "Hint: set BOT_PORT to a free port"
+        ) from exc
+
+
 def main() -> None:
     cli(prog_name="bot")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from aiohttp import web
+from pytest_aiohttp import AiohttpServer
 
+from bot.config import Settings, load_settings
 from bot.engine import Engine
 from bot.store import Store
+from tests import payloads
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -50,3 +58,150 @@ async def store(db_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
     opened = await Store.open(db_path, clock=clock)
     yield opened
     await opened.close()
+
+
+# --- the server end to end: fake platform servers and settings pointing at them ---------------
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request a fake platform server received, and the status it answered."""
+
+    path: str
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: dict[str, Any]
+    status: int
+
+    @property
+    def text(self) -> str:
+        message = self.body.get("message")
+        return str(message.get("text", "")) if isinstance(message, dict) else ""
+
+
+class FakePlatforms:
+    """Graph, Zalo OA and Zalo OAuth in one aiohttp app on port 0, recording every request.
+
+    Graph answers 200 unless `graph_statuses` holds statuses to answer first; with `gate` set,
+    the Send APIs wait for it before answering (a slow platform). Zalo accepts the access
+    tokens in `zalo_tokens` and answers -216 (invalid token) to others; the OAuth refresh
+    hands out "new-access"/"new-refresh". `on_zalo_send` runs as each Zalo send arrives.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.arrived = 0  # Graph requests seen, answered or still waiting for `gate`
+        self.url = ""
+        self.gate: asyncio.Event | None = None
+        self.graph_statuses: list[int] = []
+        self.zalo_tokens: set[str] = {"zalo-access"}
+        self.on_zalo_send: Callable[[Received], Awaitable[None]] | None = None
+        self._changed = asyncio.Condition()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/me/messages", self._graph)
+        app.router.add_post("/v3.0/oa/message/cs", self._zalo)
+        app.router.add_post("/v4/oa/access_token", self._oauth)
+        return app
+
+    def sent(self, path: str = "") -> list[Received]:
+        """Requests answered with success, oldest first (all Send APIs unless `path`)."""
+        return [
+            r
+            for r in self.received
+            if r.status == 200 and r.path != "/v4/oa/access_token" and r.path.endswith(path)
+        ]
+
+    async def wait_for(self, check: Callable[[], bool], seconds: float = 5.0) -> None:
+        """Until `check()` holds, re-checked at each received request; never polls."""
+        async with asyncio.timeout(seconds), self._changed:
+            await self._changed.wait_for(check)
+
+    async def _record(self, request: web.Request, body: dict[str, Any], status: int) -> None:
+        entry = Received(request.path, dict(request.headers), dict(request.query), body, status)
+        self.received.append(entry)
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _graph(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.arrived += 1
+        await self._notify()
+        if self.gate is not None:
+            await self.gate.wait()
+        status = self.graph_statuses.pop(0) if self.graph_statuses else 200
+        await self._record(request, body, status)
+        if status != 200:
+            error = {"message": "An unexpected error has occurred.", "code": 1}
+            return web.json_response({"error": error}, status=status)
+        return web.json_response({"recipient_id": body["recipient"]["id"], "message_id": "m_x"})
+
+    async def _zalo(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        ok = request.headers.get("access_token") in self.zalo_tokens
+        entry = Received(request.path, dict(request.headers), {}, body, 200 if ok else 401)
+        if self.on_zalo_send is not None:
+            await self.on_zalo_send(entry)
+        await self._record(request, body, entry.status)
+        if not ok:
+            return web.json_response({"error": -216, "message": "Access token is invalid"})
+        return web.json_response({"error": 0, "message": "Success", "data": {"message_id": "z"}})
+
+    async def _oauth(self, request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        await self._record(request, {k: str(v) for k, v in form.items()}, 200)
+        self.zalo_tokens.add("new-access")
+        pair = {"access_token": "new-access", "refresh_token": "new-refresh", "expires_in": "90000"}
+        return web.json_response(pair)
+
+
+@pytest.fixture
+async def platforms(aiohttp_server: AiohttpServer) -> FakePlatforms:
+    fake = FakePlatforms()
+    server = await aiohttp_server(fake.app())
+    fake.url = str(server.make_url("")).rstrip("/")
+    return fake
+
+
+FB_VERIFY_TOKEN = "verify-me-please"
+FB_PAGE_TOKEN = "page-access-token"
+ZALO_APP_SECRET = "zalo-app-secret"
+
+
+def make_settings(
+    tmp_path: Path,
+    platform_url: str | None = None,
+    *,
+    facebook: bool = True,
+    zalo: bool = True,
+    **config: Any,
+) -> Settings:
+    """Settings as `bot serve` would load them: a config file in `tmp_path` (fast retries,
+    plus `config`) and the environment (database in `tmp_path`, platforms at the fakes)."""
+    values = {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2, **config}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(values), encoding="utf-8")
+    environ = {"BOT_DB": str(tmp_path / "bot.db"), "BOT_PORT": "8080"}
+    url = platform_url or "http://127.0.0.1:9"  # the discard port: nothing listens
+    if facebook:
+        environ |= {
+            "FB_APP_SECRET": payloads.FB_APP_SECRET,
+            "FB_VERIFY_TOKEN": FB_VERIFY_TOKEN,
+            "FB_PAGE_ACCESS_TOKEN": FB_PAGE_TOKEN,
+            "FB_GRAPH_URL": url,
+        }
+    if zalo:
+        environ |= {
+            "ZALO_APP_ID": payloads.ZALO_APP_ID,
+            "ZALO_OA_SECRET_KEY": payloads.ZALO_OA_SECRET_KEY,
+            "ZALO_APP_SECRET": ZALO_APP_SECRET,
+            "ZALO_ACCESS_TOKEN": "zalo-access",
+            "ZALO_REFRESH_TOKEN": "zalo-refresh",
+            "ZALO_API_URL": url,
+            "ZALO_OAUTH_URL": url,
+        }
+    return load_settings(path, environ=environ)

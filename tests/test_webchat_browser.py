@@ -103,11 +103,13 @@ class Page:
         box = await self.evaluate(
             f"""(() => {{
                 const el = document.querySelector({json.dumps(selector)});
-                el.scrollIntoView({{block: "center"}});
+                el.scrollIntoView({{block: "center", behavior: "instant"}});
                 const r = el.getBoundingClientRect();
-                return {{x: r.x + r.width / 2, y: r.y + r.height / 2}};
+                const x = r.x + r.width / 2, y = r.y + r.height / 2;
+                return {{x, y, hit: el.contains(document.elementFromPoint(x, y))}};
             }})()"""
         )
+        assert box["hit"], f"{selector} is covered or off screen"
         for kind in ("mousePressed", "mouseReleased"):
             await self.call(
                 "Input.dispatchMouseEvent",

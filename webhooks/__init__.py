@@ -1,0 +1,1 @@
+"""The edge: HTTP in and out (Messenger, Zalo OA, web chat, admin)."""

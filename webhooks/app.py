@@ -1,0 +1,306 @@
+"""The HTTP edge: `create_app(settings)` wires the webhooks, the web chat and the workers.
+
+Every resource is opened and closed in its own cleanup context, in this order (closed in
+reverse): the Store, the one outbound ClientSession, the outbox worker, the message handling
+(whose start-up re-processes messages acknowledged before a crash). Section numbers (§) refer
+to /work/shared/reference/platforms.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.models import Incoming, Outgoing, Platform, SendResult
+from bot.outbox import OutboxWorker, Sender
+from bot.store import Store
+from webhooks import facebook, webchat, zalo
+from webhooks.errors import PayloadError, TokenRefreshError
+from webhooks.handling import ENGINE_KEY, HANDLING_KEY, EngineSlot, FloodGate, Handling
+
+log = logging.getLogger(__name__)
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+STORE_KEY = web.AppKey("store", Store)
+SESSION_KEY = web.AppKey("http_session", aiohttp.ClientSession)
+WORKER_KEY = web.AppKey("outbox_worker", OutboxWorker)
+
+# kv keys of the Zalo tokens once refreshed; they win over the environment's (which go stale).
+ZALO_ACCESS = "zalo.access_token"
+ZALO_REFRESH = "zalo.refresh_token"
+ZALO_PREVIOUS_REFRESH = "zalo.refresh_token.previous"
+
+__all__ = [
+    "ENGINE_KEY",
+    "HANDLING_KEY",
+    "SESSION_KEY",
+    "SETTINGS_KEY",
+    "STORE_KEY",
+    "WORKER_KEY",
+    "create_app",
+    "enabled_platforms",
+    "startup_lines",
+]
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
+    """The whole server. `engine` defaults to the knowledge base at settings.knowledge
+    (raises KnowledgeError when it has errors). Webhook routes exist only for the enabled
+    platforms; the web chat always does."""
+    if engine is None:
+        engine = Engine.load(settings.knowledge_path(), settings.matcher, settings.idle_seconds)
+    # client_max_size makes request.read() answer 413 beyond the limit, chunked bodies included.
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS_KEY] = settings
+    app[ENGINE_KEY] = EngineSlot(engine)
+    app.cleanup_ctx.extend([_store, _http_session, _outbox_worker, _handling])
+    app.router.add_get("/healthz", healthz)
+    if settings.facebook_enabled:
+        app.router.add_get("/webhooks/facebook", facebook_verify)
+        app.router.add_post("/webhooks/facebook", facebook_events)
+    if settings.zalo_enabled:
+        app.router.add_post("/webhooks/zalo", zalo_events)
+    webchat.add_routes(app)
+    return app
+
+
+def enabled_platforms(settings: Settings) -> list[str]:
+    """The platforms this server answers on; the web chat always."""
+    flags = [
+        (Platform.FACEBOOK, settings.facebook_enabled),
+        (Platform.ZALO, settings.zalo_enabled),
+        (Platform.WEBCHAT, True),
+    ]
+    return [platform.value for platform, enabled in flags if enabled]
+
+
+def startup_lines(settings: Settings) -> list[str]:
+    """What the server says at start-up: platforms, URLs, and "web chat only" when so."""
+    host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = f"http://{host}:{settings.port}"
+    lines = [f"Trợ lý Tư pháp on {base} (database {settings.db_path()})"]
+    if settings.facebook_enabled:
+        lines.append(f"Messenger webhook: {base}/webhooks/facebook")
+    if settings.zalo_enabled:
+        lines.append(f"Zalo OA webhook: {base}/webhooks/zalo")
+    if not (settings.facebook_enabled or settings.zalo_enabled):
+        lines.append(
+            "No platform secrets set (FB_*, ZALO_*): web chat only; see README for the variables"
+        )
+    lines.append(f"Web chat: {base}/chat   Health: {base}/healthz")
+    return lines
+
+
+# -- resources, one cleanup context each ------------------------------------------------
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    # Store.open creates the parent folder of the database file.
+    store = await Store.open(app[SETTINGS_KEY].db_path())
+    app[STORE_KEY] = store
+    yield
+    await store.close()
+
+
+async def _http_session(app: web.Application) -> AsyncIterator[None]:
+    """The single outbound session (style.md §5); each send also sets its own timeout."""
+    timeout = aiohttp.ClientTimeout(total=app[SETTINGS_KEY].send_timeout_seconds)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        app[SESSION_KEY] = session
+        yield
+
+
+async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
+    settings, store, session = app[SETTINGS_KEY], app[STORE_KEY], app[SESSION_KEY]
+    senders: dict[Platform, Sender] = {Platform.WEBCHAT: app[webchat.MAILBOX_KEY].deliver}
+    if settings.facebook_enabled:
+        senders[Platform.FACEBOOK] = _messenger_sender(session, settings)
+    if settings.zalo_enabled:
+        senders[Platform.ZALO] = ZaloSender(store, session, settings)
+    worker = OutboxWorker.from_settings(store, senders, settings)
+    app[WORKER_KEY] = worker
+    task = asyncio.create_task(worker.run(), name="outbox worker")
+    yield
+    await worker.stop()  # returns once in-flight sends are recorded
+    await task
+
+
+async def _handling(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    flood = FloodGate(settings.flood_messages, settings.flood_window_seconds)
+    handling = Handling(app[STORE_KEY], app[ENGINE_KEY], flood, app[WORKER_KEY].wake)
+    app[HANDLING_KEY] = handling
+    # Before the first webhook is served: a message acknowledged before a crash (SIGKILL
+    # included) is answered now, and cannot be running twice.
+    resumed = await handling.resume_pending()
+    if resumed:
+        log.info("re-processed %d message(s) acknowledged before the restart", resumed)
+    for line in startup_lines(settings):
+        log.info("%s", line)
+    yield
+    await handling.drain()  # commit running turns before the worker and the store close
+
+
+# -- senders -----------------------------------------------------------------------------
+
+
+def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sender:
+    async def send(out: Outgoing) -> SendResult:
+        return await facebook.send(
+            session, settings.fb_graph_url, settings.fb_page_access_token, out
+        )
+
+    return send
+
+
+class ZaloSender:
+    """Sends CS replies with the current OA access token; on a token error, refreshes once.
+
+    The access token lives 25 h and the refresh token is SINGLE USE (§3.6): one lock makes
+    concurrent token errors spend it once, and the new refresh token is stored before the new
+    access token is used, so a crash in between leaves a usable refresh token behind.
+    """
+
+    def __init__(self, store: Store, session: aiohttp.ClientSession, settings: Settings) -> None:
+        self.store = store
+        self.session = session
+        self.settings = settings
+        self._lock = asyncio.Lock()
+        self._access: str | None = None  # cached; the kv store holds the durable copy
+
+    async def __call__(self, out: Outgoing) -> SendResult:
+        token = await self._access_token()
+        result = await zalo.send(self.session, self.settings.zalo_api_url, token, out)
+        if not result.auth_failed:
+            return result
+        try:
+            fresh = await self._refresh(token)
+        except TokenRefreshError as exc:
+            # The message is safe to log by contract (webhooks/errors.py): no token in it.
+            log.error("zalo: access token refresh failed: %s", exc)
+            error = f"{result.error}; token refresh failed: {exc}"
+            return SendResult(ok=False, retryable=exc.retryable, error=error)
+        return await zalo.send(self.session, self.settings.zalo_api_url, fresh, out)
+
+    async def _access_token(self) -> str:
+        if self._access is None:
+            stored = await self.store.get_value(ZALO_ACCESS)
+            self._access = stored or self.settings.zalo_access_token
+        return self._access
+
+    async def _refresh(self, spent: str) -> str:
+        async with self._lock:
+            current = await self._access_token()
+            if current != spent:
+                return current  # another send refreshed it while this one waited
+            refresh = await self.store.get_value(ZALO_REFRESH) or self.settings.zalo_refresh_token
+            if not refresh or not self.settings.zalo_app_secret:
+                raise TokenRefreshError("no refresh token or app secret: set ZALO_REFRESH_TOKEN")
+            pair = await zalo.refresh_token(
+                self.session,
+                self.settings.zalo_oauth_url,
+                self.settings.zalo_app_id,
+                self.settings.zalo_app_secret,
+                refresh,
+            )
+            # The old refresh token is dead now: persist the new one FIRST (§3.6), keep the
+            # previous one for an operator's recovery, and only then use the access token.
+            await self.store.set_value(ZALO_PREVIOUS_REFRESH, refresh)
+            await self.store.set_value(ZALO_REFRESH, pair.refresh_token)
+            await self.store.set_value(ZALO_ACCESS, pair.access_token)
+            self._access = pair.access_token
+            log.info("zalo: access token refreshed, valid %d s", pair.expires_in)
+            return pair.access_token
+
+
+# -- routes ------------------------------------------------------------------------------
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: {status, knowledge_version, platforms, outbox_backlog}; 503 without a
+    working database."""
+    app = request.app
+    body: dict[str, object] = {
+        "status": "ok",
+        "knowledge_version": app[ENGINE_KEY].current.kb.version,
+        "platforms": enabled_platforms(app[SETTINGS_KEY]),
+    }
+    try:
+        body["outbox_backlog"] = await app[STORE_KEY].backlog()
+    except Exception:
+        log.exception("healthz: the store does not answer")
+        body.update(status="error", outbox_backlog=None)
+        return web.json_response(body, status=503)
+    return web.json_response(body)
+
+
+async def facebook_verify(request: web.Request) -> web.Response:
+    """GET /webhooks/facebook: echo hub.challenge as text/plain, 403 on mismatch (§1.1)."""
+    challenge = facebook.verify_subscription(
+        request.query, request.app[SETTINGS_KEY].fb_verify_token
+    )
+    if challenge is None:
+        log.warning("facebook: webhook verification refused (wrong token or mode)")
+        raise web.HTTPForbidden(text="verification failed")
+    return web.Response(text=challenge)
+
+
+async def facebook_events(request: web.Request) -> web.Response:
+    """POST /webhooks/facebook: verify, parse, record, answer 200 at once (§1.3, §1.4)."""
+    settings = request.app[SETTINGS_KEY]
+    raw = await _read_body(request, settings)
+    if not facebook.verify(raw, request.headers, settings.fb_app_secret):
+        log.warning("facebook: bad or missing signature from %s; ignored", request.remote)
+        raise web.HTTPForbidden(text="bad signature")
+    messages = _parse(facebook.parse, raw, Platform.FACEBOOK)
+    await _accept(request.app, messages)
+    return web.Response(text="EVENT_RECEIVED")
+
+
+async def zalo_events(request: web.Request) -> web.Response:
+    """POST /webhooks/zalo: the unsigned `{}` probe gets 200 (§3.1); others are verified,
+    parsed, recorded and answered 200 well within Zalo's 2 s (§3.1, §3.2)."""
+    settings = request.app[SETTINGS_KEY]
+    raw = await _read_body(request, settings)
+    if zalo.is_probe(raw, request.headers):
+        log.info("zalo: webhook URL probe answered")
+        return web.json_response({"ok": True})
+    if not zalo.verify(raw, request.headers, settings.zalo_app_id, settings.zalo_oa_secret_key):
+        log.warning("zalo: bad or missing signature from %s; ignored", request.remote)
+        raise web.HTTPForbidden(text="bad signature")
+    messages = _parse(zalo.parse, raw, Platform.ZALO)
+    await _accept(request.app, messages)
+    return web.json_response({"ok": True})
+
+
+async def _read_body(request: web.Request, settings: Settings) -> bytes:
+    """The raw body, read once: the signature covers these exact bytes (§1.3, §3.2)."""
+    size = request.content_length
+    if size is not None and size > settings.max_body_bytes:
+        raise web.HTTPRequestEntityTooLarge(max_size=settings.max_body_bytes, actual_size=size)
+    return await request.read()
+
+
+def _parse(
+    parse: Callable[[bytes], list[Incoming]], raw: bytes, platform: Platform
+) -> list[Incoming]:
+    try:
+        return parse(raw)
+    except PayloadError as exc:
+        # 400, never 5xx: a 5xx makes the platform resend the same bad body for hours (§1.4).
+        log.warning("%s: unreadable webhook body: %s", platform, exc)
+        raise web.HTTPBadRequest(text="unreadable payload") from None
+
+
+async def _accept(app: web.Application, messages: list[Incoming]) -> None:
+    """Record each message and start its turn. If the store itself fails here the request
+    fails (500) on purpose: nothing was acknowledged, so the platform's retry is wanted."""
+    handling = app[HANDLING_KEY]
+    for msg in messages:
+        await handling.accept(msg)

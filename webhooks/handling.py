@@ -1,0 +1,218 @@
+"""What happens to a message after the webhook answered 200: one turn, in a tracked task.
+
+`Handling.accept` records a message (the idempotency gate, style.md §7) and spawns a tracked
+task; the task loads the state, applies the per-sender flood control, runs the pure dialog and
+commits the turn and its replies to the outbox in one transaction (`Store.complete_turn`), then
+wakes the outbox worker. Anything raised in the task is logged with the platform and message id
+and the message is marked failed: the webhook already answered 200, so a poison message cannot
+start a platform retry storm (style.md §12, platforms.md §1.4 and §5.7 botman#755).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from aiohttp import web
+
+from bot.dialog import State
+from bot.engine import Engine
+from bot.models import Incoming, Outgoing, Platform, Reply
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+UserKey = tuple[Platform, str]
+
+PENDING_BATCH = 100
+
+
+@dataclass(slots=True)
+class EngineSlot:
+    """The engine in service. A knowledge reload builds a new Engine and assigns `current`;
+    turns already running finish on the engine they started with. (A mutable slot, because an
+    aiohttp app's keys cannot be reassigned once it has started.)"""
+
+    current: Engine
+
+
+class Verdict(Enum):
+    OK = "ok"
+    NOTICE = "notice"  # the first message over the limit: one polite notice
+    DROP = "drop"  # further messages in the window: recorded as handled, no reply
+
+
+class FloodGate:
+    """Per-sender sliding-window flood control, in memory.
+
+    At most `limit` messages per `window` seconds are answered; the first one over the limit
+    gets a notice, the rest of the window nothing. Every message counts, answered or not, so a
+    sender who keeps flooding stays quiet until they pause for a whole window.
+    """
+
+    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._seen: dict[UserKey, deque[float]] = {}
+        self._noticed: set[UserKey] = set()
+        self._calls = 0
+
+    def check(self, key: UserKey) -> Verdict:
+        now = self.clock()
+        self._calls += 1
+        if self._calls % 1024 == 0:
+            self._forget_idle(now)
+        times = self._seen.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        times.append(now)
+        if len(times) <= self.limit:
+            self._noticed.discard(key)
+            return Verdict.OK
+        if key in self._noticed:
+            return Verdict.DROP
+        self._noticed.add(key)
+        return Verdict.NOTICE
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop senders quiet for a whole window, so memory follows active users only."""
+        idle = [k for k, times in self._seen.items() if not times or times[-1] <= now - self.window]
+        for key in idle:
+            del self._seen[key]
+            self._noticed.discard(key)
+
+
+class Handling:
+    """Turns recorded messages into committed turns, in tracked tasks.
+
+    Keep references to the tasks (aiogram PRs #1328/#1331: untracked tasks are garbage
+    collected mid-flight) and `drain()` them on shutdown, before the store closes.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        engine: EngineSlot,
+        flood: FloodGate,
+        wake: Callable[[], None],
+        clock: Clock = time.time,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.flood = flood
+        self.wake = wake
+        self.clock = clock
+        self.tasks: set[asyncio.Task[int | None]] = set()
+        self._locks: dict[UserKey, tuple[asyncio.Lock, int]] = {}
+
+    async def accept(self, msg: Incoming) -> asyncio.Task[int | None] | None:
+        """Record `msg` and start handling it; None (and nothing started) for a duplicate.
+
+        Recording happens before the webhook answers, so an acknowledged message survives a
+        crash (it is re-processed by `resume_pending`).
+        """
+        if not await self.store.record_inbound(msg):
+            log.info("%s message %s: duplicate delivery ignored", msg.platform, msg.message_id)
+            return None
+        return self.spawn(msg)
+
+    def spawn(self, msg: Incoming) -> asyncio.Task[int | None]:
+        """Handle a recorded message in a tracked task; its result is `handle`'s."""
+        task = asyncio.create_task(self.handle(msg), name=f"handle {msg.platform} {msg.message_id}")
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Wait for every running turn (and any turn they start) to be committed."""
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def resume_pending(self) -> int:
+        """Handle messages acknowledged before a crash but never handled; return how many.
+
+        Run at start-up before webhooks are served, so none of them is being handled already.
+        Each batch is handled before the next is read; a message seen twice means the store
+        could not record its outcome, and the loop stops rather than spin.
+        """
+        seen: set[tuple[Platform, str]] = set()
+        while True:
+            batch = [
+                m
+                for m in await self.store.pending_inbound(PENDING_BATCH)
+                if (m.platform, m.message_id) not in seen
+            ]
+            if not batch:
+                return len(seen)
+            seen.update((m.platform, m.message_id) for m in batch)
+            log.debug("resuming %d message(s) acknowledged before a restart", len(batch))
+            await asyncio.gather(*(self.spawn(m) for m in batch))
+
+    async def handle(self, msg: Incoming) -> int | None:
+        """One turn. Returns how many replies were queued, or None when handling failed.
+
+        The single error boundary of a message: never raises (except on cancellation).
+        """
+        try:
+            async with self._serial((msg.platform, msg.user_id)):
+                return await self._turn(msg)
+        except Exception as exc:
+            # Platform and id only: the text is the citizen's, tokens never reach this code.
+            log.exception("%s message %s: handling failed", msg.platform, msg.message_id)
+            try:
+                await self.store.fail_inbound(msg.platform, msg.message_id, type(exc).__name__)
+            except Exception:
+                log.exception(
+                    "%s message %s: could not mark it failed", msg.platform, msg.message_id
+                )
+            return None
+
+    async def _turn(self, msg: Incoming) -> int:
+        engine = self.engine.current
+        state = await self.store.load_state(msg.platform, msg.user_id)
+        verdict = self.flood.check((msg.platform, msg.user_id))
+        unanswered = handoff = False
+        replies: tuple[Reply, ...] = ()
+        if verdict is Verdict.OK:
+            turn = engine.dialog.handle(state, msg, int(self.clock() * 1000))
+            state, replies = turn.state, turn.replies
+            unanswered, handoff = turn.unanswered, turn.handoff
+        else:
+            state = state or State()
+            if verdict is Verdict.NOTICE:
+                log.info("%s user flooding: one notice, then silence", msg.platform)
+                replies = tuple(engine.dialog.composer.text("flood", state.lang))
+        outgoing = [Outgoing(msg.platform, msg.user_id, r) for r in replies]
+        if not await self.store.complete_turn(msg, state, outgoing, unanswered, handoff):
+            return 0  # already handled (a resumed message raced a live one): nothing queued
+        if outgoing:
+            self.wake()
+        return len(outgoing)
+
+    @contextlib.asynccontextmanager
+    async def _serial(self, key: UserKey) -> AsyncIterator[None]:
+        """One turn at a time per sender, in arrival order (asyncio.Lock is FIFO): the next
+        message must see the state the previous one saved ("còn lệ phí thì sao?")."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+HANDLING_KEY = web.AppKey("handling", Handling)
+ENGINE_KEY = web.AppKey("engine", EngineSlot)

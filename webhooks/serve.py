@@ -1,0 +1,54 @@
+"""`bot serve`: run the server until Ctrl-C or SIGTERM.
+
+bot/ never imports webhooks/ at module level; the CLI imports this module inside the command.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from bot.config import Settings
+from webhooks.app import create_app
+
+# Long enough for running turns and in-flight sends to be recorded (OutboxWorker.stop waits
+# for them); a SIGKILL instead loses nothing either, only time (see Handling.resume_pending).
+SHUTDOWN_TIMEOUT = 30.0
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Method, path WITHOUT the query string, status, size and time.
+
+    aiohttp's default format logs the whole request line, and Meta's verification GET carries
+    FB_VERIFY_TOKEN in its query (platforms.md §1.1): a secret must never reach the log.
+    """
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            response.body_length,
+            time,
+        )
+
+
+def run(settings: Settings) -> None:
+    """Serve on settings.host:settings.port. Raises KnowledgeError if the knowledge base has
+    errors and OSError if the port is taken; the CLI turns both into a ClickException."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(settings)  # loads the knowledge base: fail before binding the port
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,  # the app logs its own start-up lines (webhooks.app.startup_lines)
+        access_log_class=AccessLogger,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
