@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.facets import detect_facets
 from bot.knowledge import KnowledgeBase, Topic
@@ -65,6 +65,7 @@ class _Term:
     topic: int
     weight: float
     term_id: int
+    words: frozenset[str]  # a cheap first test: every word must occur in the message
 
 
 @dataclass
@@ -92,7 +93,7 @@ class Matcher:
         self.settings = settings or MatcherSettings()
         self.topics: list[Topic] = list(kb.topics.values())
         self._terms: dict[str, list[_Term]] = defaultdict(list)
-        self._max_term = 1
+        all_terms: list[_Term] = []
         preferred: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
         term_id = 0
@@ -104,10 +105,15 @@ class Matcher:
                     toks = tokens(variant)
                     if not toks:
                         continue
-                    self._terms[toks[0]].append(_Term(toks, idx, weight, term_id))
+                    all_terms.append(_Term(toks, idx, weight, term_id, frozenset(toks)))
                     preferred.update(toks)
                     self._pairs.update(itertools.pairwise(toks))
                 term_id += 1
+        # Index each term under its rarest word: a message then only looks at the terms whose
+        # rarest word it contains, which stays a short list even with 100,000 phrasings.
+        frequency = Counter(w for term in all_terms for w in term.words)
+        for term in all_terms:
+            self._terms[min(term.words, key=lambda w: (frequency[w], w))].append(term)
         self._smalltalk = [t.kind == "smalltalk" for t in self.topics]
         self._outside = [t.kind == "outofscope" for t in self.topics]
         self._general = [t.kind == "info" for t in self.topics]
@@ -136,9 +142,14 @@ class Matcher:
         for d in docs:
             df.update(d.keys())
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # Grams found in more than 1 topic in 20 say little and would make every message walk
+        # long posting lists on a large knowledge base: leave them out (never below 50 topics).
+        max_df = max(50, n // 20)
         for idx, d in enumerate(docs):
             length = sum(d.values())
             for gram, tf in d.items():
+                if df[gram] > max_df:
+                    continue
                 idf = math.log(1 + (n - df[gram] + 0.5) / (df[gram] + 0.5))
                 weight = idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / max(avg, 1)))
                 self._postings[gram].append((idx, weight))
@@ -177,12 +188,18 @@ class Matcher:
     ) -> tuple[dict[int, float], dict[int, float], dict[int, int]]:
         """Per topic: the summed weight, the strongest term, and the tokens the terms cover."""
         hits: dict[int, list[_Hit]] = defaultdict(list)
+        positions: dict[str, list[int]] = defaultdict(list)
         for i, tok in enumerate(toks):
+            positions[tok].append(i)
+        for tok in positions:
             for term in self._terms.get(tok, ()):
-                end, gaps = _span(toks, i, term.tokens, self.settings.max_gap)
-                if end:
-                    weight = term.weight if not gaps or term.weight < 0 else term.weight * 0.8
-                    hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
+                if not term.words <= positions.keys():
+                    continue
+                for i in positions[term.tokens[0]]:
+                    end, gaps = _span(toks, i, term.tokens, self.settings.max_gap)
+                    if end:
+                        weight = term.weight if not gaps or term.weight < 0 else term.weight * 0.8
+                        hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
         scores: dict[int, float] = {}
         strongest: dict[int, float] = {}
         covered: dict[int, int] = {}
@@ -257,12 +274,14 @@ class Matcher:
         scorer = fuzz.token_set_ratio if len(toks) >= 4 else fuzz.ratio
         similarity: dict[int, float] = {}
         for idx, _ in ranked:
-            best = 0.0
-            for phrasing in self._phrasings[idx]:
-                score = scorer(
-                    query, phrasing, processor=None, score_cutoff=max(best, s.fuzzy_cutoff)
-                )
-                best = max(best, score)
+            found = process.extractOne(
+                query,
+                self._phrasings[idx],
+                scorer=scorer,
+                processor=None,
+                score_cutoff=s.fuzzy_cutoff,
+            )
+            best = float(found[1]) if found else 0.0
             similarity[idx] = best
             if best:
                 bonus = (best - s.fuzzy_cutoff) / (100 - s.fuzzy_cutoff)

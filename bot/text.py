@@ -15,7 +15,7 @@ from bot.models import Lang
 
 # The common recipe (NFD, drop combining marks) leaves "đ" alone, so "Đăng ký" would become
 # "đang ky" on one side and "dang ky" on the other: map it explicitly.
-_D_MAP = str.maketrans({"đ": "d", "Đ": "d"})
+_MARKS = re.compile("[\u0300-\u036f]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Links and addresses carry no meaning for the topic and their fragments look like typos.
 _LINKS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\S+\.(?:com|vn|ly|net|org)\S*")
@@ -135,13 +135,26 @@ _LATIN_VI = frozenset(
 )
 
 
+def _strip_marks(ch: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+
+
+# Every precomposed Latin letter (Vietnamese uses U+00C0-U+01B0 and U+1EA0-U+1EF9) mapped to
+# its bare letter once, so folding a message is one NFC pass and one translate().
+_FOLD = {
+    cp: _strip_marks(chr(cp))
+    for block in (range(0xC0, 0x250), range(0x1E00, 0x1F00))
+    for cp in block
+    if chr(cp).isalpha() and _strip_marks(chr(cp)) != chr(cp)
+}
+_FOLD.update({ord("đ"): "d", ord("Đ"): "d"})
+
+
 def fold(text: str) -> str:
     """Lowercase and remove diacritics, mapping đ to d: "Đăng Ký" -> "dang ky"."""
-    text = unicodedata.normalize("NFC", text).lower().translate(_D_MAP)
-    stripped = "".join(
-        ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch)
-    )
-    return unicodedata.normalize("NFC", stripped)
+    text = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
+    # A mark NFC could not compose onto its letter would otherwise survive: drop it.
+    return _MARKS.sub("", text)
 
 
 def _collapse(token: str) -> str:
