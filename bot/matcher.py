@@ -67,6 +67,10 @@ class _Term:
     term_id: int
     words: frozenset[str]  # a cheap first test: every word must occur in the message
 
+    @property
+    def gappable(self) -> bool:
+        return len(self.tokens) > 2 or (len(self.tokens) == 2 and min(map(len, self.tokens)) >= 4)
+
 
 @dataclass
 class _Hit:
@@ -178,10 +182,29 @@ class Matcher:
                 ),
                 None,
             )
-            if fixed is None:
-                fixed = tok if is_syllable(tok) else self.speller.correct(tok)
-            out.append(fixed)
+            if fixed is not None:
+                out.append(fixed)
+                continue
+            if is_syllable(tok):
+                out.append(tok)
+                continue
+            split = self._split(tok)
+            if split:
+                out.extend(split)
+            else:
+                out.append(self.speller.correct(tok))
         return tuple(out)
+
+    def _split(self, token: str) -> tuple[str, str] | None:
+        """Two words typed without the space between them: "lyhon", "lienthong", "khaisinh".
+
+        Only splits that form a key term are taken, so an unknown word is not cut at random.
+        """
+        for cut in range(2, len(token) - 1):
+            pair = (token[:cut], token[cut:])
+            if pair in self._pairs:
+                return pair
+        return None
 
     def _key_terms(
         self, toks: Sequence[str]
@@ -195,8 +218,11 @@ class Matcher:
             for term in self._terms.get(tok, ()):
                 if not term.words <= positions.keys():
                     continue
+                # Two short syllables are too common to be matched apart: "bố ... để" is not
+                # "bố đẻ". Longer terms and long words ("register ... birth") may take gaps.
+                max_gap = self.settings.max_gap if term.gappable else 0
                 for i in positions[term.tokens[0]]:
-                    end, gaps = _span(toks, i, term.tokens, self.settings.max_gap)
+                    end, gaps = _span(toks, i, term.tokens, max_gap)
                     if end:
                         weight = term.weight if not gaps or term.weight < 0 else term.weight * 0.8
                         hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
