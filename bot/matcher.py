@@ -65,11 +65,9 @@ class _Term:
     topic: int
     weight: float
     term_id: int
-    words: frozenset[str]  # a cheap first test: every word must occur in the message
-
-    @property
-    def gappable(self) -> bool:
-        return len(self.tokens) > 2 or (len(self.tokens) == 2 and min(map(len, self.tokens)) >= 4)
+    # Two short syllables are too common to be matched apart: "bố ... để" is not "bố đẻ".
+    # Longer terms and long words ("register ... birth") may take words inside them.
+    gappable: bool
 
 
 @dataclass
@@ -96,8 +94,14 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase, settings: MatcherSettings | None = None) -> None:
         self.settings = settings or MatcherSettings()
         self.topics: list[Topic] = list(kb.topics.values())
-        self._terms: dict[str, list[_Term]] = defaultdict(list)
-        all_terms: list[_Term] = []
+        # Exact terms by their whole word sequence; terms that may take words inside them also
+        # by their (first, last) words. A message probes each of its word sequences up to the
+        # longest term, and each (first, last) pair within reach: a bounded number of
+        # dictionary look-ups per word however large the knowledge base, and a term is only
+        # walked word by word when its two ends are both in the message at a fitting distance.
+        self._exact: dict[tuple[str, ...], list[_Term]] = defaultdict(list)
+        self._ends: dict[tuple[str, str], list[_Term]] = defaultdict(list)
+        self._longest = 1
         preferred: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
         term_id = 0
@@ -109,15 +113,15 @@ class Matcher:
                     toks = tokens(variant)
                     if not toks:
                         continue
-                    all_terms.append(_Term(toks, idx, weight, term_id, frozenset(toks)))
+                    gappable = len(toks) > 2 or (len(toks) == 2 and min(map(len, toks)) >= 4)
+                    term = _Term(toks, idx, weight, term_id, gappable)
+                    self._exact[toks].append(term)
+                    if gappable:
+                        self._ends[(toks[0], toks[-1])].append(term)
+                    self._longest = max(self._longest, len(toks))
                     preferred.update(toks)
                     self._pairs.update(itertools.pairwise(toks))
                 term_id += 1
-        # Index each term under its rarest word: a message then only looks at the terms whose
-        # rarest word it contains, which stays a short list even with 100,000 phrasings.
-        frequency = Counter(w for term in all_terms for w in term.words)
-        for term in all_terms:
-            self._terms[min(term.words, key=lambda w: (frequency[w], w))].append(term)
         self._smalltalk = [t.kind == "smalltalk" for t in self.topics]
         self._outside = [t.kind == "outofscope" for t in self.topics]
         self._general = [t.kind == "info" for t in self.topics]
@@ -211,44 +215,36 @@ class Matcher:
     ) -> tuple[dict[int, float], dict[int, float], dict[int, int]]:
         """Per topic: the summed weight, the strongest term, and the tokens the terms cover."""
         hits: dict[int, list[_Hit]] = defaultdict(list)
-        positions: dict[str, list[int]] = defaultdict(list)
-        for i, tok in enumerate(toks):
-            positions[tok].append(i)
-        for tok in positions:
-            for term in self._terms.get(tok, ()):
-                if not term.words <= positions.keys():
-                    continue
-                # Two short syllables are too common to be matched apart: "bố ... để" is not
-                # "bố đẻ". Longer terms and long words ("register ... birth") may take gaps.
-                max_gap = self.settings.max_gap if term.gappable else 0
-                for i in positions[term.tokens[0]]:
+        toks = tuple(toks)
+        n = len(toks)
+        max_gap = self.settings.max_gap
+        for i in range(n):
+            for end in range(i + 1, min(n, i + self._longest) + 1):
+                for term in self._exact.get(toks[i:end], ()):
+                    hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
+            # Gapped: the last word 3 or more positions on (nearer is exact, found above).
+            for j in range(i + 2, min(n, i + self._longest + max_gap)):
+                for term in self._ends.get((toks[i], toks[j]), ()):
+                    size = len(term.tokens)
+                    if not size < j - i + 1 <= size + max_gap:
+                        continue
                     end, gaps = _span(toks, i, term.tokens, max_gap)
-                    if end:
-                        weight = term.weight if not gaps or term.weight < 0 else term.weight * 0.8
+                    if end == j + 1 and gaps:
+                        weight = term.weight if term.weight < 0 else term.weight * 0.8
                         hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
         scores: dict[int, float] = {}
         strongest: dict[int, float] = {}
         covered: dict[int, int] = {}
         self._last_hits = {}
         for topic, found in hits.items():
-            # The longer (more specific) term first, exact before gapped. A gapped match is
-            # not a match when an exact term of the same topic straddles one of its gaps: in
-            # "xin thôi quốc tịch", "xin ... quốc tịch" is read around "thôi quốc tịch".
-            found.sort(key=lambda h: (-h.size, bool(h.gaps), -abs(h.weight), h.start))
-            exact = [h for h in found if not h.gaps]
-            taken: list[_Hit] = []
-            seen: set[int] = set()
-            for hit in found:
-                if hit.term_id in seen or (hit.gaps and _straddled(hit, exact)):
-                    continue
-                if any(hit.start < t.end and t.start < hit.end for t in taken):
-                    continue
-                taken.append(hit)
-                seen.add(hit.term_id)
-            scores[topic] = sum(h.weight for h in taken)
+            if all(h.weight <= 0 for h in found):
+                continue  # only pushed away from: it cannot win, leave it out of the ranking
+            taken = found if len(found) == 1 else _resolve(found)
             self._last_hits[topic] = taken
-            strongest[topic] = max((h.weight for h in taken), default=0.0)
-            covered[topic] = sum(h.end - h.start for h in taken if h.weight > 0)
+            scores[topic] = sum(h.weight for h in taken)
+            strongest[topic] = max(h.weight for h in taken)
+            if self._smalltalk[topic]:
+                covered[topic] = sum(h.end - h.start for h in taken if h.weight > 0)
         return scores, strongest, covered
 
     def explain(self, text: str) -> list[str]:
@@ -341,6 +337,27 @@ class Matcher:
         if not anchored and not any(strongest.get(i, 0.0) >= s.anchor for i, _ in ranked[:3]):
             return Match("none", None, _squash(best), close, facets, lang)
         return Match("clarify", close[0].topic, _squash(best), close, facets, lang)
+
+
+def _resolve(found: list[_Hit]) -> list[_Hit]:
+    """The hits of one topic that count: each term once, no two overlapping.
+
+    The longer (more specific) term first, exact before gapped. A gapped match is not a match
+    when an exact term of the same topic straddles one of its gaps: in "xin thôi quốc tịch",
+    "xin ... quốc tịch" is read around "thôi quốc tịch".
+    """
+    found.sort(key=lambda h: (-h.size, bool(h.gaps), -abs(h.weight), h.start))
+    exact = [h for h in found if not h.gaps]
+    taken: list[_Hit] = []
+    seen: set[int] = set()
+    for hit in found:
+        if hit.term_id in seen or (hit.gaps and _straddled(hit, exact)):
+            continue
+        if any(hit.start < t.end and t.start < hit.end for t in taken):
+            continue
+        taken.append(hit)
+        seen.add(hit.term_id)
+    return taken
 
 
 def _straddled(hit: _Hit, exact: Sequence[_Hit]) -> bool:
