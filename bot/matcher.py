@@ -25,7 +25,7 @@ from bot.facets import detect_facets
 from bot.knowledge import KnowledgeBase, Topic
 from bot.models import Candidate, Match
 from bot.spelling import Speller
-from bot.text import detect_lang, is_syllable, tokens
+from bot.text import COMMON_EN, detect_lang, is_syllable, tokens
 
 # Words too common in citizens' questions to say anything about the topic. They still count
 # for the speller's vocabulary and for the facet detector.
@@ -131,7 +131,8 @@ class Matcher:
             [" ".join(tokens(p)) for p in t.phrasings] for t in self.topics
         ]
         self._build_bm25()
-        vocabulary: list[str] = []
+        # Everyday function words are known words, never "corrected": "his" is not "hi".
+        vocabulary: list[str] = [*_STOP, *COMMON_EN]
         for topic in self.topics:
             vocabulary.extend(_topic_words(topic))
         self.speller = Speller(vocabulary, preferred)

@@ -129,6 +129,14 @@ _LATIN_EN = frozenset(
     "not no yes please thanks thank hello hi hey need want get got have has had much many long "
     "there here any some so just also as than then into out up down over more most very".split()
 )
+# Words of everyday English that must stay as typed (the speller would "correct" them).
+COMMON_EN = _LATIN_EN | frozenset(
+    "him hers ours yours mine its let lets go going gone went come came make made take took "
+    "give gave know knew see saw say said tell told ask asked use used try tried work live "
+    "lived still already yet ago again back now today tomorrow yesterday week month year day "
+    "time thing way man woman child son daughter wife husband father mother parents family "
+    "friend home house city country office help apply get".split()
+)
 _LATIN_VI = frozenset(
     "toi em anh chi ad cho hoi lam o dau khong duoc bao nhieu can gi thu tuc xin a nhe oi va "
     "cua la co the nao ma thi vay roi ban minh con me bo ong ba di ve nha nay giay to".split()
