@@ -5,19 +5,38 @@ Domain errors become `click.ClickException` with a hint; nothing prints a traceb
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
+from bot.case_report import build_report, report_html, report_text
+from bot.cases import (
+    VN_TZ,
+    Case,
+    CasesFileError,
+    ImportSummary,
+    TopicResolver,
+    find_header,
+    import_parsed,
+    parse_table,
+    read_table,
+    resolve_turn,
+    today_of,
+)
 from bot.config import ConfigError, Settings, load_settings
-from bot.dialog import State
+from bot.dialog import State, Turn
 from bot.engine import Engine
 from bot.evaluation import evaluate, load_items
-from bot.knowledge import KnowledgeError, load
+from bot.knowledge import KnowledgeBase, KnowledgeError, load
+from bot.matcher import Matcher
 from bot.models import EventKind, Incoming, Platform
+from bot.store import Store
 
 
 def _settings(config: str | None) -> Settings:
@@ -31,6 +50,16 @@ def _engine(settings: Settings, knowledge: str | None = None) -> Engine:
     path = Path(knowledge) if knowledge else settings.knowledge_path()
     try:
         return Engine.load(path, settings.matcher, settings.idle_seconds)
+    except KnowledgeError as exc:
+        raise click.ClickException(
+            f"the knowledge base at {path} has errors:\n{exc}\nHint: run `bot kb check {path}`"
+        ) from exc
+
+
+def _kb(settings: Settings, knowledge: str | None = None) -> KnowledgeBase:
+    path = Path(knowledge) if knowledge else settings.knowledge_path()
+    try:
+        return load(path)[0]
     except KnowledgeError as exc:
         raise click.ClickException(
             f"the knowledge base at {path} has errors:\n{exc}\nHint: run `bot kb check {path}`"
@@ -169,7 +198,8 @@ def chat(config: str | None, knowledge: str | None) -> None:
 
     Type a number to pick a listed option; an empty line or Ctrl-D quits.
     """
-    engine = _engine(_settings(config), knowledge)
+    settings = _settings(config)
+    engine = _engine(settings, knowledge)
     state: State | None = None
     click.echo("Trợ lý Tư pháp — gõ câu hỏi (Enter trống để thoát).")
     n = 0
@@ -182,13 +212,127 @@ def chat(config: str | None, knowledge: str | None) -> None:
             break
         n += 1
         msg = Incoming(Platform.CLI, "terminal", f"cli-{n}", EventKind.TEXT, text)
-        turn = engine.dialog.handle(state, msg, int(time.time() * 1000))
+        now_ms = int(time.time() * 1000)
+        turn = engine.dialog.handle(state, msg, now_ms)
+        if turn.lookup is not None or turn.subscribe is not None:
+            turn = asyncio.run(_resolve(settings, engine, msg, turn, now_ms))
         state = turn.state
         for reply in turn.replies:
             click.echo(f"\nBot: {reply.text}")
             for i, option in enumerate(reply.quick_replies, start=1):
                 click.echo(f"  {i}. {option.title}")
         click.echo("")
+
+
+@cli.group(name="cases")
+def cases_group() -> None:
+    """Dossier status: the one-stop system's export (issue 4)."""
+
+
+PROGRESS_ROWS = 2000  # files with more rows show a progress bar (on standard error)
+MAX_REJECTED_SHOWN = 1000
+
+
+@cases_group.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--knowledge", type=click.Path(file_okay=False), help="Knowledge folder.")
+@click.pass_obj
+def cases_import(config: str | None, file: str, knowledge: str | None) -> None:
+    """Import an export of dossiers (CSV UTF-8 or XLSX), idempotently, in one transaction.
+
+    Prints how many rows were added, updated, unchanged and rejected, then each rejected row
+    with its line and reason. Exit 1, changing nothing, when the file cannot be read. Safe to
+    run from cron: status changes are recorded and subscribers notified.
+
+    \b
+    Examples:
+      bot cases import ho-so.xlsx
+      bot cases import export.csv      # ',' or ';' separated, with or without a BOM
+    """
+    settings = _settings(config)
+    try:
+        table = read_table(file)  # before the knowledge base: an unreadable file fails fast
+        find_header(table)
+        kb_ = _kb(settings, knowledge)
+        resolver = TopicResolver(kb_, lambda: Matcher(kb_, settings.matcher))
+        if len(table.rows) > PROGRESS_ROWS:
+            with click.progressbar(
+                length=len(table.rows), label="Reading rows", file=sys.stderr
+            ) as bar:
+                parsed = parse_table(table, resolver, bar.update)
+        else:
+            parsed = parse_table(table, resolver)
+    except CasesFileError as exc:
+        raise click.ClickException(
+            f"{exc}\nNothing was imported. Hint: the export needs a header row with at least"
+            " Mã hồ sơ, Số điện thoại and Trạng thái"
+        ) from exc
+
+    async def run() -> ImportSummary:
+        store = await Store.open(settings.db_path())
+        try:
+            return await import_parsed(store, parsed, kb_, table.source)
+        finally:
+            await store.close()
+
+    summary = asyncio.run(run())
+    c = summary.counts
+    click.echo(
+        f"{table.source}: {c.added} added, {c.updated} updated, {c.unchanged} unchanged,"
+        f" {c.rejected} rejected; {c.status_changes} status changes, {c.notices_queued}"
+        f" notices queued, {c.notices_undeliverable} undeliverable"
+    )
+    for row in summary.rejected[:MAX_REJECTED_SHOWN]:
+        code = f" {row.code}:" if row.code else ""
+        click.echo(f"  line {row.line}:{code} {row.reason}")
+    if len(summary.rejected) > MAX_REJECTED_SHOWN:
+        click.echo(f"  ... and {len(summary.rejected) - MAX_REJECTED_SHOWN} more rejected rows")
+
+
+@cli.group()
+def report() -> None:
+    """Reports for staff."""
+
+
+@report.command(name="cases")
+@click.option(
+    "--html", "html_file", type=click.Path(dir_okay=False), help="Also write an HTML page."
+)
+@click.option("--today", help="Report as of this date (YYYY-MM-DD); default: today in Vietnam.")
+@click.pass_obj
+def report_cases(config: str | None, html_file: str | None, today: str | None) -> None:
+    """Dossiers by status and by office, the on-time rate ("giải quyết trước và đúng hạn")
+    of resolved dossiers, the overdue ones and those due within 2 working days.
+
+    \b
+    Examples:
+      bot report cases
+      bot report cases --html bao-cao.html
+    """
+    settings = _settings(config)
+    try:
+        day = dt.date.fromisoformat(today) if today else today_of(time.time(), ms=False)
+    except ValueError as exc:
+        raise click.ClickException(f"--today {today!r}: not a date (YYYY-MM-DD)") from exc
+    try:
+        kb_ = load(settings.knowledge_path())[0]
+    except KnowledgeError:
+        kb_ = None  # procedure names as exported
+
+    async def run() -> tuple[list[Case], list[dict[str, Any]]]:
+        store = await Store.open(settings.db_path())
+        try:
+            return await store.all_cases(), await store.case_rows("case_imports", 100_000)
+        finally:
+            await store.close()
+
+    all_cases, imports = asyncio.run(run())
+    last = dt.datetime.fromtimestamp(imports[-1]["imported_at"], VN_TZ) if imports else None
+    result = build_report(all_cases, day, last)
+    click.echo(report_text(result, kb_))
+    if html_file:
+        Path(html_file).write_text(report_html(result, kb_), encoding="utf-8")
+        click.echo(f"\nHTML report written to {html_file}")
 
 
 @cli.command()
@@ -218,6 +362,17 @@ def serve(config: str | None) -> None:
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}\n"
             "Hint: set BOT_PORT to a free port"
         ) from exc
+
+
+async def _resolve(
+    settings: Settings, engine: Engine, msg: Incoming, turn: Turn, now_ms: int
+) -> Turn:
+    """A dossier lookup from `bot chat`, against the database the server uses."""
+    store = await Store.open(settings.db_path())
+    try:
+        return await resolve_turn(store, engine.dialog, msg, turn, now_ms)
+    finally:
+        await store.close()
 
 
 def main() -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from bot import cases
 from bot.answers import HANDOFF, MENU, Composer
+from bot.cases import LookupRequest, LookupResult
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
 from bot.models import FACETS, EventKind, Incoming, Lang, Match, Reply
-from bot.text import raw_tokens
+from bot.text import detect_lang, raw_tokens
 
 GET_STARTED = "GET_STARTED"
 HANDOFF_TOPIC = "gap-can-bo"
@@ -29,11 +31,22 @@ class State:
     options: tuple[str, ...] = ()  # payloads offered last, so "2" can pick the second
     facets: tuple[str, ...] = ()  # facets asked when a choice was offered
     updated_ms: int = 0
+    # Dossier lookup (issue 4): "code" while waiting for a dossier code, "digits" while waiting
+    # for the phone's last 4 digits of `case_code`; `case_verified` is the dossier this sender
+    # just proved to own, so "notify me" may subscribe to it.
+    case_step: str | None = None
+    case_code: str | None = None
+    case_verified: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """The outcome of one message. `unanswered` asks staff to review it; `handoff` to take over."""
+    """The outcome of one message. `unanswered` asks staff to review it; `handoff` to take over.
+
+    `lookup` asks the caller to check a dossier against the store and pass the result to
+    `Dialog.resolve_lookup` (until then `replies` is empty); `subscribe` asks it to record a
+    subscription to that dossier code (the replies already say so). See `cases.resolve_turn`.
+    """
 
     state: State
     replies: tuple[Reply, ...]
@@ -42,6 +55,8 @@ class Turn:
     match: Match | None = None
     unanswered: bool = False
     handoff: bool = False
+    lookup: LookupRequest | None = None
+    subscribe: str | None = None
 
 
 class Dialog:
@@ -55,9 +70,32 @@ class Dialog:
         state = state or State()
         if now_ms - state.updated_ms > self.idle_ms:
             state = State(lang=state.lang)
-        turn = self._step(state, msg)
+        return self._finish(self._step(state, msg), now_ms)
+
+    @staticmethod
+    def _finish(turn: Turn, now_ms: int) -> Turn:
         options = tuple(q.payload for q in turn.replies[-1].quick_replies) if turn.replies else ()
         return replace(turn, state=replace(turn.state, options=options, updated_ms=now_ms))
+
+    def resolve_lookup(self, turn: Turn, result: LookupResult, now_ms: int) -> Turn:
+        """The second, pure half of a lookup turn: the answer to `turn.lookup`'s `result`.
+
+        Wrong digits and an unknown code get the same answer, so nobody can learn which codes
+        exist; the citizen may try the digits again or send another code.
+        """
+        state, lang, kb = turn.state, turn.state.lang, self.kb
+        if result.outcome == "found" and result.case is not None:
+            state = replace(state, case_step=None, case_code=None, case_verified=result.case.code)
+            answer = cases.case_replies(kb, result.case, lang, cases.today_of(now_ms))
+            kind = "case"
+        elif result.outcome == "locked":
+            state = replace(state, case_step=None, case_code=None)
+            answer = cases.replies(kb, kb.texts.get("case_locked", lang), lang)
+            kind = "case_locked"
+        else:  # still waiting for the digits, or another code
+            answer = cases.replies(kb, kb.texts.get("case_not_found", lang), lang)
+            kind = "case_not_found"
+        return self._finish(replace(turn, state=state, replies=tuple(answer), kind=kind), now_ms)
 
     def _step(self, state: State, msg: Incoming) -> Turn:
         lang = state.lang
@@ -67,8 +105,54 @@ class Dialog:
             return Turn(state, tuple(self.composer.text("attachment", lang)), "attachment")
         payload = msg.payload or self._numbered_choice(state, msg.text)
         if payload:
-            return self._payload(state, payload)
-        return self._text(state, msg.text)
+            return self._payload(self._leave_case(state), payload)
+        turn = self._case_text(state, msg.text)
+        if turn is not None:
+            return turn
+        return self._text(self._leave_case(state), msg.text)
+
+    @staticmethod
+    def _leave_case(state: State) -> State:
+        """Anything but an answer to the lookup's question leaves the lookup."""
+        return replace(state, case_step=None, case_code=None)
+
+    def _case_text(self, state: State, text: str) -> Turn | None:
+        """The dossier lookup's steps, or None when `text` is not part of one.
+
+        A message with a dossier code starts a lookup anywhere (issue 4); once asked for the
+        code, a shorter code-like token is taken too; once asked for the digits, 4 digits (or a
+        whole phone number) make the lookup request.
+        """
+        # A bare code or digits say nothing of the language: keep the conversation's.
+        words = [w for w in raw_tokens(text) if not any(ch.isdigit() for ch in w)]
+        lang = detect_lang(text) if len(words) >= 2 else state.lang
+        code = cases.find_code(text, relaxed=state.case_step == "code")
+        if state.case_step == "digits" and state.case_code and code is None:
+            digits = cases.find_digits(text)
+            if digits is not None:
+                request = LookupRequest(state.case_code, digits)
+                return Turn(state, (), "lookup", cases.CASE_TOPIC, lookup=request)
+            if any(ch.isdigit() for ch in text) and len(raw_tokens(text)) <= 4:
+                hint = self.kb.texts.get("case_digits_invalid", state.lang)
+                return Turn(state, tuple(cases.replies(self.kb, hint, state.lang)), "case_ask")
+            return None
+        if code is not None:
+            new = replace(state, lang=lang, case_step="digits", case_code=code)
+            ask = self.kb.texts.get("case_ask_digits", lang).format(code=code)
+            return Turn(new, tuple(cases.replies(self.kb, ask, lang)), "case_ask", cases.CASE_TOPIC)
+        if state.case_verified and cases.wants_notice(text):
+            return self._subscribe(self._leave_case(state), state.case_verified)
+        return None
+
+    def _subscribe(self, state: State, code: str) -> Turn:
+        lang = state.lang
+        if state.case_verified != code:
+            # Only the owner, verified in this conversation, may subscribe to a dossier.
+            text = self.kb.texts.get("case_subscribe_verify_first", lang)
+            return Turn(state, tuple(cases.replies(self.kb, text, lang)), "case_ask")
+        text = self.kb.texts.get("case_subscribed", lang).format(code=code)
+        replies = tuple(cases.replies(self.kb, text, lang))
+        return Turn(state, replies, "case_subscribed", cases.CASE_TOPIC, subscribe=code)
 
     @staticmethod
     def _numbered_choice(state: State, text: str) -> str | None:
@@ -85,6 +169,8 @@ class Dialog:
         kind, _, rest = payload.partition(":")
         if payload == MENU:
             return Turn(state, tuple(self.composer.menu(lang)), "menu")
+        if kind == cases.SUBSCRIBE:
+            return self._subscribe(state, rest)
         if payload == HANDOFF:
             return self._answer(state, HANDOFF_TOPIC, (), lang, "handoff")
         if kind == "TOPIC" and rest in self.kb.topics:
@@ -123,6 +209,8 @@ class Dialog:
         replies = self.composer.answer(topic, facets, lang)
         handoff = topic.kind == "handoff"
         new = replace(state, topic=topic_id, lang=lang, facets=())
+        if topic.kind == "case":
+            new = replace(new, case_step="code")  # its answer asks for the dossier code
         return Turn(
             new, tuple(replies), "handoff" if handoff else kind, topic_id, match, handoff=handoff
         )

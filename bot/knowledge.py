@@ -41,7 +41,16 @@ BOT_TEXTS = (
     "staff_button",
     "flood",
     "facet_missing",
-)
+    # dossier lookup (issue 4)
+    "case_ask_digits", "case_digits_invalid", "case_not_found", "case_locked", "case_details",
+    "case_unknown", "case_where_filed", "case_status_received", "case_status_processing",
+    "case_status_supplement", "case_status_ready", "case_status_returned",
+    "case_status_rejected", "case_status_withdrawn", "case_in_time", "case_due_today",
+    "case_late", "case_done_on_time", "case_done_late", "case_next_wait",
+    "case_next_supplement", "case_next_supplement_ask", "case_next_ready",
+    "case_next_returned", "case_next_rejected", "case_note", "case_subscribe_offer",
+    "case_subscribe_button", "case_subscribe_verify_first", "case_subscribed", "case_notice",
+)  # fmt: skip
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")
 # The topic ids of ../shared/reference/topics.md: a contract with `bot ask --json` and the
 # evaluation sets. Topics may be added; none of these may disappear.

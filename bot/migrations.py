@@ -91,3 +91,87 @@ _INITIAL = [
 def _initial(db: Database) -> None:
     for statement in _INITIAL:
         db.execute(statement)
+
+
+_CASES = [
+    # Dossiers imported from the one-stop system's export (issue 4). Only what the bot needs:
+    # the owner's name masked, the last 4 digits of the phone number; dates as ISO text.
+    """CREATE TABLE cases (
+        code TEXT PRIMARY KEY,
+        topic TEXT,
+        procedure TEXT NOT NULL DEFAULT '',
+        owner_masked TEXT NOT NULL DEFAULT '',
+        phone_last4 TEXT NOT NULL,
+        received TEXT,
+        due TEXT,
+        status TEXT NOT NULL,
+        unit TEXT NOT NULL DEFAULT '',
+        returned TEXT,
+        note TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    """CREATE TABLE case_history (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL,
+        old_status TEXT,
+        new_status TEXT NOT NULL,
+        changed_at REAL NOT NULL
+    )""",
+    "CREATE INDEX case_history_code ON case_history (code, id)",
+    """CREATE TABLE case_imports (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL DEFAULT '',
+        added INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        status_changes INTEGER NOT NULL,
+        imported_at REAL NOT NULL
+    )""",
+    # The audit of every lookup, and the failure counter of the locks: no digits, no names.
+    """CREATE TABLE case_lookups (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('found', 'no_match', 'locked')),
+        at REAL NOT NULL
+    )""",
+    "CREATE INDEX case_lookups_sender ON case_lookups (platform, user_id, at)"
+    " WHERE outcome = 'no_match'",
+    "CREATE INDEX case_lookups_code ON case_lookups (code, at) WHERE outcome = 'no_match'",
+    """CREATE TABLE case_locks (
+        scope TEXT NOT NULL CHECK (scope IN ('sender', 'code')),
+        key TEXT NOT NULL,
+        until REAL NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (scope, key)
+    )""",
+    """CREATE TABLE case_subscriptions (
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        lang TEXT NOT NULL DEFAULT 'vi',
+        created_at REAL NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        PRIMARY KEY (platform, user_id, code)
+    )""",
+    "CREATE INDEX case_subscriptions_active ON case_subscriptions (code) WHERE active = 1",
+    """CREATE TABLE case_notices (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('queued', 'undeliverable')),
+        reason TEXT,
+        created_at REAL NOT NULL
+    )""",
+]
+
+
+@MIGRATIONS(name="0002_cases")
+def _cases(db: Database) -> None:
+    for statement in _CASES:
+        db.execute(statement)

@@ -44,7 +44,8 @@ async def test_open_migrates_once_and_sets_pragmas(db_path: Path, clock: FakeClo
     for _ in range(2):  # the second open finds the schema current and applies nothing
         store = await Store.open(db_path, clock=clock)
         await store.close()
-    assert sql(db_path, "SELECT name FROM _sqlite_migrations") == [("0001_initial",)]
+    names = sql(db_path, "SELECT name FROM _sqlite_migrations ORDER BY name")
+    assert names == [("0001_initial",), ("0002_cases",)]
     assert sql(db_path, "PRAGMA journal_mode") == [("wal",)]
 
 

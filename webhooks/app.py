@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -35,6 +36,14 @@ WORKER_KEY = web.AppKey("outbox_worker", OutboxWorker)
 ZALO_ACCESS = "zalo.access_token"
 ZALO_REFRESH = "zalo.refresh_token"
 ZALO_PREVIOUS_REFRESH = "zalo.refresh_token.previous"
+ZALO_EXPIRES = "zalo.access_token.expires_at"  # seconds since the epoch, of ZALO_ACCESS
+
+# Refresh once the access token has less than this share of its life left: 5 h of the 25 h
+# (§3.6 and §7: "refresh proactively, e.g. every 20-24 h").
+REFRESH_SHARE = 0.2
+# After a failed proactive refresh, sends go on with the current token; the next proactive try
+# waits this long, so a dead refresh token does not cost one OAuth call per message.
+PROACTIVE_RETRY_SECONDS = 300.0
 
 __all__ = [
     "ENGINE_KEY",
@@ -160,22 +169,38 @@ def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sen
 
 
 class ZaloSender:
-    """Sends CS replies with the current OA access token; on a token error, refreshes once.
+    """Sends CS replies with the current OA access token, refreshed BEFORE it expires.
 
-    The access token lives 25 h and the refresh token is SINGLE USE (§3.6): one lock makes
-    concurrent token errors spend it once, and the new refresh token is stored before the new
-    access token is used, so a crash in between leaves a usable refresh token behind.
+    The access token lives 25 h and the refresh token is SINGLE USE (§3.6). When a pair is
+    stored its expiry is stored with it (ZALO_EXPIRES); a send finding the token in the last
+    REFRESH_SHARE of its life refreshes first. A token error still refreshes once and retries
+    (the environment's token has no known expiry; Zalo may revoke a token early). One lock
+    makes concurrent sends spend the refresh token once, and the new refresh token is stored
+    before the new access token is used, so a crash in between leaves a usable one behind.
     """
 
-    def __init__(self, store: Store, session: aiohttp.ClientSession, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        session: aiohttp.ClientSession,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.session = session
         self.settings = settings
+        self.clock = clock
         self._lock = asyncio.Lock()
-        self._access: str | None = None  # cached; the kv store holds the durable copy
+        # Cached; the kv store holds the durable copies. `_expires` is None when unknown.
+        self._access: str | None = None
+        self._expires: float | None = None
+        self._lifetime = float(zalo.DEFAULT_EXPIRES_IN)  # of the last pair this process got
+        self._proactive_after = 0.0  # no proactive refresh before this (after a failure)
 
     async def __call__(self, out: Outgoing) -> SendResult:
         token = await self._access_token()
+        if self._expiring():
+            token = await self._refresh_early(token)
         result = await zalo.send(self.session, self.settings.zalo_api_url, token, out)
         if not result.auth_failed:
             return result
@@ -191,8 +216,26 @@ class ZaloSender:
     async def _access_token(self) -> str:
         if self._access is None:
             stored = await self.store.get_value(ZALO_ACCESS)
+            expires = await self.store.get_value(ZALO_EXPIRES) if stored else None
             self._access = stored or self.settings.zalo_access_token
+            self._expires = _float(expires)
         return self._access
+
+    def _expiring(self) -> bool:
+        now = self.clock()
+        if self._expires is None or now < self._proactive_after:
+            return False
+        return now >= self._expires - REFRESH_SHARE * self._lifetime
+
+    async def _refresh_early(self, token: str) -> str:
+        """The token to send with: a fresh one, or `token` when the refresh fails (it may
+        still be valid; if not, the send's token error tries once more)."""
+        try:
+            return await self._refresh(token)
+        except TokenRefreshError as exc:
+            self._proactive_after = self.clock() + PROACTIVE_RETRY_SECONDS
+            log.warning("zalo: early token refresh failed, sending with the current one: %s", exc)
+            return token
 
     async def _refresh(self, spent: str) -> str:
         async with self._lock:
@@ -209,14 +252,26 @@ class ZaloSender:
                 self.settings.zalo_app_secret,
                 refresh,
             )
+            expires = self.clock() + pair.expires_in
             # The old refresh token is dead now: persist the new one FIRST (§3.6), keep the
             # previous one for an operator's recovery, and only then use the access token.
+            # Its expiry goes last: a crash before it costs one early refresh, nothing more.
             await self.store.set_value(ZALO_PREVIOUS_REFRESH, refresh)
             await self.store.set_value(ZALO_REFRESH, pair.refresh_token)
             await self.store.set_value(ZALO_ACCESS, pair.access_token)
-            self._access = pair.access_token
+            await self.store.set_value(ZALO_EXPIRES, repr(expires))
+            self._access, self._expires = pair.access_token, expires
+            self._lifetime = float(pair.expires_in)
+            self._proactive_after = 0.0
             log.info("zalo: access token refreshed, valid %d s", pair.expires_in)
             return pair.access_token
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -299,8 +354,7 @@ def _parse(
 
 
 async def _accept(app: web.Application, messages: list[Incoming]) -> None:
-    """Record each message and start its turn. If the store itself fails here the request
-    fails (500) on purpose: nothing was acknowledged, so the platform's retry is wanted."""
-    handling = app[HANDLING_KEY]
-    for msg in messages:
-        await handling.accept(msg)
+    """Record the messages (a whole Messenger batch in one transaction) and start their turns.
+    If the store itself fails here the request fails (500) on purpose: nothing was
+    acknowledged, so the platform's retry is wanted."""
+    await app[HANDLING_KEY].accept_many(messages)

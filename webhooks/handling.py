@@ -1,11 +1,18 @@
 """What happens to a message after the webhook answered 200: one turn, in a tracked task.
 
-`Handling.accept` records a message (the idempotency gate, style.md §7) and spawns a tracked
-task; the task loads the state, applies the per-sender flood control, runs the pure dialog and
-commits the turn and its replies to the outbox in one transaction (`Store.complete_turn`), then
-wakes the outbox worker. Anything raised in the task is logged with the platform and message id
-and the message is marked failed: the webhook already answered 200, so a poison message cannot
-start a platform retry storm (style.md §12, platforms.md §1.4 and §5.7 botman#755).
+`Handling.accept_many` records a webhook's messages (the idempotency gate, style.md §7) and
+spawns a tracked task for each new one; the task loads the state, applies the per-sender flood
+control, runs the pure dialog and commits the turn and its replies to the outbox in one
+transaction (`Store.complete_turn`), then wakes the outbox worker. Anything raised in the task
+is logged with the platform and message id and the message is marked failed: the webhook
+already answered 200, so a poison message cannot start a platform retry storm (style.md §12,
+platforms.md §1.4 and §5.7 botman#755).
+
+Two things keep the 200 fast under load (bench/load.py measures them). Webhooks that arrive
+while the store is busy are recorded together, in ONE transaction (a group commit). And at most
+`max_turns` turns are in progress at once, so the store's single thread never holds a long queue
+of turn work in front of the next webhook's recording; the other turns wait their go in memory,
+already recorded (a crash loses none of them: `resume_pending`).
 """
 
 from __future__ import annotations
@@ -15,12 +22,13 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 from aiohttp import web
 
+from bot.cases import resolve_turn
 from bot.dialog import State
 from bot.engine import Engine
 from bot.models import Incoming, Outgoing, Platform, Reply
@@ -32,6 +40,9 @@ Clock = Callable[[], float]
 UserKey = tuple[Platform, str]
 
 PENDING_BATCH = 100
+MAX_TURNS = 8  # turns in progress at once: enough to keep the loop and the store thread busy
+
+Turn = asyncio.Task[int | None]
 
 
 @dataclass(slots=True)
@@ -104,27 +115,75 @@ class Handling:
         flood: FloodGate,
         wake: Callable[[], None],
         clock: Clock = time.time,
+        max_turns: int = MAX_TURNS,
     ) -> None:
         self.store = store
         self.engine = engine
         self.flood = flood
         self.wake = wake
         self.clock = clock
-        self.tasks: set[asyncio.Task[int | None]] = set()
+        self.tasks: set[Turn] = set()
         self._locks: dict[UserKey, tuple[asyncio.Lock, int]] = {}
+        self._turns = asyncio.Semaphore(max_turns)
+        self._waiting: list[tuple[list[Incoming], asyncio.Future[list[Turn | None]]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
-    async def accept(self, msg: Incoming) -> asyncio.Task[int | None] | None:
-        """Record `msg` and start handling it; None (and nothing started) for a duplicate.
+    async def accept(self, msg: Incoming) -> Turn | None:
+        """Record `msg` and start handling it; None (and nothing started) for a duplicate."""
+        (task,) = await self.accept_many([msg])
+        return task
 
-        Recording happens before the webhook answers, so an acknowledged message survives a
-        crash (it is re-processed by `resume_pending`).
+    async def accept_many(self, msgs: Sequence[Incoming]) -> list[Turn | None]:
+        """Record `msgs` (one webhook's messages) and start handling each new one, in order.
+
+        One entry per message: its turn's task, or None for a duplicate (nothing started).
+        Returns once the messages are committed, so an acknowledged message survives a crash
+        (`resume_pending`). Calls made while a commit is running share the next one. If the
+        store fails, this raises and nothing was started: the webhook must not answer 200.
         """
-        if not await self.store.record_inbound(msg):
-            log.info("%s message %s: duplicate delivery ignored", msg.platform, msg.message_id)
-            return None
-        return self.spawn(msg)
+        if not msgs:
+            return []
+        done: asyncio.Future[list[Turn | None]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((list(msgs), done))
+        if self._recorder is None:
+            self._recorder = asyncio.create_task(self._record_waiting(), name="record inbound")
+        return await done
 
-    def spawn(self, msg: Incoming) -> asyncio.Task[int | None]:
+    async def _record_waiting(self) -> None:
+        """Commit everything waiting in one transaction, start the new turns, answer each
+        caller; again while callers arrived meanwhile. Turns are started here, not by the
+        callers: a webhook whose client went away still gets its recorded messages handled."""
+        batch: list[tuple[list[Incoming], asyncio.Future[list[Turn | None]]]] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                msgs = [msg for group, _ in batch for msg in group]
+                try:
+                    fresh = await self.store.record_inbound_many(msgs)
+                except Exception as exc:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                turns: list[Turn | None] = []
+                for msg, new in zip(msgs, fresh, strict=True):
+                    if not new:
+                        log.info("%s message %s: duplicate ignored", msg.platform, msg.message_id)
+                    turns.append(self.spawn(msg) if new else None)
+                start = 0
+                for group, done in batch:
+                    if not done.done():  # a caller cancelled meanwhile wants no answer
+                        done.set_result(turns[start : start + len(group)])
+                    start += len(group)
+                batch = []
+        finally:
+            # Cancelled mid-commit (shutdown): nobody may wait forever for an answer.
+            for _, done in batch + self._waiting:
+                done.cancel()
+            self._waiting = []
+            self._recorder = None
+
+    def spawn(self, msg: Incoming) -> Turn:
         """Handle a recorded message in a tracked task; its result is `handle`'s."""
         task = asyncio.create_task(self.handle(msg), name=f"handle {msg.platform} {msg.message_id}")
         self.tasks.add(task)
@@ -132,9 +191,10 @@ class Handling:
         return task
 
     async def drain(self) -> None:
-        """Wait for every running turn (and any turn they start) to be committed."""
-        while self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+        """Wait for every recording and running turn (and any turn they start) to be committed."""
+        while self.tasks or self._recorder is not None:
+            pending = [*self.tasks, *([self._recorder] if self._recorder else [])]
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def resume_pending(self) -> int:
         """Handle messages acknowledged before a crash but never handled; return how many.
@@ -162,7 +222,9 @@ class Handling:
         The single error boundary of a message: never raises (except on cancellation).
         """
         try:
-            async with self._serial((msg.platform, msg.user_id)):
+            # The sender's lock first (arrival order), then a turn slot: a message waiting for
+            # the same sender's previous turn does not hold a slot.
+            async with self._serial((msg.platform, msg.user_id)), self._turns:
                 return await self._turn(msg)
         except Exception as exc:
             # Platform and id only: the text is the citizen's, tokens never reach this code.
@@ -182,7 +244,10 @@ class Handling:
         unanswered = handoff = False
         replies: tuple[Reply, ...] = ()
         if verdict is Verdict.OK:
-            turn = engine.dialog.handle(state, msg, int(self.clock() * 1000))
+            now_ms = int(self.clock() * 1000)
+            turn = engine.dialog.handle(state, msg, now_ms)
+            # A dossier lookup or subscription is resolved against the store (issue 4).
+            turn = await resolve_turn(self.store, engine.dialog, msg, turn, now_ms)
             state, replies = turn.state, turn.replies
             unanswered, handoff = turn.unanswered, turn.handoff
         else:
