@@ -1,0 +1,563 @@
+"""Load test: signed Messenger webhooks in, replies out to a fake Graph server, vs a bare endpoint.
+
+Not part of the test suite. Run from the repository root:
+
+    .venv/bin/python bench/load.py               # 3 rounds of 5,000 messages (or 30 s) each
+    .venv/bin/python bench/load.py --rounds 1 --messages 2000
+
+Three kinds of process, all on 127.0.0.1 on ports chosen by the OS:
+1. a BARE aiohttp endpoint (a subprocess) that reads the body, checks X-Hub-Signature-256 in
+   constant time and answers 200: the ceiling of any Python webhook server on this machine;
+2. the BOT, `bot serve` as a subprocess (a temporary SQLite file, the shipped knowledge base,
+   its normal INFO access log to a file), whose Send API calls go to
+3. a fake GRAPH server (a subprocess) that counts the replies per recipient and answers a
+   long-poll "tell me when N replies have arrived".
+The load generator (this process) only sends: an aiohttp client, each message from its own
+sender with its own message id, real signatures (computed before the clock starts). No server
+shares the generator's event loop; with few cores they all still share the machine, so the CPU
+each server process used is reported too (Linux /proc).
+
+Each round runs both servers fresh, in two phases:
+- SATURATED: `--concurrency` connections (50) send back to back, `--messages` messages or
+  `--seconds`, whichever first. Reported: acknowledged msg/s and p50/p99/max time to the 200;
+  for the bot also the drain (last 200 -> the fake Graph holds every reply) and the answered
+  rate (messages / first send -> last reply).
+- PACED: `--rate` msg/s for `--paced-seconds`, open loop (latency counted from the scheduled
+  send, so queueing is not hidden): the time to the 200 when the server is not saturated.
+At the end of each bot round every acknowledged message must have been answered exactly once:
+the fake Graph's count per recipient equals what the same engine composes for that question
+(each sender sends one message, so a recipient stands for its message id).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import math
+import os
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.engine import Engine
+from bot.models import EventKind, Incoming, Outgoing, Platform
+from webhooks import facebook
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "tests" / "data" / "eval.jsonl"
+
+APP_SECRET = "load-test-app-secret"
+PAGE_ID = "1717527131834678"
+WARMUP = 200  # messages sent (and answered) before the clock starts
+RATIO_TARGET = 0.5
+P99_TARGET_MS = 20.0
+START_SECONDS = 30.0  # bound on a server's start-up (the bot loads the knowledge base)
+DRAIN_SECONDS = 120.0  # bound on waiting for the last reply
+
+
+# -- the two helper servers, each run as `load.py --role bare|graph` -------------------------
+
+
+def bare_app() -> web.Application:
+    """POST /webhooks/facebook: read, check the HMAC over the raw bytes, answer 200."""
+    secret = APP_SECRET.encode()
+
+    async def events(request: web.Request) -> web.Response:
+        raw = await request.read()
+        header = request.headers.get("X-Hub-Signature-256", "")
+        expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, header):
+            raise web.HTTPForbidden(text="bad signature")
+        return web.Response(text="EVENT_RECEIVED")
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/facebook", events)
+    app.router.add_get("/healthz", health)
+    return app
+
+
+def graph_app() -> web.Application:
+    """A Send API that counts replies per recipient; GET /wait?count=N long-polls until the
+    total reaches N (or `timeout` seconds pass) and answers the counts."""
+    per_recipient: Counter[str] = Counter()
+    changed = asyncio.Condition()
+
+    async def messages(request: web.Request) -> web.Response:
+        body = await request.json()
+        recipient = body["recipient"]["id"]
+        per_recipient[recipient] += 1
+        async with changed:
+            changed.notify_all()
+        return web.json_response({"recipient_id": recipient, "message_id": "m_fake"})
+
+    async def wait(request: web.Request) -> web.Response:
+        count = int(request.query["count"])
+        timeout = float(request.query.get("timeout", DRAIN_SECONDS))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout), changed:
+                await changed.wait_for(lambda: per_recipient.total() >= count)
+        return web.json_response({"per_recipient": per_recipient})
+
+    app = web.Application()
+    app.router.add_post("/me/messages", messages)
+    app.router.add_get("/wait", wait)
+    return app
+
+
+async def serve_role(role: str) -> None:
+    """Serve `role` on 127.0.0.1, port 0; print "PORT n"; stop when stdin closes."""
+    runner = web.AppRunner(bare_app() if role == "bare" else graph_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    print(f"PORT {port}", flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)  # the parent closes our stdin to stop us
+    await runner.cleanup()
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+
+async def start_role(role: str) -> tuple[asyncio.subprocess.Process, int]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--role",
+        role,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    async with asyncio.timeout(START_SECONDS):
+        line = (await proc.stdout.readline()).decode()
+    if not line.startswith("PORT "):
+        raise RuntimeError(f"{role} server did not start: {line!r}")
+    return proc, int(line.split()[1])
+
+
+async def stop_role(proc: asyncio.subprocess.Process) -> None:
+    if proc.stdin is not None:
+        proc.stdin.close()
+    try:
+        async with asyncio.timeout(10):
+            await proc.wait()
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+def free_port() -> int:
+    """A port free right now (`bot serve` takes its port from BOT_PORT, not from port 0)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_bot(workdir: Path, graph_port: int) -> tuple[asyncio.subprocess.Process, int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "BOT_HOST": "127.0.0.1",
+        "BOT_PORT": str(port),
+        "BOT_DB": str(workdir / "bot.db"),
+        "BOT_KNOWLEDGE": str(ROOT / "knowledge"),
+        "FB_APP_SECRET": APP_SECRET,
+        "FB_VERIFY_TOKEN": "load-verify-token",
+        "FB_PAGE_ACCESS_TOKEN": "load-page-token",
+        "FB_GRAPH_URL": f"http://127.0.0.1:{graph_port}",
+    }
+    for name in ("ZALO_APP_ID", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN"):
+        env.pop(name, None)
+    with (workdir / "bot.log").open("wb") as sink:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from bot.cli import main; main()",
+            "serve",
+            cwd=ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+        )
+    return proc, port
+
+
+async def wait_healthy(session: aiohttp.ClientSession, port: int) -> None:
+    """Poll /healthz (a short bounded loop: start-up is the one thing with no event to await)."""
+    url = f"http://127.0.0.1:{port}/healthz"
+    async with asyncio.timeout(START_SECONDS):
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.05)
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process, all threads (Linux); nan elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return math.nan
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- load --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    sender: str
+    text: str
+    raw: bytes
+    headers: dict[str, str]
+
+
+@dataclass(slots=True)
+class Load:
+    """One load phase as the generator saw it."""
+
+    acked: list[Message]
+    refused: int
+    latencies: list[float]  # seconds to the 200
+    started: float  # perf_counter at the first send
+    finished: float  # perf_counter at the last 200
+
+    @property
+    def rate(self) -> float:
+        return len(self.acked) / (self.finished - self.started)
+
+    def ms(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    def line(self) -> str:
+        return (
+            f"{len(self.acked)} acked ({self.refused} refused) at {self.rate:,.0f} msg/s; "
+            f"to 200: p50 {self.ms(50):.1f} ms, p99 {self.ms(99):.1f} ms, max {self.ms(100):.1f} ms"
+        )
+
+
+class Messages:
+    """Single-event Messenger POSTs, each from a new sender, signed as Meta signs them."""
+
+    def __init__(self, questions: list[str], tag: str) -> None:
+        self.questions = questions
+        self.tag = tag
+        self.made = 0
+
+    def take(self, count: int) -> list[Message]:
+        out = []
+        now_ms = int(time.time() * 1000)
+        for n in range(self.made, self.made + count):
+            sender = f"{self.tag}-{n}"
+            text = self.questions[n % len(self.questions)]
+            item = {
+                "sender": {"id": sender},
+                "recipient": {"id": PAGE_ID},
+                "timestamp": now_ms + n,
+                "message": {"mid": f"m_{self.tag}_{n}", "text": text},
+            }
+            entry = {"id": PAGE_ID, "time": now_ms, "messaging": [item]}
+            raw = json.dumps({"object": "page", "entry": [entry]}, ensure_ascii=False).encode()
+            digest = hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+            headers = {
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": f"sha256={digest}",
+            }
+            out.append(Message(sender, text, raw, headers))
+        self.made += count
+        return out
+
+
+async def post(
+    session: aiohttp.ClientSession, url: str, message: Message, load: Load, since: float
+) -> None:
+    async with session.post(url, data=message.raw, headers=message.headers) as response:
+        await response.read()
+        status = response.status
+    done = time.perf_counter()
+    if status != 200:
+        load.refused += 1
+        return
+    load.acked.append(message)
+    load.latencies.append(done - since)
+    load.finished = max(load.finished, done)
+
+
+async def saturate(
+    session: aiohttp.ClientSession,
+    url: str,
+    messages: list[Message],
+    concurrency: int,
+    seconds: float,
+) -> Load:
+    """Closed loop: `concurrency` senders back to back until all are sent or `seconds` pass."""
+    pending = iter(messages)  # shared: each message is sent once
+    now = time.perf_counter()
+    load = Load([], 0, [], now, now)
+    deadline = now + seconds
+
+    async def sender() -> None:
+        for message in pending:
+            if time.perf_counter() >= deadline:
+                return
+            await post(session, url, message, load, time.perf_counter())
+
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return load
+
+
+async def pace(
+    session: aiohttp.ClientSession,
+    url: str,
+    messages: list[Message],
+    rate: float,
+    concurrency: int,
+) -> Load:
+    """Open loop: message n is due at start + n / rate; its latency counts from then."""
+    slots = asyncio.Semaphore(concurrency)
+    now = time.perf_counter()
+    load = Load([], 0, [], now, now)
+
+    async def one(n: int, message: Message) -> None:
+        due = load.started + n / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        async with slots:
+            await post(session, url, message, load, due)
+
+    await asyncio.gather(*(one(n, m) for n, m in enumerate(messages)))
+    return load
+
+
+def client(concurrency: int) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60))
+
+
+# -- one round of each server --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Round:
+    saturated: Load
+    paced: Load
+    cpu_ms: float  # server CPU per message, saturated phase (the bot's: until the last reply)
+    drain: float = math.nan  # seconds from the last 200 to the last reply
+    answered_rate: float = math.nan  # messages / (first send -> last reply)
+    exact: str = ""  # the exactly-once verdict
+
+
+async def run_bare(args: argparse.Namespace, questions: list[str]) -> Round:
+    proc, port = await start_role("bare")
+    url = f"http://127.0.0.1:{port}/webhooks/facebook"
+    messages = Messages(questions, "bare")
+    try:
+        async with client(args.concurrency) as session:
+            await wait_healthy(session, port)
+            await saturate(session, url, messages.take(WARMUP), args.concurrency, 60)
+            cpu = cpu_seconds(proc.pid)
+            measured = messages.take(args.messages)
+            saturated = await saturate(session, url, measured, args.concurrency, args.seconds)
+            cpu = cpu_seconds(proc.pid) - cpu
+            paced_count = round(args.rate * args.paced_seconds)
+            paced = await pace(session, url, messages.take(paced_count), args.rate, 50)
+        return Round(saturated, paced, 1000 * cpu / len(saturated.acked))
+    finally:
+        await stop_role(proc)
+
+
+class Graph:
+    """The fake Graph server's long-poll, and what every acknowledged message should get."""
+
+    def __init__(self, session: aiohttp.ClientSession, port: int, posts: dict[str, int]):
+        self.session = session
+        self.url = f"http://127.0.0.1:{port}/wait"
+        self.posts = posts  # Send API calls per question
+        self.want: Counter[str] = Counter()
+        self.got: Counter[str] = Counter()
+
+    async def answered(self, acked: list[Message]) -> float:
+        """Until every reply to `acked` (and to all before) has arrived; the perf_counter then."""
+        self.want.update({m.sender: self.posts[m.text] for m in acked})
+        query = {"count": str(self.want.total()), "timeout": str(DRAIN_SECONDS)}
+        async with self.session.get(self.url, params=query) as response:
+            answer: dict[str, Any] = await response.json()
+        self.got = Counter(answer["per_recipient"])
+        return time.perf_counter()
+
+    def verdict(self) -> str:
+        want, got = self.want, self.got
+        missing = sum(1 for s in want if got[s] < want[s])
+        extra = sum(1 for s in want if got[s] > want[s])
+        strangers = sum(1 for s in got if s not in want)
+        if not (missing or extra or strangers) and got.total() == want.total():
+            return f"exactly once ({got.total()} replies to {len(want)} messages)"
+        return (
+            f"MISMATCH: {got.total()} replies of {want.total()}; messages short {missing}, "
+            f"over {extra}, unknown recipients {strangers}"
+        )
+
+
+async def run_bot(
+    args: argparse.Namespace, questions: list[str], posts: dict[str, int], tag: str
+) -> Round:
+    graph_proc, graph_port = await start_role("graph")
+    workdir = Path(tempfile.mkdtemp(prefix="bot-load-"))
+    bot, port = await start_bot(workdir, graph_port)
+    url = f"http://127.0.0.1:{port}/webhooks/facebook"
+    messages = Messages(questions, tag)
+    ok = False
+    try:
+        async with client(args.concurrency) as session:
+            graph = Graph(session, graph_port, posts)
+            await wait_healthy(session, port)
+            warm = await saturate(session, url, messages.take(WARMUP), args.concurrency, 60)
+            await graph.answered(warm.acked)
+            cpu = cpu_seconds(bot.pid)
+            measured = messages.take(args.messages)
+            saturated = await saturate(session, url, measured, args.concurrency, args.seconds)
+            drained = await graph.answered(saturated.acked)
+            cpu = cpu_seconds(bot.pid) - cpu
+            paced_count = round(args.rate * args.paced_seconds)
+            paced = await pace(session, url, messages.take(paced_count), args.rate, 50)
+            await graph.answered(paced.acked)
+        ok = graph.verdict().startswith("exactly")
+        return Round(
+            saturated,
+            paced,
+            cpu_ms=1000 * cpu / len(saturated.acked),
+            drain=drained - saturated.finished,
+            answered_rate=len(saturated.acked) / (drained - saturated.started),
+            exact=graph.verdict(),
+        )
+    finally:
+        bot.terminate()  # SIGTERM: the graceful stop of `bot serve`
+        async with asyncio.timeout(40):
+            await bot.wait()
+        await stop_role(graph_proc)
+        if ok:
+            shutil.rmtree(workdir)
+        else:
+            print(f"bot round failed: database and log kept in {workdir}")
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def expected_posts(engine: Engine, questions: list[str]) -> dict[str, int]:
+    """Send API calls one new conversation's question makes: the replies the dialog composes,
+    each rendered for Messenger (a reply over 2,000 characters is more than one call)."""
+    out = {}
+    now = int(time.time() * 1000)
+    for text in questions:
+        msg = Incoming(Platform.FACEBOOK, "x", "m", EventKind.TEXT, text)
+        replies = engine.dialog.handle(None, msg, now).replies
+        out[text] = sum(len(facebook.render(Outgoing(Platform.FACEBOOK, "x", r))) for r in replies)
+    return out
+
+
+def median(rounds: list[Round], value: Callable[[Round], float]) -> float:
+    return statistics.median(value(r) for r in rounds)
+
+
+def load_questions() -> list[str]:
+    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [str(json.loads(line)["q"]) for line in lines if line.strip()]
+
+
+async def main(args: argparse.Namespace) -> int:
+    questions = load_questions()
+    posts = expected_posts(Engine.load(ROOT / "knowledge"), questions)
+    print(
+        f"{args.rounds} round(s); saturated: {args.messages} messages or {args.seconds:.0f} s "
+        f"over {args.concurrency} connections; paced: {args.rate:.0f} msg/s for "
+        f"{args.paced_seconds:.0f} s. {len(questions)} distinct questions (tests/data/eval.jsonl), "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}"
+    )
+    bares: list[Round] = []
+    bots: list[Round] = []
+    for n in range(1, args.rounds + 1):
+        bare = await run_bare(args, questions)
+        bares.append(bare)
+        print(f"\nround {n}  bare  saturated: {bare.saturated.line()}")
+        print(f"                 paced:     {bare.paced.line()}")
+        print(f"                 server CPU {bare.cpu_ms:.3f} ms per message")
+        bot = await run_bot(args, questions, posts, f"psid{n}")
+        bots.append(bot)
+        print(f"round {n}  bot   saturated: {bot.saturated.line()}")
+        print(f"                 paced:     {bot.paced.line()}")
+        print(
+            f"                 drain after the last 200 {bot.drain:.2f} s; answered "
+            f"{bot.answered_rate:,.0f} msg/s; server CPU {bot.cpu_ms:.3f} ms per message"
+        )
+        print(f"                 {bot.exact}")
+
+    bare_rate = median(bares, lambda r: r.saturated.rate)
+    ack_rate = median(bots, lambda r: r.saturated.rate)
+    answered = median(bots, lambda r: r.answered_rate)
+    p99 = median(bots, lambda r: r.saturated.ms(99))
+    print(f"\nmedians over {args.rounds} round(s):")
+    print(
+        f"  bare {bare_rate:,.0f} msg/s (p99 {median(bares, lambda r: r.saturated.ms(99)):.1f} "
+        f"ms); bot {ack_rate:,.0f} msg/s acknowledged, {answered:,.0f} msg/s answered"
+    )
+    print(
+        f"  ratio bot/bare {ack_rate / bare_rate:.2f} acknowledged, {answered / bare_rate:.2f} "
+        f"answered (target >= {RATIO_TARGET})"
+    )
+    print(
+        f"  bot p99 to 200: {p99:.1f} ms at {args.concurrency} connections saturated (target < "
+        f"{P99_TARGET_MS:.0f} ms), {median(bots, lambda r: r.paced.ms(99)):.1f} ms paced at "
+        f"{args.rate:.0f} msg/s; drain {median(bots, lambda r: r.drain):.2f} s"
+    )
+    print(
+        f"  server CPU per message: bare {median(bares, lambda r: r.cpu_ms):.3f} ms, "
+        f"bot {median(bots, lambda r: r.cpu_ms):.3f} ms"
+    )
+    exact = all(r.exact.startswith("exactly") for r in bots)
+    print(f"  every acknowledged message answered exactly once: {'yes' if exact else 'NO'}")
+    return 0 if exact else 1
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of both servers")
+    parser.add_argument("--messages", type=int, default=5000, help="saturated: messages")
+    parser.add_argument("--seconds", type=float, default=30.0, help="saturated: time bound")
+    parser.add_argument("--concurrency", type=int, default=50, help="saturated: connections")
+    parser.add_argument("--rate", type=float, default=200.0, help="paced: messages per second")
+    parser.add_argument("--paced-seconds", type=float, default=5.0, help="paced: duration")
+    parser.add_argument("--role", choices=("bare", "graph"), help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    arguments = parse_args()
+    if arguments.role:
+        asyncio.run(serve_role(arguments.role))
+    else:
+        sys.exit(asyncio.run(main(arguments)))
