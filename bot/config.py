@@ -36,6 +36,9 @@ class Settings:
     db: str = _s("data/bot.db", "SQLite database file (created if missing)", "BOT_DB")
     knowledge: str = _s("knowledge", "Knowledge base folder", "BOT_KNOWLEDGE")
     idle_seconds: int = _s(1800, "A conversation's context is forgotten after this idle time")
+    reload_seconds: float = _s(
+        5.0, "How often the server looks for knowledge base edits (0: never reload)"
+    )
     max_body_bytes: int = _s(1_048_576, "Largest webhook request body accepted")
     flood_messages: int = _s(12, "Messages a sender may send per flood window")
     flood_window_seconds: int = _s(60, "Window of the per-sender flood control")

@@ -360,6 +360,7 @@ async def test_healthz(aiohttp_client: AiohttpClient, tmp_path: Path, engine: En
     assert await response.json() == {
         "status": "ok",
         "knowledge_version": engine.kb.version,
+        "knowledge_errors": [],
         "platforms": ["facebook", "zalo", "webchat"],
         "outbox_backlog": 0,
     }

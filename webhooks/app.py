@@ -24,6 +24,7 @@ from bot.store import Store
 from webhooks import facebook, webchat, zalo
 from webhooks.errors import PayloadError, TokenRefreshError
 from webhooks.handling import ENGINE_KEY, HANDLING_KEY, EngineSlot, FloodGate, Handling
+from webhooks.reload import RELOADER_KEY, Reloader, reloading
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     # client_max_size makes request.read() answer 413 beyond the limit, chunked bodies included.
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS_KEY] = settings
-    app[ENGINE_KEY] = EngineSlot(engine)
-    app.cleanup_ctx.extend([_store, _http_session, _outbox_worker, _handling])
+    slot = EngineSlot(engine)
+    app[ENGINE_KEY] = slot
+    app[RELOADER_KEY] = Reloader(
+        settings.knowledge_path(),
+        lambda root: Engine.load(root, settings.matcher, settings.idle_seconds),
+        lambda new: setattr(slot, "current", new),
+        settings.reload_seconds,
+    )
+    app.cleanup_ctx.extend([_store, _http_session, _outbox_worker, _handling, reloading])
     app.router.add_get("/healthz", healthz)
     if settings.facebook_enabled:
         app.router.add_get("/webhooks/facebook", facebook_verify)
@@ -278,12 +286,14 @@ def _float(text: str | None) -> float | None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: {status, knowledge_version, platforms, outbox_backlog}; 503 without a
-    working database."""
+    """GET /healthz: {status, knowledge_version, knowledge_errors, platforms, outbox_backlog};
+    503 without a working database."""
     app = request.app
     body: dict[str, object] = {
         "status": "ok",
         "knowledge_version": app[ENGINE_KEY].current.kb.version,
+        # A broken edit keeps the last good knowledge base serving; staff see why here.
+        "knowledge_errors": [str(p) for p in app[RELOADER_KEY].errors],
         "platforms": enabled_platforms(app[SETTINGS_KEY]),
     }
     try:

@@ -5,6 +5,7 @@ bot/ never imports webhooks/ at module level; the CLI imports this module inside
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from aiohttp import web
@@ -44,6 +45,10 @@ def run(settings: Settings) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app(settings)  # loads the knowledge base: fail before binding the port
+    # The matcher's index lives as long as the process: keep the cyclic collector from
+    # rescanning it, whose full passes showed as 150 ms latency spikes (bench/match.py).
+    gc.collect()
+    gc.freeze()
     web.run_app(
         app,
         host=settings.host,

@@ -1,0 +1,103 @@
+"""Reload the knowledge base without a restart, keeping the last good one on a broken edit.
+
+Staff edit the YAML files in place. A background task notices a change (file names, sizes and
+modification times under the knowledge folder), builds a new Engine off the event loop and
+swaps it into the EngineSlot only when it loaded cleanly; a broken edit is logged one problem a
+line (file:line: field: message) and the running engine keeps answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.engine import Engine
+from bot.knowledge import KnowledgeError, Problem
+
+log = logging.getLogger(__name__)
+
+
+def fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """What identifies the folder's content cheaply: every YAML file's path, size and mtime."""
+    found: list[tuple[str, int, int]] = []
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if name.endswith((".yaml", ".yml")):
+                path = os.path.join(folder, name)
+                with contextlib.suppress(FileNotFoundError):  # removed while we walk
+                    st = os.stat(path)
+                    found.append((path, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(found))
+
+
+@dataclass
+class Reloader:
+    """Checks the folder and swaps engines. `check()` is one step; `run()` repeats it."""
+
+    root: Path
+    load: Callable[[Path], Engine]
+    swap: Callable[[Engine], None]
+    interval: float = 5.0
+    last: tuple[tuple[str, int, int], ...] = ()
+    errors: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.last = fingerprint(self.root)
+
+    async def check(self) -> bool:
+        """Reload if the folder changed. True when a new engine is now serving."""
+        current = await asyncio.to_thread(fingerprint, self.root)
+        if current == self.last:
+            return False
+        self.last = current
+        try:
+            engine = await asyncio.to_thread(self.load, self.root)
+        except KnowledgeError as exc:
+            self.errors = exc.problems
+            log.error(
+                "knowledge base NOT reloaded, the previous one keeps serving; %d problem(s):",
+                len(exc.problems),
+            )
+            for problem in exc.problems:
+                log.error("  %s", problem)
+            return False
+        self.errors = []
+        self.swap(engine)
+        # The index is long-lived: keep the collector from rescanning it (latency spikes).
+        gc.collect()
+        gc.freeze()
+        log.info("knowledge base reloaded: version %s", engine.kb.version)
+        return True
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.check()
+            except Exception:  # never let a reload bug stop the server from answering
+                log.exception("knowledge reload failed")
+
+
+RELOADER_KEY = web.AppKey("knowledge_reloader", Reloader)
+
+
+@contextlib.asynccontextmanager
+async def reloading(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context: runs the app's reloader while the app runs (off when interval <= 0)."""
+    reloader = app[RELOADER_KEY]
+    task = asyncio.create_task(reloader.run()) if reloader.interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
