@@ -77,10 +77,17 @@ def cli(ctx: click.Context, config: str | None) -> None:
 @cli.command()
 @click.argument("question", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option(
+    "--explain", is_flag=True, help="Also show the key terms found per topic (for tuning)."
+)
 @click.option("--knowledge", type=click.Path(file_okay=False), help="Knowledge folder.")
 @click.pass_obj
 def ask(
-    config: str | None, question: tuple[str, ...], as_json: bool, knowledge: str | None
+    config: str | None,
+    question: tuple[str, ...],
+    as_json: bool,
+    explain: bool,
+    knowledge: str | None,
 ) -> None:
     """Answer each QUESTION, or each line of standard input when none is given.
 
@@ -88,6 +95,7 @@ def ask(
     Examples:
       bot ask "làm giấy khai sinh cho con cần gì"
       bot ask --json "phi chung thuc ban sao" "how long does marriage registration take"
+      bot ask --explain "ket hon voi nguoi nuoc ngoai"   # which key terms decided
       cat questions.txt | bot ask --json
     """
     engine = _engine(_settings(config), knowledge)
@@ -105,6 +113,8 @@ def ask(
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
             click.echo(f"> {q}\n[{answer.topic or 'null'} · {answer.kind} · {answer.score}]")
+            if explain:
+                click.echo("\n".join(engine.matcher.explain(q)))
             click.echo(answer.text + "\n")
 
 
