@@ -249,7 +249,7 @@ class Matcher:
         return scores, strongest, covered
 
     def explain(self, text: str) -> list[str]:
-        """The key terms found per topic, for staff tuning the knowledge base (`bot ask --explain`)."""
+        """The key terms found per topic, for staff tuning the knowledge base (ask --explain)."""
         toks = self.normalise(text)
         scores, _, _ = self._key_terms(toks)
         lines = [f"tokens: {' '.join(toks)}"]

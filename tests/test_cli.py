@@ -57,3 +57,10 @@ def test_eval_reports_and_applies_thresholds(tmp_path: Path) -> None:
     data.write_text('{"q": "khai sinh", "expect": ["khai-tu"], "style": "x"}', encoding="utf-8")
     bad = CliRunner().invoke(cli, ["eval", str(data)])
     assert bad.exit_code == 1 and "in-scope accuracy 0.000 < 0.97" in bad.output
+
+
+def test_ask_explain_shows_the_key_terms() -> None:
+    result = CliRunner().invoke(cli, ["ask", "--explain", "kết hôn với người nước ngoài"])
+    assert result.exit_code == 0
+    assert "tokens: ket hon voi nguoi nuoc ngoai" in result.output
+    assert "ket-hon-nuoc-ngoai:" in result.output
