@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import cases  # noqa: E402
+from bot import case_notices, case_parse, case_table, case_topics, cases  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.models import EventKind, Incoming, Platform  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -126,13 +126,13 @@ async def main(n: int, xlsx: bool, lookups: int) -> None:
         print(f"{n:,} rows, {path.suffix} file of {path.stat().st_size / 1e6:.1f} MB\n")
         store = await Store.open(folder / "bot.db")
         try:
-            read_s, table = timed("read the file", lambda: cases.read_table(path))
-            resolver = cases.TopicResolver(engine.kb, engine.matcher)
+            read_s, table = timed("read the file", lambda: case_table.read_table(path))
+            resolver = case_topics.TopicResolver(engine.kb, engine.matcher)
             parse_s, parsed = timed(
                 "validate rows (parse_table)",
-                lambda: cases.parse_table(table, resolver),  # type: ignore[arg-type]
+                lambda: case_parse.parse_table(table, resolver),  # type: ignore[arg-type]
             )
-            assert isinstance(parsed, cases.Parsed)
+            assert isinstance(parsed, case_parse.Parsed)
             import_s, summary = await atimed(
                 "first import (one transaction)",
                 cases.import_parsed(store, parsed, engine.kb, path.name),
@@ -153,7 +153,7 @@ async def main(n: int, xlsx: bool, lookups: int) -> None:
             )
             _, summary = await atimed(
                 "re-import, 5% statuses changed",
-                store.import_cases(changed, cases.notifier(engine.kb)),
+                store.import_cases(changed, case_notices.notifier(engine.kb)),
             )
             print(f"  -> {summary}\n")
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.cases import FINISHED, OPEN, Case, CaseStatus, days_late, format_date
+from bot.case_model import FINISHED, OPEN, Case, CaseStatus, days_late, format_date
 from bot.knowledge import KnowledgeBase
 
 DUE_SOON_WORKING_DAYS = 2

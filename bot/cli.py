@@ -15,20 +15,12 @@ from typing import Any
 
 import click
 
+from bot.case_model import VN_TZ, Case, today_of
+from bot.case_parse import parse_table
 from bot.case_report import build_report, report_html, report_text
-from bot.cases import (
-    VN_TZ,
-    Case,
-    CasesFileError,
-    ImportSummary,
-    TopicResolver,
-    find_header,
-    import_parsed,
-    parse_table,
-    read_table,
-    resolve_turn,
-    today_of,
-)
+from bot.case_table import CasesFileError, find_header, read_table
+from bot.case_topics import TopicResolver
+from bot.cases import ImportSummary, import_parsed, resolve_turn
 from bot.config import ConfigError, Settings, load_settings
 from bot.dialog import State, Turn
 from bot.engine import Engine

@@ -1,0 +1,134 @@
+"""Reading a dossier export: a CSV or XLSX file into numbered rows, and finding its header row.
+
+`read_table(path)` takes what the one-stop systems and Excel write: CSV as UTF-8 (with or
+without a BOM) or Excel's UTF-16 "Unicode Text", separated by `,` `;` or tab (sniffed, or
+Excel's "sep=" line), or the first sheet of an XLSX workbook. Each row keeps its line (CSV) or
+row (XLSX) number for the rejection report. `find_header` finds the header row among the first
+rows. A file that cannot be read raises `CasesFileError` before anything is written; this is the
+only module of the import that touches the file system.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.case_fields import HEADER_LABELS, REQUIRED, cell_text, match_headers
+
+HEADER_SCAN_ROWS = 20  # exports often put a title and blank lines above the header row
+
+
+class CasesFileError(Exception):
+    """The export cannot be read at all (encoding, format, missing key columns): import nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """The raw rows of an export, each with its line (CSV) or row (XLSX) number."""
+
+    source: str
+    rows: Sequence[tuple[int, Sequence[object]]]
+
+
+def read_table(path: Path | str) -> Table:
+    """The rows of a CSV or XLSX export. Raises `CasesFileError` when it cannot be read."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CasesFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or path.suffix.lower() == ".xls":
+        raise CasesFileError(
+            f"{path.name}: old Excel (.xls) files are not supported; save it as .xlsx or CSV UTF-8"
+        )
+    return _read_csv(path.name, data)
+
+
+def _read_csv(name: str, data: bytes) -> Table:
+    # Excel's "Unicode Text" is UTF-16 with a BOM (tab-separated); utf-8-sig strips the BOM
+    # Excel's "CSV UTF-8" writes, if there is one.
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    encoding = "utf-16" if utf16 else "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise CasesFileError(
+            f"{name}: not UTF-8 text (byte {exc.start}); export the file as CSV UTF-8 or XLSX"
+        ) from exc
+    lines = text.splitlines(keepends=True)
+    first = 0
+    delimiter: str | None = None
+    if lines and lines[0].strip().lower().startswith("sep=") and len(lines[0].strip()) == 5:
+        delimiter, first = lines[0].strip()[4], 1  # Excel's "sep=;" hint line
+    body = "".join(lines[first:])
+    if delimiter is None:
+        delimiter = _sniff_delimiter(lines[first : first + HEADER_SCAN_ROWS])
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, Sequence[object]]] = []
+    start = first + 1
+    try:
+        for row in reader:
+            rows.append((start, row))
+            start = first + reader.line_num + 1
+    except csv.Error as exc:
+        raise CasesFileError(f"{name}: line {first + reader.line_num}: {exc}") from exc
+    return Table(name, rows)
+
+
+def _sniff_delimiter(lines: Sequence[str]) -> str:
+    """`,` `;` or tab: the one that splits some line into the most known headers; failing that,
+    the most frequent outside quotes (a note full of commas must not fool it)."""
+    best, best_headers, best_count = ",", 0, 0
+    for candidate in (",", ";", "\t"):
+        for line in lines:
+            cells = next(csv.reader([line], delimiter=candidate), [])
+            headers = len(match_headers(cells))
+            count = re.sub(r'"[^"]*"', "", line).count(candidate)
+            if (headers, count) > (best_headers, best_count):
+                best, best_headers, best_count = candidate, headers, count
+    return best
+
+
+def _read_xlsx(path: Path, data: bytes) -> Table:
+    from openpyxl import load_workbook  # imported here: only XLSX imports pay for it
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise CasesFileError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
+    try:
+        if not book.worksheets:
+            raise CasesFileError(f"{path.name}: the workbook has no sheet")
+        sheet = book.worksheets[0]
+        rows: list[tuple[int, Sequence[object]]] = [
+            (n, row) for n, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
+        ]
+    finally:
+        book.close()
+    return Table(path.name, rows)
+
+
+def find_header(table: Table) -> tuple[int, dict[str, int]]:
+    """The index of the header row among the first rows and its columns (field -> index);
+    `CasesFileError` when no row has the key columns."""
+    best: dict[str, int] = {}
+    for i, (_, cells) in enumerate(table.rows[:HEADER_SCAN_ROWS]):
+        columns = match_headers(cells)
+        if all(name in columns for name in REQUIRED):
+            return i, columns
+        if len(columns) > len(best):
+            best = columns
+    if not table.rows or not any(any(cell_text(c) for c in row) for _, row in table.rows):
+        raise CasesFileError(f"{table.source}: the file is empty")
+    missing = ", ".join(HEADER_LABELS[name] for name in REQUIRED if name not in best)
+    raise CasesFileError(
+        f"{table.source}: no header row with the key columns; missing: {missing}"
+        " (headers are matched without case or accents: 'Mã hồ sơ' = 'MA HO SO')"
+    )
