@@ -39,7 +39,11 @@ def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
     sentences = _SENTENCE_END.split(text)
     if len(sentences) > 1:
         return _pack(sentences, " ", limit)
-    return _pack(text.split(" "), " ", limit)
+    words = text.split(" ")
+    if len(words) > 1:
+        return _pack(words, " ", limit)
+    # One "word" longer than a message (a pasted link, a long number): cut it.
+    return [text[i : i + limit] for i in range(0, len(text), limit)]
 
 
 def _pack(parts: Sequence[str], sep: str, limit: int) -> list[str]:

@@ -62,3 +62,8 @@ def test_split_text_keeps_everything_under_the_limit(limit: int) -> None:
     assert "".join(parts).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace(
         "\n", ""
     )
+
+
+def test_split_text_cuts_a_word_longer_than_the_limit() -> None:
+    assert split_text("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+    assert split_text("a " + "y" * 12 + " b", 10) == ["a", "y" * 10, "yy b"]

@@ -22,6 +22,10 @@ import aiohttp
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, SendResult
 from webhooks.errors import PayloadError
+from webhooks.wire import header as _header
+from webhooks.wire import integer as _int
+from webhooks.wire import obj as _object
+from webhooks.wire import split as _split
 
 log = logging.getLogger(__name__)
 
@@ -248,12 +252,6 @@ def _sender(item: dict[str, Any], where: str) -> str:
     return _scalar(_object(item.get("sender"), f"{where}.sender").get("id"), f"{where}.sender.id")
 
 
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PayloadError(f"{where} is missing or not an object")
-    return value
-
-
 def _scalar(value: Any, where: str) -> str:
     """A non-empty id or payload; Graph sends strings, numbers are accepted and stringified."""
     if isinstance(value, str) and value:
@@ -282,22 +280,6 @@ def _quick_replies(options: tuple[QuickReply, ...]) -> list[dict[str, str]]:
             title = title[: QUICK_REPLY_TITLE_LIMIT - 1].rstrip() + "…"
         rendered.append({"content_type": "text", "title": title, "payload": option.payload})
     return rendered[:QUICK_REPLY_LIMIT]
-
-
-def _split(text: str, limit: int) -> list[str]:
-    """NFC text cut into parts of at most `limit` characters, at a newline or else a space in
-    the second half of the window, else mid-word."""
-    rest = unicodedata.normalize("NFC", text).strip()
-    parts: list[str] = []
-    while len(rest) > limit:
-        cut = rest.rfind("\n", limit // 2, limit + 1)
-        if cut < 0:
-            cut = rest.rfind(" ", limit // 2, limit + 1)
-        if cut < 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return [*parts, rest] if rest else parts
 
 
 async def _post(
@@ -343,21 +325,9 @@ def _classify(status: int, data: bytes, retry_after: float | None) -> SendResult
     return SendResult(False, retryable, f"{label}: {text}", retry_after if retryable else None)
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     try:
         seconds = float(headers.get("Retry-After", ""))
     except ValueError:
         return None
     return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """Case-insensitive lookup that also works on a plain dict (aiohttp's headers already are)."""
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-    return value

@@ -20,6 +20,10 @@ import aiohttp
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, SendResult
 from webhooks.errors import PayloadError, TokenRefreshError
+from webhooks.wire import header as _header
+from webhooks.wire import integer as _int
+from webhooks.wire import obj as _object
+from webhooks.wire import split as _split
 
 TEXT_LIMIT = 2000  # §3.4 "tối đa 2.000 ký tự"; undocumented for groups, assumed the same (§3.9)
 SEND_TIMEOUT = 10.0  # seconds per call; a timeout is retryable, the outbox retries
@@ -312,12 +316,6 @@ def _user_message(body: dict[str, Any], event: str, timestamp: int) -> list[Inco
     return [Incoming(Platform.ZALO, user_id, message_id, kind, text, None, timestamp, body)]
 
 
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PayloadError(f"{where} is missing or not an object")
-    return value
-
-
 def _scalar(value: Any, where: str) -> str:
     """A non-empty id: Zalo sends strings (§3.3); numbers are accepted and stringified."""
     text = _text(value)
@@ -330,10 +328,6 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _timestamp(body: Mapping[str, Any]) -> int:
@@ -349,27 +343,3 @@ def _json_object(data: bytes) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
-
-
-def _split(text: str, limit: int) -> list[str]:
-    """NFC text cut into parts of at most `limit` characters, at a newline or else a space in
-    the second half of the window, else mid-word."""
-    rest = unicodedata.normalize("NFC", text).strip()
-    parts: list[str] = []
-    while len(rest) > limit:
-        cut = rest.rfind("\n", limit // 2, limit + 1)
-        if cut < 0:
-            cut = rest.rfind(" ", limit // 2, limit + 1)
-        if cut < 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return [*parts, rest] if rest else parts
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """Case-insensitive lookup that also works on a plain dict (aiohttp's headers already are)."""
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-    return value
