@@ -254,8 +254,11 @@ def synthetic_kb(
         orig = base[i % len(base)]
         keywords: dict[str, float] = {}
         for term, weight in orig.keywords:
-            if "@" in term:  # refers to a concept (shared by all topics): kept as it is
-                keywords.setdefault(term, weight)
+            if "@" in term:
+                # A concept term ("@nguoi-than qua đời") is shared by the clones like any other
+                # term would be: 5% verbatim, the others with a word of their own added.
+                own_word = "" if rng.random() < 0.05 else f" {_made_up(rng)}"
+                keywords.setdefault(term + own_word, weight)
                 continue
             words = term.split()
             # A real knowledge base of 2,000 procedures has 2,000 vocabularies that share

@@ -13,11 +13,13 @@ The best topic is accepted above `accept` with a `margin` over the next; between
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -100,8 +102,9 @@ class Matcher:
         # dictionary look-ups per word however large the knowledge base, and a term is only
         # walked word by word when its two ends are both in the message at a fitting distance.
         self._exact: dict[tuple[str, ...], list[_Term]] = defaultdict(list)
+        self._prefixes: set[tuple[str, ...]] = set()  # to stop extending a sequence early
         self._ends: dict[tuple[str, str], list[_Term]] = defaultdict(list)
-        self._longest = 1
+        self._reach: dict[str, int] = {}  # first word of a gappable term -> its longest span
         preferred: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
         term_id = 0
@@ -116,9 +119,11 @@ class Matcher:
                     gappable = len(toks) > 2 or (len(toks) == 2 and min(map(len, toks)) >= 4)
                     term = _Term(toks, idx, weight, term_id, gappable)
                     self._exact[toks].append(term)
+                    self._prefixes.update(toks[:k] for k in range(1, len(toks) + 1))
                     if gappable:
                         self._ends[(toks[0], toks[-1])].append(term)
-                    self._longest = max(self._longest, len(toks))
+                        reach = len(toks) + self.settings.max_gap
+                        self._reach[toks[0]] = max(self._reach.get(toks[0], 0), reach)
                     preferred.update(toks)
                     self._pairs.update(itertools.pairwise(toks))
                 term_id += 1
@@ -219,13 +224,17 @@ class Matcher:
         toks = tuple(toks)
         n = len(toks)
         max_gap = self.settings.max_gap
+        exact, prefixes, ends = self._exact, self._prefixes, self._ends
         for i in range(n):
-            for end in range(i + 1, min(n, i + self._longest) + 1):
-                for term in self._exact.get(toks[i:end], ()):
+            end = i + 1
+            while end <= n and toks[i:end] in prefixes:
+                for term in exact.get(toks[i:end], ()):
                     hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
+                end += 1
             # Gapped: the last word 3 or more positions on (nearer is exact, found above).
-            for j in range(i + 2, min(n, i + self._longest + max_gap)):
-                for term in self._ends.get((toks[i], toks[j]), ()):
+            first = toks[i]
+            for j in range(i + 2, min(n, i + self._reach.get(first, 0))):
+                for term in ends.get((first, toks[j]), ()):
                     size = len(term.tokens)
                     if not size < j - i + 1 <= size + max_gap:
                         continue
@@ -290,7 +299,7 @@ class Matcher:
             chatty = self._smalltalk[idx] and (serious or content - covered.get(idx, 0) > 6)
             if chatty or (named and self._general[idx]):
                 del scores[idx]
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: s.rescore_top]
+        ranked = heapq.nlargest(s.rescore_top, scores.items(), key=itemgetter(1))
         query = " ".join(toks)
         # token_set_ratio forgives the extra words of chatty messages, but scores any subset
         # 100 ("ok" against "ok cảm ơn"): short messages are compared whole.
