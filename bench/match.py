@@ -207,9 +207,9 @@ def _syllable(rng: random.Random) -> str:
 
 
 def _made_up(rng: random.Random) -> str:
-    """A new word: one syllable, or two fused (as names and loanwords are), so it is unseen."""
-    if rng.random() < 0.6:
-        return _syllable(rng)
+    """A new word: two syllables fused (as names and loanwords are). A single made-up syllable
+    is too often a real one ("co", "em", "lam"), which would make every clone match every
+    message: not what a large knowledge base with its own vocabulary looks like."""
     return _syllable(rng) + _syllable(rng)
 
 
@@ -267,7 +267,7 @@ def synthetic_kb(
             roll = rng.random()
             if roll >= 0.05:
                 words[rng.randrange(len(words))] = _made_up(rng)
-                if roll < 0.35:
+                if roll < 0.35 and len(words) > 1:  # a lone common word is nobody's key term
                     words[rng.randrange(len(words))] = rng.choice(pool)
             keywords.setdefault(" ".join(words), weight)
         for _ in range(2):
@@ -283,8 +283,10 @@ def synthetic_kb(
             _mutate(words, rng, pool, own)
             texts.append(" ".join(words))
         tid = f"{orig.id}~{i}"
+        # A clone shares its original's wording through the copied terms above, not through
+        # `extends` (which would hand every clone the real base topic's terms).
         topics[tid] = dataclasses.replace(
-            orig, id=tid, keywords=tuple(keywords.items()), phrasings=tuple(texts)
+            orig, id=tid, keywords=tuple(keywords.items()), phrasings=tuple(texts), extends=None
         )
     return dataclasses.replace(real, topics=topics, version=f"synthetic-{seed}")
 
