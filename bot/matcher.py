@@ -305,7 +305,10 @@ class Matcher:
         # 100 ("ok" against "ok cảm ơn"): short messages are compared whole.
         scorer = fuzz.token_set_ratio if len(toks) >= 4 else fuzz.ratio
         similarity: dict[int, float] = {}
-        for idx, _ in ranked:
+        lead = ranked[0][1] if ranked else 0.0
+        for idx, score in ranked:
+            if score < lead - s.fuzzy_weight:
+                continue  # even a perfect phrasing match could not bring it level with the lead
             found = process.extractOne(
                 query,
                 self._phrasings[idx],
