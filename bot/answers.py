@@ -122,12 +122,12 @@ class Composer:
         options = joiner.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
         text = self._t("clarify", lang).format(options=options)
         text = f"{text}\n{self._t('clarify_none', lang)}"
-        quick = [QuickReply(_short(t.name.get(lang)), topic_payload(t.id)) for t in topics]
+        quick = [QuickReply(t.title(lang), topic_payload(t.id)) for t in topics]
         return self._messages(text, [*quick, *self._common(lang)])
 
     def menu_options(self, lang: Lang) -> list[QuickReply]:
         quick = [
-            QuickReply(_short(self.kb.topics[tid].name.get(lang)), topic_payload(tid))
+            QuickReply(self.kb.topics[tid].title(lang), topic_payload(tid))
             for tid in self.kb.texts.menu
         ]
         quick.append(QuickReply(self._t("staff_button", lang), HANDOFF))
@@ -144,8 +144,3 @@ class Composer:
 
     def text(self, key: str, lang: Lang) -> list[Reply]:
         return self._messages(self._t(key, lang), self._common(lang))
-
-
-def _short(title: str, limit: int = 20) -> str:
-    """Quick-reply titles are capped at 20 characters by Messenger (platforms.md)."""
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"

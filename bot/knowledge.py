@@ -51,6 +51,7 @@ BOT_TEXTS = (
     "case_next_returned", "case_next_rejected", "case_note", "case_subscribe_offer",
     "case_subscribe_button", "case_subscribe_verify_first", "case_subscribed", "case_notice",
 )  # fmt: skip
+SHORT_LIMIT = 20  # Messenger's quick-reply title limit
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")
 # The topic ids of ../shared/reference/topics.md: a contract with `bot ask --json` and the
 # evaluation sets. Topics may be added; none of these may disappear.
@@ -98,6 +99,14 @@ class Topic:
     phrasings: tuple[str, ...]
     source: str
     extends: str | None = None  # a base topic whose positive key terms this variant shares
+    short: Text | None = None  # the quick-reply title; `name` cut to fit when absent
+
+    def title(self, lang: Lang) -> str:
+        """The topic as a quick-reply or menu title: at most 20 characters (platforms.md)."""
+        if self.short is not None:
+            return self.short.get(lang)
+        name = self.name.get(lang)
+        return name if len(name) <= SHORT_LIMIT else name[: SHORT_LIMIT - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +270,16 @@ def _keywords(f: _File) -> tuple[tuple[str, float], ...]:
     return tuple(out)
 
 
+def _short(f: _File) -> Text | None:
+    short = f.text("short", required=False)
+    if short is None:
+        return None
+    for lang in ("vi", "en"):
+        if len(short.get(lang)) > SHORT_LIMIT:
+            f.error(f"short.{lang}", f"at most {SHORT_LIMIT} characters (a quick-reply title)")
+    return short
+
+
 def _extends(f: _File) -> str | None:
     base = f.get("match.extends")
     if base is None:
@@ -339,6 +358,7 @@ def _topic(f: _File, folder: str) -> Topic | None:
         phrasings=_strings(f, "match.phrasings", required=True),
         source=f.label,
         extends=_extends(f),
+        short=_short(f),
     )
     return None if any(p.severity == "error" for p in f.problems) else topic
 

@@ -108,3 +108,16 @@ def test_menu_must_name_known_topics(tmp_path: Path) -> None:
     )
     (problem,) = problems_of(root)
     assert "menu.0: unknown topic id 'nope'" in problem
+
+
+def test_short_title_must_fit_a_quick_reply(tmp_path: Path) -> None:
+    topic = MINIMAL_TOPIC.replace(
+        "summary:", "short: {vi: Một tiêu đề quá dài cho nút bấm, en: Hi}\nsummary:"
+    )
+    (problem,) = problems_of(make_kb(tmp_path, topic))
+    assert "short.vi: at most 20 characters" in problem
+
+
+def test_every_shipped_topic_has_a_short_title() -> None:
+    kb, _ = load(KNOWLEDGE)
+    assert all(t.short is not None for t in kb.topics.values())
