@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 from bot.facets import detect_facets
 from bot.knowledge import KnowledgeBase, Topic
-from bot.models import Candidate, Match
+from bot.models import Candidate, Lang, Match
 from bot.spelling import Speller
 from bot.text import COMMON_EN, detect_lang, is_syllable, tokens
 
@@ -168,14 +168,16 @@ class Matcher:
                 weight = idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / max(avg, 1)))
                 self._postings[gram].append((idx, weight))
 
-    def normalise(self, text: str) -> tuple[str, ...]:
+    def normalise(self, text: str, lang: Lang | None = None) -> tuple[str, ...]:
         """Tokens of `text` after folding, teencode and spelling correction.
 
         An unknown token is replaced by a near known word when that word forms a key term with
         a neighbour ("khia tu" -> "khai tu", "ly lic" -> "ly lich"). Failing that, only a token
         that cannot be a Vietnamese syllable ("trag", "chuwng") is corrected on its own: "thoi
-        tiet" (the weather) must not turn into "thoi viet".
+        tiet" (the weather) must not turn into "thoi viet". In an English message an unknown
+        word is far likelier a word we lack than a typo ("field" is not "filed"): it is kept.
         """
+        free = (lang or detect_lang(text)) == "vi"
         raw = tokens(text)
         out: list[str] = []
         for i, tok in enumerate(raw):
@@ -202,7 +204,7 @@ class Matcher:
             if split:
                 out.extend(split)
             else:
-                out.append(self.speller.correct(tok))
+                out.append(self.speller.correct(tok) if free else tok)
         return tuple(out)
 
     def _split(self, token: str) -> tuple[str, str] | None:
@@ -279,7 +281,7 @@ class Matcher:
     def match(self, text: str) -> Match:
         s = self.settings
         lang = detect_lang(text)
-        toks = self.normalise(text)
+        toks = self.normalise(text, lang)
         facets = detect_facets(toks)
         key, strongest, covered = self._key_terms(toks)
         content = sum(1 for t in toks if t not in _STOP)
