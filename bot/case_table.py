@@ -2,10 +2,10 @@
 
 `read_table(path)` takes what the one-stop systems and Excel write: CSV as UTF-8 (with or
 without a BOM) or Excel's UTF-16 "Unicode Text", separated by `,` `;` or tab (sniffed, or
-Excel's "sep=" line), or the first sheet of an XLSX workbook. Each row keeps its line (CSV) or
-row (XLSX) number for the rejection report. `find_header` finds the header row among the first
-rows. A file that cannot be read raises `CasesFileError` before anything is written; this is the
-only module of the import that touches the file system.
+Excel's "sep=" line), or the first sheet of an XLSX workbook (read by bot/xlsx.py). Each row
+keeps its line (CSV) or row (XLSX) number for the rejection report. `find_header` finds the
+header row among the first rows. A file that cannot be read raises `CasesFileError` before
+anything is written; this is the only module of the import that touches the file system.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import xlsx
 from bot.case_fields import HEADER_LABELS, REQUIRED, cell_text, match_headers
 
 HEADER_SCAN_ROWS = 20  # exports often put a title and blank lines above the header row
@@ -97,21 +97,12 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
 
 
 def _read_xlsx(path: Path, data: bytes) -> Table:
-    from openpyxl import load_workbook  # imported here: only XLSX imports pay for it
-
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        rows: list[tuple[int, Sequence[object]]] = list(
+            enumerate(xlsx.first_sheet_rows(io.BytesIO(data)), 1)
+        )
+    except xlsx.XlsxError as exc:
         raise CasesFileError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
-    try:
-        if not book.worksheets:
-            raise CasesFileError(f"{path.name}: the workbook has no sheet")
-        sheet = book.worksheets[0]
-        rows: list[tuple[int, Sequence[object]]] = [
-            (n, row) for n, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
-        ]
-    finally:
-        book.close()
     return Table(path.name, rows)
 
 

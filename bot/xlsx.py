@@ -1,0 +1,439 @@
+"""Reading the first worksheet of an XLSX workbook with the standard library alone.
+
+`first_sheet_rows(source)` opens the workbook (a path or a binary file), finds its first
+worksheet through workbook.xml and its relationships, and yields the sheet's rows as tuples of
+Python values, as openpyxl's `iter_rows(values_only=True)` gives them: text (shared, inline and
+rich-text strings), int or float, bool, `datetime` for a number in a date format (`time` for a
+time of day alone, `timedelta` for an elapsed-time format such as [h]:mm), None for an empty cell.
+Formulas give their cached value. Row n of the sheet is the n-th tuple (missing rows come as
+empty rows) and column n its n-th value (missing cells come as None); rows are padded to the
+sheet's declared width, but a cell past it is never dropped.
+
+The sheet and the shared strings are parsed as they stream out of the zip (iterparse, each row
+dropped once read), so memory holds the shared strings and one row, not the sheet. Anything that
+is not a readable workbook (not a zip, a missing part, malformed XML, a bad cell) raises
+`XlsxError`, when the workbook is opened or while its rows are read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import posixpath
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
+from typing import IO
+from xml.etree import ElementTree as ET
+
+Value = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
+
+_MAIN_NS = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",  # "Strict Open XML" workbooks
+)
+_RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_EPOCH_1900 = dt.datetime(1899, 12, 30)  # serial 1 is 1900-01-01, counting Excel's 29/02/1900
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+_BUILTIN_DATE_FORMATS = frozenset((*range(14, 23), 45, 47))  # m/d/yy, h:mm, mm:ss...
+_BUILTIN_ELAPSED_FORMATS = frozenset((46,))  # [h]:mm:ss
+_MAX_PADDED_WIDTH = 1024  # a declared width beyond this is taken as bogus: rows are not padded
+_MAX_COLUMN = 16384  # XFD
+
+# A number format is a date when, in its first section and outside "literals", [brackets]
+# (colours, locales) and \escaped or _padding characters, it has a d m y h or s.
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\[(?!h+\]|m+\]|s+\])[^\]]*\]|[\\_*].', re.IGNORECASE)
+_DATE_LETTER = re.compile(r"[dmyhs]", re.IGNORECASE)
+_ELAPSED = re.compile(r"\[(h+|m+|s+)\]", re.IGNORECASE)
+_ESCAPED_CHAR = re.compile(r"_x([0-9A-Fa-f]{4})_")  # how OOXML writes control characters
+
+
+# What reading a damaged package or part raises, besides ET.ParseError (reported with its part).
+_UNREADABLE = (
+    ValueError,  # a bad number or reference in the XML
+    IndexError,
+    OverflowError,
+    zipfile.BadZipFile,  # a bad CRC, a truncated member
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,  # a compression method zipfile does not have
+    RuntimeError,  # an encrypted member
+)
+
+
+class XlsxError(Exception):
+    """The file is not a readable XLSX workbook (not a zip, a part missing, malformed XML)."""
+
+
+def first_sheet_rows(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[tuple[Value, ...]]:
+    """The rows of the workbook's first worksheet. Raises `XlsxError` when the workbook cannot
+    be opened (here) or a row cannot be read (while iterating)."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise XlsxError(f"not an XLSX file (not a zip archive: {exc})") from exc
+    except OSError as exc:
+        raise XlsxError(f"cannot open the file: {exc}") from exc
+    try:
+        package = _Package(archive)
+        sheet, strings, styles, epoch = package.first_sheet()
+    except BaseException as exc:
+        archive.close()
+        if isinstance(exc, _UNREADABLE) and not isinstance(exc, XlsxError):
+            raise XlsxError(f"the workbook cannot be read: {exc}") from exc
+        raise
+    return _rows(package, sheet, strings, styles, epoch)
+
+
+# --- the package: parts and relationships -------------------------------------------------------
+
+
+class _Package:
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.names = {name.lower(): name for name in archive.namelist()}
+
+    def first_sheet(self) -> tuple[str, list[str], dict[str, bool], dt.datetime]:
+        """The first worksheet's part, the shared strings, the date styles and the epoch."""
+        workbook = next(
+            (t for kind, t in self.relationships("").values() if kind == "officeDocument"),
+            "xl/workbook.xml",
+        )
+        root = self.xml(workbook)
+        ns = root.tag.partition("}")[0] + "}"
+        if ns[1:-1] not in _MAIN_NS:
+            raise XlsxError(f"{workbook} is not a SpreadsheetML workbook")
+        props = root.find(f"{ns}workbookPr")
+        date1904 = props is not None and props.get("date1904", "").lower() in ("1", "true")
+        rels = self.relationships(workbook)
+        sheet = None
+        for element in root.iterfind(f"{ns}sheets/{ns}sheet"):
+            rel_id = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
+            kind, target = rels.get(rel_id or "", ("", ""))
+            if kind == "worksheet":  # not a chartsheet or a dialog sheet
+                sheet = target
+                break
+        if sheet is None:
+            raise XlsxError("the workbook has no worksheet")
+        self.name(sheet)  # missing: say so now, not at the first row
+        parts = {kind: target for kind, target in rels.values()}
+        strings = (
+            self.shared_strings(parts["sharedStrings"], ns) if "sharedStrings" in parts else []
+        )
+        styles = self.date_styles(parts["styles"], ns) if "styles" in parts else {}
+        return sheet, strings, styles, _EPOCH_1904 if date1904 else _EPOCH_1900
+
+    def name(self, part: str) -> str:
+        """The part's name in the zip (part names are not case-sensitive)."""
+        name = self.names.get(part.lower())
+        if name is None:
+            raise XlsxError(f"the workbook has no part {part}")
+        return name
+
+    def open(self, part: str) -> IO[bytes]:
+        return self.archive.open(self.name(part))
+
+    def xml(self, part: str) -> ET.Element:
+        with self.open(part) as stream:
+            try:
+                return ET.parse(stream).getroot()
+            except ET.ParseError as exc:
+                raise XlsxError(f"malformed XML in {part}: {exc}") from exc
+
+    def relationships(self, part: str) -> dict[str, tuple[str, str]]:
+        """A part's relationships: id -> (type, as its last word; the target's part name)."""
+        folder, name = posixpath.split(part)
+        rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
+        if rels_part.lower() not in self.names:
+            return {}
+        rels = {}
+        for rel in self.xml(rels_part).iterfind(f"{_RELS_NS}Relationship"):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") == "External" or not target:
+                continue
+            if target.startswith("/"):
+                target = target.lstrip("/")
+            else:
+                target = posixpath.normpath(posixpath.join(folder, target))
+            kind = rel.get("Type", "").rpartition("/")[2]
+            rels[rel.get("Id", "")] = (kind, target)
+        return rels
+
+    def shared_strings(self, part: str, ns: str) -> list[str]:
+        si, t, r = f"{ns}si", f"{ns}t", f"{ns}r"
+        strings: list[str] = []
+        append = strings.append
+        with self.open(part) as stream:
+            try:
+                root = None
+                for event, element in ET.iterparse(stream, ("start", "end")):
+                    if root is None:
+                        root = element
+                    elif event == "end" and element.tag == si:
+                        append(_text(element, t, r))
+                        del root[:]  # the strings read so far: keep the text, not the tree
+            except ET.ParseError as exc:
+                raise XlsxError(f"malformed XML in {part}: {exc}") from exc
+        return strings
+
+    def date_styles(self, part: str, ns: str) -> dict[str, bool]:
+        """The cell styles (xf index, as the `s` of a cell) that show a number as a date or time:
+        True for an elapsed time ([h]:mm), False for a date or a time of day."""
+        root = self.xml(part)
+        custom = {
+            int(fmt.get("numFmtId", "-1")): fmt.get("formatCode", "")
+            for fmt in root.iterfind(f"{ns}numFmts/{ns}numFmt")
+        }
+        styles: dict[str, bool] = {}
+        for i, xf in enumerate(root.iterfind(f"{ns}cellXfs/{ns}xf")):
+            fmt_id = int(xf.get("numFmtId", "0"))
+            if fmt_id in custom:
+                kind = _format_kind(custom[fmt_id])
+            elif fmt_id in _BUILTIN_DATE_FORMATS or fmt_id in _BUILTIN_ELAPSED_FORMATS:
+                kind = fmt_id in _BUILTIN_ELAPSED_FORMATS
+            else:
+                kind = None
+            if kind is not None:
+                styles[str(i)] = kind
+        return styles
+
+
+def _format_kind(code: str) -> bool | None:
+    """None for a number format that is not a date; True for an elapsed time, else False."""
+    first = code.split(";", 1)[0]
+    if not _DATE_LETTER.search(_FORMAT_NOISE.sub("", first)):
+        return None
+    return _ELAPSED.search(first) is not None
+
+
+def _text(element: ET.Element, t: str, r: str) -> str:
+    """The text of a string item (<si> or <is>): its <t>, or its rich-text runs' <t> joined;
+    phonetic runs (<rPh>) left out."""
+    if len(element) == 1 and element[0].tag == t:
+        text = element[0].text or ""
+    else:
+        parts = []
+        for child in element:
+            if child.tag == t:
+                parts.append(child.text or "")
+            elif child.tag == r:
+                parts.append(child.findtext(t) or "")
+        text = "".join(parts)
+    if "_x" in text:
+        text = _ESCAPED_CHAR.sub(_unescape, text)
+    return text
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return chr(int(match.group(1), 16))
+
+
+# --- the sheet -----------------------------------------------------------------------------------
+
+
+def _rows(
+    package: _Package,
+    part: str,
+    strings: list[str],
+    styles: Mapping[str, bool],
+    epoch: dt.datetime,
+) -> Iterator[tuple[Value, ...]]:
+    try:
+        with package.archive, package.open(part) as stream:
+            yield from _parse_sheet(stream, strings, styles, epoch)
+    except XlsxError:
+        raise
+    except ET.ParseError as exc:
+        raise XlsxError(f"malformed XML in {part}: {exc}") from exc
+    except _UNREADABLE as exc:
+        raise XlsxError(f"{part} cannot be read: {exc}") from exc
+
+
+def _parse_sheet(
+    stream: IO[bytes],
+    strings: list[str],
+    styles: Mapping[str, bool],
+    epoch: dt.datetime,
+) -> Iterator[tuple[Value, ...]]:
+    ns = row_tag = data_tag = dimension_tag = ""
+    width = 0
+    next_row = 1
+    sheet_data: ET.Element | None = None
+    convert = _serial_converter(epoch)
+    for event, element in ET.iterparse(stream, ("start", "end")):
+        if event == "end":
+            if element.tag == row_tag:
+                ref = element.get("r")
+                number = int(ref) if ref else next_row
+                if number != next_row:
+                    if number < next_row:
+                        raise XlsxError(f"row {number} comes after row {next_row - 1}")
+                    empty = (None,) * width
+                    for _ in range(next_row, number):
+                        yield empty
+                next_row = number + 1
+                cells = _row_values(element, number, ns, strings, styles, convert)
+                if len(cells) < width:
+                    cells.extend([None] * (width - len(cells)))
+                yield tuple(cells)
+                if sheet_data is not None:
+                    del sheet_data[:]  # the rows read so far
+                else:
+                    element.clear()
+            elif element.tag == dimension_tag:
+                last = element.get("ref", "").rpartition(":")[2].rstrip("0123456789")
+                try:
+                    declared = _column(last)
+                except ValueError:
+                    declared = 0
+                width = declared if declared <= _MAX_PADDED_WIDTH else 0
+        elif element.tag == data_tag:
+            sheet_data = element
+        elif not ns:  # the root: the namespace of the sheet's tags
+            ns = element.tag.partition("}")[0] + "}"
+            row_tag, data_tag, dimension_tag = f"{ns}row", f"{ns}sheetData", f"{ns}dimension"
+
+
+def _row_values(
+    row: ET.Element,
+    number: int,
+    ns: str,
+    strings: list[str],
+    styles: Mapping[str, bool],
+    convert: Callable[[float, bool], Value],
+) -> list[Value]:
+    v_tag, is_tag, t_tag, r_tag = f"{ns}v", f"{ns}is", f"{ns}t", f"{ns}r"
+    cells: list[Value] = []
+    column = 0
+    for cell in row:
+        ref = cell.get("r")
+        column = _column(ref.rstrip("0123456789")) if ref else column + 1
+        kind = cell.get("t")
+        value: Value
+        try:
+            if kind == "inlineStr":
+                item = cell.find(is_tag)
+                if item is None:
+                    value = None
+                elif len(item) == 1 and item[0].tag == t_tag and "_x" not in (item[0].text or ""):
+                    value = item[0].text or ""
+                else:
+                    value = _text(item, t_tag, r_tag)
+            elif not (text := cell.findtext(v_tag)):
+                value = None
+            elif kind == "s":
+                index = int(text)
+                if not 0 <= index < len(strings):
+                    raise IndexError(f"no shared string {index}")
+                value = strings[index]
+            elif kind is None or kind == "n":
+                value = float(text) if "." in text or "e" in text or "E" in text else int(text)
+                style = cell.get("s")
+                if style is not None and style in styles:
+                    value = convert(value, styles[style])
+            elif kind == "b":
+                value = text.strip().lower() in ("1", "true")
+            elif kind == "d":
+                value = _iso_date(text)
+            else:  # "str" (a formula's text), "e" (an error such as #N/A)
+                value = text
+        except (ValueError, IndexError) as exc:
+            raise XlsxError(f"cell {_letters(column)}{number}: {exc}") from exc
+        count = len(cells)
+        if column == count + 1:
+            cells.append(value)
+        elif column > count:
+            cells.extend([None] * (column - count - 1))
+            cells.append(value)
+        else:  # cells out of order: the last one of a column wins
+            cells[column - 1] = value
+    return cells
+
+
+@lru_cache(maxsize=1024)
+def _column(letters: str) -> int:
+    """1 for A, 27 for AA; ValueError when it is not a column."""
+    index = 0
+    for letter in letters.upper():
+        if not "A" <= letter <= "Z":
+            raise ValueError(f"not a cell reference: {letters!r}")
+        index = index * 26 + ord(letter) - 64
+    if not 1 <= index <= _MAX_COLUMN:
+        raise ValueError(f"not a cell reference: {letters!r}")
+    return index
+
+
+def _letters(column: int) -> str:
+    """A for 1, AA for 27."""
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _serial_converter(epoch: dt.datetime) -> Callable[[float, bool], Value]:
+    """A number in a date format as openpyxl reads it: a `datetime` (to the millisecond), a
+    `time` for a serial below 1, a `timedelta` for an elapsed-time format; the number itself
+    when it is no date at all (out of range)."""
+    cache: dict[tuple[float, bool], Value] = {}
+    leap_bug = epoch == _EPOCH_1900
+
+    def convert(serial: float, elapsed: bool) -> Value:
+        key = (serial, elapsed)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        try:
+            value = _from_serial(serial, epoch, leap_bug, elapsed)
+        except (OverflowError, ValueError):
+            return serial
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[key] = value
+        return value
+
+    return convert
+
+
+def _from_serial(serial: float, epoch: dt.datetime, leap_bug: bool, elapsed: bool) -> Value:
+    if elapsed:
+        span = dt.timedelta(days=serial)
+        if span.microseconds:
+            span = dt.timedelta(
+                seconds=span.total_seconds() // 1, microseconds=round(span.microseconds, -3)
+            )
+        return span
+    day, fraction = divmod(serial, 1)
+    time_of_day = dt.timedelta(milliseconds=round(fraction * 86_400_000))
+    if 0 <= serial < 1 and time_of_day.days == 0:
+        minutes, seconds = divmod(time_of_day.seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        return dt.time(hours, minutes, seconds, time_of_day.microseconds)
+    if leap_bug and 0 < serial < 60:
+        day += 1  # Excel counts a 29 February 1900 that never was: serials before it shift
+    return epoch + dt.timedelta(days=day) + time_of_day
+
+
+_ISO = re.compile(r"(?:(\d{4})-(\d{2})-(\d{2}))?T?(?:(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?Z?$")
+
+
+def _iso_date(text: str) -> Value:
+    """A cell of type "d" (an ISO 8601 date, time or both, as Strict workbooks write them)."""
+    m = _ISO.match(text.strip())
+    if not m or not any(m.groups()):
+        raise ValueError(f"not an ISO 8601 date: {text!r}")
+    year, month, day, hour, minute, second, fraction = m.groups()
+    clock = dt.time(
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        round(float(fraction) * 1_000_000) if fraction else 0,
+    )
+    if year is None:
+        return clock
+    date = dt.date(int(year), int(month), int(day))
+    return date if hour is None else dt.datetime.combine(date, clock)
