@@ -15,7 +15,10 @@ Three kinds of process, all on 127.0.0.1 on ports chosen by the OS:
 The load generator (this process) only sends: an aiohttp client, each message from its own
 sender with its own message id, real signatures (computed before the clock starts). No server
 shares the generator's event loop; with few cores they all still share the machine, so the CPU
-each server process used is reported too (Linux /proc).
+each server process used is reported too (Linux /proc), and the generator's own. On the 2-vCPU
+development VM generator and server together never got more than ~1 core, so there the ratio is
+mostly (generator + bare CPU) / (generator + bot CPU) per message. Run on a quiet machine: the
+load average is printed first, and other work running meanwhile moves the bare figure by 2x.
 
 Each round runs both servers fresh, in two phases:
 - SATURATED: `--concurrency` connections (50) send back to back, `--messages` messages or
@@ -366,6 +369,7 @@ class Round:
     saturated: Load
     paced: Load
     cpu_ms: float  # server CPU per message, saturated phase (the bot's: until the last reply)
+    client_cpu_ms: float  # the generator's CPU per message in the saturated phase
     drain: float = math.nan  # seconds from the last 200 to the last reply
     answered_rate: float = math.nan  # messages / (first send -> last reply)
     exact: str = ""  # the exactly-once verdict
@@ -379,13 +383,14 @@ async def run_bare(args: argparse.Namespace, questions: list[str]) -> Round:
         async with client(args.concurrency) as session:
             await wait_healthy(session, port)
             await saturate(session, url, messages.take(WARMUP), args.concurrency, 60)
-            cpu = cpu_seconds(proc.pid)
+            cpu, own = cpu_seconds(proc.pid), time.process_time()
             measured = messages.take(args.messages)
             saturated = await saturate(session, url, measured, args.concurrency, args.seconds)
-            cpu = cpu_seconds(proc.pid) - cpu
+            cpu, own = cpu_seconds(proc.pid) - cpu, time.process_time() - own
             paced_count = round(args.rate * args.paced_seconds)
             paced = await pace(session, url, messages.take(paced_count), args.rate, 50)
-        return Round(saturated, paced, 1000 * cpu / len(saturated.acked))
+        count = len(saturated.acked)
+        return Round(saturated, paced, 1000 * cpu / count, 1000 * own / count)
     finally:
         await stop_role(proc)
 
@@ -437,9 +442,10 @@ async def run_bot(
             await wait_healthy(session, port)
             warm = await saturate(session, url, messages.take(WARMUP), args.concurrency, 60)
             await graph.answered(warm.acked)
-            cpu = cpu_seconds(bot.pid)
+            cpu, own = cpu_seconds(bot.pid), time.process_time()
             measured = messages.take(args.messages)
             saturated = await saturate(session, url, measured, args.concurrency, args.seconds)
+            own = time.process_time() - own
             drained = await graph.answered(saturated.acked)
             cpu = cpu_seconds(bot.pid) - cpu
             paced_count = round(args.rate * args.paced_seconds)
@@ -450,6 +456,7 @@ async def run_bot(
             saturated,
             paced,
             cpu_ms=1000 * cpu / len(saturated.acked),
+            client_cpu_ms=1000 * own / len(saturated.acked),
             drain=drained - saturated.finished,
             answered_rate=len(saturated.acked) / (drained - saturated.started),
             exact=graph.verdict(),
@@ -492,6 +499,15 @@ def load_questions() -> list[str]:
 async def main(args: argparse.Namespace) -> int:
     questions = load_questions()
     posts = expected_posts(Engine.load(ROOT / "knowledge"), questions)
+    load1 = os.getloadavg()[0]
+    print(
+        f"load average {load1:.2f} at the start"
+        + (
+            " (busy: other work, or a run that just ended; figures will be noisy)"
+            if load1 > 0.5
+            else ""
+        )
+    )
     print(
         f"{args.rounds} round(s); saturated: {args.messages} messages or {args.seconds:.0f} s "
         f"over {args.concurrency} connections; paced: {args.rate:.0f} msg/s for "
@@ -505,14 +521,18 @@ async def main(args: argparse.Namespace) -> int:
         bares.append(bare)
         print(f"\nround {n}  bare  saturated: {bare.saturated.line()}")
         print(f"                 paced:     {bare.paced.line()}")
-        print(f"                 server CPU {bare.cpu_ms:.3f} ms per message")
+        print(
+            f"                 server CPU {bare.cpu_ms:.3f} ms per message "
+            f"(generator {bare.client_cpu_ms:.3f} ms)"
+        )
         bot = await run_bot(args, questions, posts, f"psid{n}")
         bots.append(bot)
         print(f"round {n}  bot   saturated: {bot.saturated.line()}")
         print(f"                 paced:     {bot.paced.line()}")
         print(
             f"                 drain after the last 200 {bot.drain:.2f} s; answered "
-            f"{bot.answered_rate:,.0f} msg/s; server CPU {bot.cpu_ms:.3f} ms per message"
+            f"{bot.answered_rate:,.0f} msg/s; server CPU {bot.cpu_ms:.3f} ms per message "
+            f"(generator {bot.client_cpu_ms:.3f} ms)"
         )
         print(f"                 {bot.exact}")
 

@@ -3,7 +3,9 @@
 Delivery is at least once: a row is marked sent only after the platform accepted it, and a
 claim is a lease (see `Store.claim_due`), so a crash mid-send resends that one message after a
 restart. A user's messages go out one at a time, in order; different users proceed concurrently,
-at most `concurrency` sends at once.
+at most `concurrency` sends at once. The outcomes of sends that end together (and the next claim)
+share one commit: the store groups writes that arrive while it is busy (`bot.store`), and a
+mark that fails there fails alone, its row sent again once its lease runs out.
 """
 
 from __future__ import annotations

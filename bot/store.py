@@ -9,6 +9,14 @@ Durability contract (DESIGN.md, "How a message flows"): `record_inbound` is the 
 `complete_turn` saves the state, queues the replies and marks the message handled in ONE
 transaction, so a crash leaves either the whole turn or none of it. The outbox is delivered
 at least once: a claim is a lease that expires if the worker dies mid-send.
+
+Group commit (bench/load.py; issue 3): the writes of the message path (recording, turns, claims,
+send outcomes) that arrive while the store thread is busy are committed together, in ONE
+transaction, each in its own savepoint. Every caller still learns its own outcome and its writes
+stay all-or-nothing; one caller's error rolls back its savepoint only. An error that ends the
+whole transaction (a failed COMMIT, a RAISE(ROLLBACK)) makes the group run again one caller per
+transaction, so it costs the others nothing but time. Units run in arrival order, so what one
+caller did before the next one asked is what that one sees.
 """
 
 from __future__ import annotations
@@ -18,12 +26,13 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from sqlite_utils import Database
 
@@ -46,11 +55,24 @@ T = TypeVar("T")
 Clock = Callable[[], float]
 
 BUSY_TIMEOUT_MS = 5000
+SYNCHRONOUS = "NORMAL"  # durable against a process crash, not an OS crash: see _connect
 MAX_ERROR_CHARS = 500
 
 
 class StoreClosedError(RuntimeError):
     """The store was used after `close()` (or before `open()`)."""
+
+
+# One caller's outcome in a group commit: (True, what it returned) or (False, what it raised).
+_Outcome = tuple[bool, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Write(Generic[T]):
+    """A write waiting for the next group commit, and where its caller awaits the outcome."""
+
+    fn: Callable[[Database], T]
+    done: asyncio.Future[T]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +108,11 @@ class Store:
         self._db: Database | None = db
         self._executor = executor
         self._clock = clock
+        # Writes waiting for the next group commit. The group job takes them when it STARTS on
+        # the store thread (so writes queued behind reads still join it), hence the lock.
+        self._writes: list[_Write[Any]] = []
+        self._writes_lock = threading.Lock()
+        self._group: asyncio.Future[list[_Outcome]] | None = None  # scheduled or running
 
     @classmethod
     async def open(cls, path: str | Path, *, clock: Clock = time.time) -> Self:
@@ -105,6 +132,8 @@ class Store:
         """Close the connection on its own thread. Idempotent; later calls raise."""
         if self._db is None:
             return
+        while self._group is not None:  # writes already asked for are committed first
+            await asyncio.wait([self._group])
         db, self._db = self._db, None
         await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
         # The close was the last job, so the thread exits at once: no need to block on join.
@@ -114,6 +143,58 @@ class Store:
         if self._db is None:
             raise StoreClosedError("store is closed")
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, self._db)
+
+    async def _write(self, fn: Callable[[Database], T]) -> T:
+        """Run `fn` inside the next group commit (see the module docstring) and return its
+        result, or raise its exception. `fn` must write only through `db` and may run twice
+        (after a whole-transaction error, rolled back in between)."""
+        if self._db is None:
+            raise StoreClosedError("store is closed")
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        with self._writes_lock:
+            self._writes.append(_Write(fn, done))
+        if self._group is None:
+            self._start_group(loop)
+        return await done
+
+    def _start_group(self, loop: asyncio.AbstractEventLoop) -> None:
+        # The loop's thread only: `_group` is never touched by the store thread.
+        db = self._db
+        assert db is not None
+        taken: list[_Write[Any]] = []
+
+        def work() -> list[_Outcome]:
+            with self._writes_lock:
+                taken.extend(self._writes)
+                self._writes.clear()
+            return _commit_group(db, [w.fn for w in taken])
+
+        self._group = group = loop.run_in_executor(self._executor, work)
+        group.add_done_callback(lambda _: self._group_done(loop, group, taken))
+
+    def _group_done(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        group: asyncio.Future[list[_Outcome]],
+        taken: list[_Write[Any]],
+    ) -> None:
+        self._group = None
+        if group.cancelled() or group.exception() is not None:
+            # Not a unit's error (those are outcomes): the job itself could not run.
+            error = StoreClosedError("store is closed") if group.cancelled() else group.exception()
+            outcomes: list[_Outcome] = [(False, error)] * len(taken)
+        else:
+            outcomes = group.result()
+        for write, (ok, value) in zip(taken, outcomes, strict=True):
+            if write.done.done():  # the caller was cancelled; its write stands all the same
+                continue
+            if ok:
+                write.done.set_result(value)
+            else:
+                write.done.set_exception(value)
+        if self._writes:
+            self._start_group(loop)
 
     # -- inbound -------------------------------------------------------------------------
 
@@ -125,25 +206,25 @@ class Store:
     async def record_inbound_many(self, msgs: Sequence[Incoming]) -> list[bool]:
         """`record_inbound` for several messages in ONE transaction (one commit, one sync to
         disk): a Messenger batch, or the messages of concurrent webhooks. One flag per message,
-        in order; a message id seen before, or earlier in `msgs`, gives False."""
+        in order; a message id seen before, or earlier in `msgs`, gives False. All or none of
+        `msgs` are recorded (a group commit keeps them in one savepoint)."""
 
         def work(db: Database) -> list[bool]:
             now = self._clock()
             fresh = []
-            with db.atomic():
-                for msg in msgs:
-                    new = _insert_inbound(db, msg, now)
-                    fresh.append(new)
-                    if new:
-                        db.execute(
-                            "INSERT INTO conversations (platform, user_id, last_inbound_at)"
-                            " VALUES (?, ?, ?) ON CONFLICT (platform, user_id)"
-                            " DO UPDATE SET last_inbound_at = excluded.last_inbound_at",
-                            [msg.platform.value, msg.user_id, now],
-                        )
+            for msg in msgs:
+                new = _insert_inbound(db, msg, now)
+                fresh.append(new)
+                if new:
+                    db.execute(
+                        "INSERT INTO conversations (platform, user_id, last_inbound_at)"
+                        " VALUES (?, ?, ?) ON CONFLICT (platform, user_id)"
+                        " DO UPDATE SET last_inbound_at = excluded.last_inbound_at",
+                        [msg.platform.value, msg.user_id, now],
+                    )
             return fresh
 
-        return await self._run(work) if msgs else []
+        return await self._write(work) if msgs else []
 
     async def pending_inbound(self, limit: int = 100) -> list[Incoming]:
         """Messages recorded but neither handled nor failed, oldest first (`raw` is None).
@@ -172,7 +253,7 @@ class Store:
                 [_trim(error), platform.value, message_id],
             )
 
-        await self._run(work)
+        await self._write(work)
 
     # -- conversations -------------------------------------------------------------------
 
@@ -215,48 +296,48 @@ class Store:
 
         Returns False, writing nothing, if `msg` was already handled: a turn is never recorded
         twice. A message never passed to `record_inbound` (web chat, CLI) is recorded here.
+        Turns completed while the store is busy share one commit; each stays all-or-nothing.
         """
-        state_json = json.dumps(dataclasses.asdict(state), ensure_ascii=False)
+        state_json = _state_json(state)
         bodies = [(o, _body_json(o.reply)) for o in outgoing]
 
         def work(db: Database) -> bool:
             now = self._clock()
             key = [msg.platform.value, msg.message_id]
-            with db.atomic():
-                _insert_inbound(db, msg, now)
-                updated = db.execute(
-                    "UPDATE inbound SET status = 'handled', handled_at = ?, error = NULL"
-                    " WHERE platform = ? AND message_id = ? AND status != 'handled'",
-                    [now, *key],
-                )
-                if updated.rowcount == 0:
-                    return False
-                (inbound_id,) = db.execute(
-                    "SELECT id FROM inbound WHERE platform = ? AND message_id = ?", key
-                ).fetchone()
+            _insert_inbound(db, msg, now)
+            updated = db.execute(
+                "UPDATE inbound SET status = 'handled', handled_at = ?, error = NULL"
+                " WHERE platform = ? AND message_id = ? AND status != 'handled'",
+                [now, *key],
+            )
+            if updated.rowcount == 0:
+                return False
+            (inbound_id,) = db.execute(
+                "SELECT id FROM inbound WHERE platform = ? AND message_id = ?", key
+            ).fetchone()
+            db.execute(
+                "INSERT INTO conversations (platform, user_id, state, updated_at,"
+                " last_inbound_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, user_id)"
+                " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                [msg.platform.value, msg.user_id, state_json, now, now],
+            )
+            _insert_outbox(db, bodies, now, inbound_id, "turn")
+            if unanswered:
                 db.execute(
-                    "INSERT INTO conversations (platform, user_id, state, updated_at,"
-                    " last_inbound_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, user_id)"
-                    " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                    [msg.platform.value, msg.user_id, state_json, now, now],
+                    "INSERT INTO unanswered (platform, user_id, text, inbound_id, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [msg.platform.value, msg.user_id, msg.text, inbound_id, now],
                 )
-                _insert_outbox(db, bodies, now, inbound_id, "turn")
-                if unanswered:
-                    db.execute(
-                        "INSERT INTO unanswered (platform, user_id, text, inbound_id, created_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        [msg.platform.value, msg.user_id, msg.text, inbound_id, now],
-                    )
-                if handoff:
-                    db.execute(
-                        "INSERT INTO handoffs (platform, user_id, created_at) SELECT ?, ?, ?"
-                        " WHERE NOT EXISTS (SELECT 1 FROM handoffs WHERE platform = ?"
-                        " AND user_id = ? AND status = 'open')",
-                        [msg.platform.value, msg.user_id, now, msg.platform.value, msg.user_id],
-                    )
-                return True
+            if handoff:
+                db.execute(
+                    "INSERT INTO handoffs (platform, user_id, created_at) SELECT ?, ?, ?"
+                    " WHERE NOT EXISTS (SELECT 1 FROM handoffs WHERE platform = ?"
+                    " AND user_id = ? AND status = 'open')",
+                    [msg.platform.value, msg.user_id, now, msg.platform.value, msg.user_id],
+                )
+            return True
 
-        return await self._run(work)
+        return await self._write(work)
 
     async def unanswered_questions(self, limit: int = 100) -> list[dict[str, Any]]:
         """Questions the bot could not answer, newest first, for staff review."""
@@ -275,10 +356,9 @@ class Store:
         bodies = [(o, _body_json(o.reply)) for o in outgoing]
 
         def work(db: Database) -> None:
-            with db.atomic():
-                _insert_outbox(db, bodies, self._clock(), None, source)
+            _insert_outbox(db, bodies, self._clock(), None, source)
 
-        await self._run(work)
+        await self._write(work)
 
     async def claim_due(
         self,
@@ -304,31 +384,31 @@ class Store:
             params.extend(p.value for p in platforms)
 
         def work(db: Database) -> list[OutboxRow]:
-            with db.atomic():
-                # Walk the due index in its own order and stop at `limit`. Left to itself the
-                # planner picked outbox_user for the platform filter and sorted EVERY pending row
-                # (~10 ms per claim at a 5,000-row backlog, one claim per send: bench/load.py).
-                rows = list(
-                    db.query(
-                        "SELECT o.id, o.platform, o.user_id, o.body, o.attempts"
-                        " FROM outbox o INDEXED BY outbox_due"
-                        " WHERE o.status = 'pending' AND o.next_attempt_at <= ?" + where + " AND"
-                        " NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND"
-                        " e.platform = o.platform AND e.user_id = o.user_id AND e.id < o.id)"
-                        " ORDER BY o.next_attempt_at, o.id LIMIT ?",
-                        [*params, limit],
-                    )
+            # Walk the due index in its own order and stop at `limit`. Left to itself the
+            # planner picked outbox_user for the platform filter and sorted EVERY pending row
+            # (~10 ms per claim at a 5,000-row backlog, one claim per send: bench/load.py).
+            rows = list(
+                db.query(
+                    "SELECT o.id, o.platform, o.user_id, o.body, o.attempts"
+                    " FROM outbox o INDEXED BY outbox_due"
+                    " WHERE o.status = 'pending' AND o.next_attempt_at <= ?" + where + " AND"
+                    " NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND"
+                    " e.platform = o.platform AND e.user_id = o.user_id AND e.id < o.id)"
+                    " ORDER BY o.next_attempt_at, o.id LIMIT ?",
+                    [*params, limit],
                 )
-                db.conn.executemany(
-                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
-                    [(now + lease_seconds, row["id"]) for row in rows],
-                )
+            )
+            db.conn.executemany(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                [(now + lease_seconds, row["id"]) for row in rows],
+            )
             return [OutboxRow(r["id"], _outgoing(r), r["attempts"] + 1) for r in rows]
 
-        return await self._run(work)
+        return await self._write(work)
 
     async def mark_sent(self, row_id: int) -> None:
-        """The platform accepted the message."""
+        """The platform accepted the message. Outcomes of sends that end while the store is
+        busy share one commit (the outbox worker runs several sends at once)."""
         await self._finish(row_id, "status = 'sent', sent_at = ?", [self._clock()])
 
     async def mark_retry(self, row_id: int, next_attempt_at: float, error: str) -> None:
@@ -343,7 +423,7 @@ class Store:
 
     async def _finish(self, row_id: int, assignments: str, params: list[Any]) -> None:
         sql = f"UPDATE outbox SET {assignments} WHERE id = ? AND status = 'pending'"
-        await self._run(lambda db: db.execute(sql, [*params, row_id]))
+        await self._write(lambda db: db.execute(sql, [*params, row_id]))
 
     async def backlog(self) -> int:
         """Rows still to be delivered (including those waiting for a retry)."""
@@ -556,6 +636,40 @@ class Store:
 # -- helpers: all run on the store thread ------------------------------------------------
 
 
+def _commit_group(db: Database, fns: Sequence[Callable[[Database], Any]]) -> list[_Outcome]:
+    """Run `fns` in order in ONE transaction, each in its own savepoint; one outcome each.
+
+    A function that raises has its own writes rolled back and the others go on. If the
+    transaction as a whole fails (its COMMIT, or an error that ended it), nothing of it stands
+    and every function runs again in a transaction of its own.
+    """
+    if len(fns) == 1:
+        return [_commit_alone(db, fns[0])]
+    outcomes: list[_Outcome] = []
+    try:
+        with db.atomic():
+            for fn in fns:
+                try:
+                    with db.atomic():  # a savepoint: this caller's writes, all or none
+                        outcomes.append((True, fn(db)))
+                except Exception as exc:
+                    if not db.conn.in_transaction:
+                        raise  # the error rolled back the whole transaction (RAISE(ROLLBACK))
+                    outcomes.append((False, exc))
+    except Exception as exc:
+        log.warning("group commit of %d writes failed (%r): one by one", len(fns), exc)
+        return [_commit_alone(db, fn) for fn in fns]
+    return outcomes
+
+
+def _commit_alone(db: Database, fn: Callable[[Database], Any]) -> _Outcome:
+    try:
+        with db.atomic():
+            return True, fn(db)
+    except Exception as exc:
+        return False, exc
+
+
 def _connect(path: Path) -> Database:
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -563,9 +677,18 @@ def _connect(path: Path) -> Database:
     db = Database(path, execute_plugins=False)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
-    # WAL: readers (admin, a CLI on the same file) never block the writer. synchronous stays
-    # FULL (the default): an acknowledged message must survive a power cut, not only a crash.
+    # WAL: readers (admin, a CLI on the same file) never block the writer.
     db.enable_wal()
+    # synchronous=NORMAL: in WAL mode a commit is written to the WAL but not fsynced (only
+    # checkpoints are). The trade-off, taken on purpose (issue 3, bench/load.py: an fsync per
+    # commit was two thirds of the store thread's time): a killed PROCESS (SIGKILL, OOM, a crash)
+    # loses nothing, because the written WAL is in the OS's page cache and read back at start-up,
+    # so "a server killed and restarted answers every message it acknowledged, once" holds
+    # (tests/test_crash.py). An OS crash or power cut can lose the last commits before the next
+    # checkpoint: messages acknowledged in that window are not answered (the platform does not
+    # resend what got a 200), and sends whose "sent" mark is lost go out a second time. The
+    # database itself stays consistent either way. Set FULL here to close that window again.
+    db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     MIGRATIONS.apply(db)
     return db
 
@@ -625,7 +748,17 @@ def _record(row: dict[str, Any]) -> OutboxRecord:
 
 
 def _body_json(reply: Reply) -> str:
-    return json.dumps(dataclasses.asdict(reply), ensure_ascii=False)
+    # By hand: dataclasses.asdict deep-copies every field, and showed in the turn's profile.
+    quick = [{"title": q.title, "payload": q.payload} for q in reply.quick_replies]
+    return json.dumps({"text": reply.text, "quick_replies": quick}, ensure_ascii=False)
+
+
+_STATE_FIELDS = tuple(f.name for f in dataclasses.fields(State))
+
+
+def _state_json(state: State) -> str:
+    # State holds only str, int, None and tuples of str: JSON as they are (see _body_json).
+    return json.dumps({name: getattr(state, name) for name in _STATE_FIELDS}, ensure_ascii=False)
 
 
 def _outgoing(row: dict[str, Any]) -> Outgoing:

@@ -1,15 +1,17 @@
 """What keeps the 200 fast under load (bench/load.py): webhooks recorded together in one
-transaction, a bounded number of turns in progress, and an outbox claim that does not sort the
-whole backlog."""
+transaction, a bounded number of turns in progress, dialogs paced behind the webhooks, and an
+outbox claim that does not sort the whole backlog."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -22,7 +24,7 @@ from bot.store import Store
 from tests.conftest import FakeClock, FakePlatforms, make_settings
 from tests.payloads import encode, fb_batch, fb_sign, fb_text
 from webhooks.app import STORE_KEY, create_app
-from webhooks.handling import EngineSlot, FloodGate, Handling
+from webhooks.handling import DialogPacer, EngineSlot, FloodGate, Handling
 
 FB = Platform.FACEBOOK
 
@@ -36,6 +38,7 @@ class GatedStore(Store):
 
     recorded: list[list[str]]
     gate: asyncio.Event | None
+    record_gate: asyncio.Event | None  # holds recordings only
     in_turn: int
     most_in_turn: int
     fail_on: set[str]  # a commit holding one of these message ids fails
@@ -44,6 +47,8 @@ class GatedStore(Store):
         self.recorded.append([m.message_id for m in msgs])
         if self.gate is not None:
             await self.gate.wait()
+        if self.record_gate is not None:
+            await self.record_gate.wait()
         if self.fail_on & {m.message_id for m in msgs}:
             raise sqlite3.OperationalError("database is locked")
         return await super().record_inbound_many(msgs)
@@ -63,15 +68,24 @@ class GatedStore(Store):
 @pytest.fixture
 async def gated(db_path: Path, clock: FakeClock) -> Any:
     store = await GatedStore.open(db_path, clock=clock)
-    store.recorded, store.gate, store.fail_on = [], None, set()
+    store.recorded, store.gate, store.record_gate, store.fail_on = [], None, None, set()
     store.in_turn = store.most_in_turn = 0
     yield store
     await store.close()
 
 
-def handling(store: Store, engine: Engine, max_turns: int = 8) -> Handling:
+def handling(
+    store: Store, engine: Engine, max_turns: int = 8, dialog_gap: float = 0.01
+) -> Handling:
     flood = FloodGate(limit=100, window=60)
-    return Handling(store, EngineSlot(engine), flood, wake=lambda: None, max_turns=max_turns)
+    return Handling(
+        store,
+        EngineSlot(engine),
+        flood,
+        wake=lambda: None,
+        max_turns=max_turns,
+        dialog_gap=dialog_gap,
+    )
 
 
 # --- the store ---------------------------------------------------------------------------------
@@ -213,7 +227,7 @@ async def test_a_messenger_batch_is_recorded_in_one_transaction(
     client: TestClient[Any, Any] = await aiohttp_client(
         create_app(make_settings(tmp_path, platforms.url), engine)
     )
-    store = client.app[STORE_KEY]
+    store: Store = client.app[STORE_KEY]
     calls: list[int] = []
     original = store.record_inbound_many
 
@@ -227,3 +241,143 @@ async def test_a_messenger_batch_is_recorded_in_one_transaction(
     response = await client.post("/webhooks/facebook", data=raw, headers=fb_sign(raw))
     assert response.status == 200
     assert calls == [30]
+
+
+# --- dialogs behind the webhooks -------------------------------------------------------------
+
+
+class Passes:
+    """Counts passes of the event loop: a callback that schedules itself again each pass."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._handle = asyncio.get_running_loop().call_soon(self._tick)
+
+    def _tick(self) -> None:
+        self.count += 1
+        self._handle = asyncio.get_running_loop().call_soon(self._tick)
+
+    def stop(self) -> None:
+        self._handle.cancel()
+
+
+async def test_dialogs_run_one_per_pass_of_the_loop_in_order() -> None:
+    pacer = DialogPacer(gap=3600)
+    passes = Passes()
+    ran: list[tuple[str, int]] = []
+
+    def job(name: str) -> str:
+        ran.append((name, passes.count))
+        return name.upper()
+
+    results = await asyncio.gather(*(pacer.run(partial(job, n)) for n in "abcd"))
+    passes.stop()
+    assert results == ["A", "B", "C", "D"]
+    assert [name for name, _ in ran] == ["a", "b", "c", "d"]
+    at = [n for _, n in ran]
+    assert all(later > earlier for earlier, later in itertools.pairwise(at))  # never two in a pass
+    assert at[-1] - at[0] <= 6  # and no waiting: nothing was being acknowledged
+
+
+async def test_while_webhooks_wait_dialogs_go_once_per_gap_and_never_stop() -> None:
+    pacer = DialogPacer(gap=0.02)
+    loop = asyncio.get_running_loop()
+    at: list[float] = []
+    with pacer.acknowledging():  # a webhook that never gets its 200: the turns still move
+        await asyncio.gather(*(pacer.run(lambda: at.append(loop.time())) for _ in range(3)))
+    assert [round(b - a, 3) >= 0.02 for a, b in itertools.pairwise(at)] == [True, True]
+
+
+async def test_dialogs_give_way_until_the_webhooks_have_been_quiet_for_a_gap() -> None:
+    pacer = DialogPacer(gap=0.05)
+    loop = asyncio.get_running_loop()
+    with pacer.acknowledging():
+        await pacer.run(lambda: None)  # the first goes at once
+        second = asyncio.ensure_future(pacer.run(loop.time))
+        await asyncio.sleep(0.01)
+        assert not second.done()
+        answered = loop.time()
+    assert pacer.busy()  # the next webhook is usually on its way
+    assert await asyncio.wait_for(second, 1) >= answered
+    await asyncio.sleep(0.05)
+    assert not pacer.busy()
+    assert await pacer.run(lambda: "at once") == "at once"
+
+
+async def test_a_failing_dialog_fails_its_own_turn_only() -> None:
+    pacer = DialogPacer(gap=0)
+
+    def broken() -> None:
+        raise KeyError("topic")
+
+    results = await asyncio.gather(
+        pacer.run(lambda: 1), pacer.run(broken), pacer.run(lambda: 3), return_exceptions=True
+    )
+    assert results[0] == 1 and isinstance(results[1], KeyError) and results[2] == 3
+
+
+class CountingDialog:
+    """The real dialog, counting its turns (and those run while a webhook was waiting)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._dialog = engine.dialog
+        self.waiting_webhook = False
+        self.during_ack = 0
+        self.total = 0
+
+    def handle(self, *args: Any) -> Any:
+        self.total += 1
+        self.during_ack += self.waiting_webhook
+        return self._dialog.handle(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dialog, name)
+
+
+async def test_webhooks_are_answered_before_waiting_turns_are_matched(
+    gated: GatedStore, engine: Engine
+) -> None:
+    dialog = CountingDialog(engine)
+    slot = EngineSlot(cast(Engine, type("E", (), {"dialog": dialog, "kb": engine.kb})()))
+    work = Handling(gated, slot, FloodGate(100, 60), wake=lambda: None, dialog_gap=0.2)
+    await work.accept_many([msg(f"m{n}") for n in range(4)])  # four turns on their way
+    gated.record_gate = asyncio.Event()
+    webhook = asyncio.create_task(work.accept_many([msg("late")]))  # held at its recording
+    dialog.waiting_webhook = True
+    await asyncio.sleep(0.05)  # time enough for every turn to reach its dialog
+    assert dialog.during_ack == 1  # one went at once; the others wait for the webhook's 200
+    dialog.waiting_webhook = False
+    gated.record_gate.set()
+    assert (await webhook)[0] is not None
+    await work.drain()
+    assert dialog.total == 5
+    assert await gated.pending_inbound() == []
+    assert len(await gated.outbox_rows(limit=1000)) >= 5
+
+
+async def test_each_senders_turns_keep_their_order_through_group_commits(
+    gated: GatedStore, engine: Engine, db_path: Path
+) -> None:
+    gated.gate = asyncio.Event()
+    work = handling(gated, engine)
+    texts = ["lệ phí kết hôn", "còn giấy tờ thì sao?", "mất bao lâu?"]
+    webhooks = [
+        asyncio.create_task(work.accept_many([msg(f"m{n}", "alice", text)]))
+        for n, text in enumerate(texts)
+    ]
+    webhooks.append(asyncio.create_task(work.accept_many([msg("b0", "bob")])))
+    await asyncio.sleep(0)
+    gated.gate.set()
+    await asyncio.gather(*webhooks)
+    await work.drain()
+    with closing(sqlite3.connect(db_path)) as conn:
+        order = conn.execute(
+            "SELECT message_id FROM inbound WHERE user_id = 'alice' ORDER BY handled_at, id"
+        ).fetchall()
+        per_message = conn.execute(
+            "SELECT i.message_id, min(o.id) FROM outbox o JOIN inbound i ON i.id = o.inbound_id"
+            " WHERE o.user_id = 'alice' GROUP BY i.message_id ORDER BY min(o.id)"
+        ).fetchall()
+    assert [m for (m,) in order] == ["m0", "m1", "m2"]
+    assert [m for m, _ in per_message] == ["m0", "m1", "m2"]
+    assert (await gated.load_state(FB, "alice") or State()).topic == "ket-hon"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Collection
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +15,7 @@ from bot.dialog import State
 from bot.models import Incoming, Outgoing, Platform, Reply, SendResult
 from bot.outbox import OutboxWorker, backoff
 from bot.store import OutboxRow, Store
+from tests.test_store import statements, store_thread_held
 
 if TYPE_CHECKING:
     from tests.conftest import FakeClock
@@ -263,3 +266,84 @@ async def test_run_claims_a_users_next_message_when_one_is_sent(
     await w.stop()
     await runner
     assert sent == ["1", "2", "3"]
+
+
+class HeldSender:
+    """Holds every send until `release()`; then they all answer at once, with the scripted
+    result for each recipient (OK by default)."""
+
+    def __init__(self, results: dict[str, SendResult]) -> None:
+        self.results = results
+        self.waiting = 0
+        self.all_in = asyncio.Event()
+        self.expected = len(results)
+        self._go = asyncio.Event()
+
+    async def __call__(self, out: Outgoing) -> SendResult:
+        self.waiting += 1
+        if self.waiting == self.expected:
+            self.all_in.set()
+        await self._go.wait()
+        return self.results.get(out.user_id, OK)
+
+    def release(self) -> None:
+        self._go.set()
+
+
+async def settle_sends(store: Store, w: OutboxWorker, sender: HeldSender) -> list[str]:
+    """Run one claim; let its sends end together while the store is busy; the SQL it ran."""
+    running = asyncio.create_task(w.run_once())
+    await asyncio.wait_for(sender.all_in.wait(), 5)
+    async with statements(store) as seen:
+        async with store_thread_held(store):
+            sender.release()
+            for _ in range(3):  # the sends return and ask for their marks
+                await asyncio.sleep(0)
+        await running
+    return seen
+
+
+async def test_outcomes_of_concurrent_sends_share_one_commit(
+    store: Store, clock: FakeClock
+) -> None:
+    sender = HeldSender(
+        {
+            "a": OK,
+            "b": HTTP_500,
+            "c": SendResult(ok=False, error="outside the 24-hour window"),
+            "d": OK,
+        }
+    )
+    w = OutboxWorker(store, {FB: sender}, retry_base_seconds=1, clock=clock, concurrency=4)
+    await store.enqueue([out(f"{u}1", u) for u in "abcd"] + [out("a2", "a")])
+    seen = await settle_sends(store, w, sender)
+    assert sum(1 for s in seen if s.strip().upper() == "COMMIT") == 1
+    assert await statuses(store) == [
+        ("a1", "sent", 1, None),
+        ("b1", "pending", 1, "HTTP 500"),
+        ("c1", "failed", 1, "outside the 24-hour window"),
+        ("d1", "sent", 1, None),
+        ("a2", "pending", 0, None),  # a's next message, free to go now that a1 is sent
+    ]
+    assert [r.outgoing.reply.text for r in await store.claim_due(clock.now, 10, 30)] == ["a2"]
+
+
+async def test_a_send_whose_outcome_cannot_be_recorded_costs_the_others_nothing(
+    store: Store, clock: FakeClock, db_path: Path
+) -> None:
+    sender = HeldSender({u: OK for u in "abc"})
+    w = OutboxWorker(store, {FB: sender}, clock=clock, concurrency=3, lease_seconds=30)
+    await store.enqueue([out(f"{u}1", u) for u in "abc"])
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute(
+            "CREATE TRIGGER stuck_b BEFORE UPDATE OF status ON outbox WHEN NEW.user_id = 'b'"
+            " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        )
+    await settle_sends(store, w, sender)  # b's mark fails: logged, not raised
+    assert [(text, status) for text, status, _, _ in await statuses(store)] == [
+        ("a1", "sent"),
+        ("b1", "pending"),  # at least once: sent again when its lease runs out
+        ("c1", "sent"),
+    ]
+    clock.advance(30)
+    assert [r.outgoing.reply.text for r in await store.claim_due(clock.now, 10, 30)] == ["b1"]

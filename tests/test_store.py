@@ -1,9 +1,13 @@
-"""The store: idempotent intake, one-transaction turns, state, the outbox queue and its leases."""
+"""The store: idempotent intake, one-transaction turns, state, the outbox queue and its leases,
+and the group commit that shares one transaction between the writes of concurrent callers."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from contextlib import closing
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +51,11 @@ async def test_open_migrates_once_and_sets_pragmas(db_path: Path, clock: FakeClo
     names = sql(db_path, "SELECT name FROM _sqlite_migrations ORDER BY name")
     assert names == [("0001_initial",), ("0002_cases",)]
     assert sql(db_path, "PRAGMA journal_mode") == [("wal",)]
+    store = await Store.open(db_path, clock=clock)
+    try:  # per connection: NORMAL (1) in WAL survives a killed process (test_crash.py)
+        assert await store._run(lambda db: db.execute("PRAGMA synchronous").fetchone()) == (1,)
+    finally:
+        await store.close()
 
 
 async def test_open_creates_the_folder(tmp_path: Path) -> None:
@@ -251,3 +260,198 @@ async def test_key_values(store: Store, db_path: Path, clock: FakeClock) -> None
     await store.set_value("zalo.access_token", "t2")
     assert await store.get_value("zalo.access_token") == "t2"
     assert sql(db_path, "SELECT count(*) FROM kv") == [(1,)]
+
+
+# --- group commit ------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def store_thread_held(store: Store) -> AsyncIterator[None]:
+    """Keep the store's thread busy until the block ends: writes asked meanwhile queue up."""
+    gate = threading.Event()
+    busy = asyncio.get_running_loop().run_in_executor(store._executor, gate.wait, 10)
+    try:
+        yield
+    finally:
+        gate.set()
+        await busy
+
+
+@asynccontextmanager
+async def statements(store: Store) -> AsyncIterator[list[str]]:
+    """The SQL the store's connection runs inside the block (sqlite3's trace hook)."""
+    seen: list[str] = []
+    await store._run(lambda db: db.conn.set_trace_callback(seen.append))
+    try:
+        yield seen
+    finally:
+        await store._run(lambda db: db.conn.set_trace_callback(None))
+
+
+def commits(seen: list[str]) -> int:
+    return sum(1 for s in seen if s.strip().upper() == "COMMIT")
+
+
+async def test_turns_completed_together_share_one_commit(store: Store) -> None:
+    users = ["a", "b", "c", "d"]
+    for user in users:
+        await store.record_inbound(msg(f"m-{user}", user))
+    await store.complete_turn(msg("m-d", "d"), State(), [])  # d is already handled
+    async with statements(store) as seen:
+        async with store_thread_held(store):
+            turns = asyncio.gather(
+                *(
+                    store.complete_turn(msg(f"m-{u}", u), State(topic=u), [out(f"{u}1", u)])
+                    for u in users
+                )
+            )
+            await asyncio.sleep(0)  # every call has queued its write behind the busy thread
+        done = await turns
+    assert done == [True, True, True, False]  # each caller learns its own outcome
+    assert commits(seen) == 1
+    assert [r.outgoing.reply.text for r in await store.outbox_rows()] == ["a1", "b1", "c1"]
+    assert await store.load_state(FB, "c") == State(topic="c")
+    assert await store.pending_inbound() == []
+
+
+async def test_a_failing_turn_in_a_group_loses_only_its_own_writes(
+    store: Store, db_path: Path
+) -> None:
+    for user in "abc":
+        await store.record_inbound(msg(f"m-{user}", user))
+    # b's last write fails, after its state, its outbox rows and its status were written.
+    sql(
+        db_path,
+        "CREATE TRIGGER no_handoff_for_b BEFORE INSERT ON handoffs WHEN NEW.user_id = 'b'"
+        " BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    async with statements(store) as seen:
+        async with store_thread_held(store):
+            turns = asyncio.gather(
+                *(
+                    store.complete_turn(
+                        msg(f"m-{u}", u),
+                        State(topic=u),
+                        [out(f"{u}1", u), out(f"{u}2", u)],
+                        handoff=True,
+                    )
+                    for u in "abc"
+                ),
+                return_exceptions=True,
+            )
+            await asyncio.sleep(0)
+        a, b, c = await turns
+    assert a is True and c is True
+    assert isinstance(b, sqlite3.DatabaseError) and "disk full" in str(b)
+    assert commits(seen) == 1  # a and c still went in one transaction
+    assert [r.outgoing.reply.text for r in await store.outbox_rows()] == ["a1", "a2", "c1", "c2"]
+    assert await store.pending_inbound() == [msg("m-b", "b")]  # nothing of b's turn stands
+    assert await store.load_state(FB, "b") is None
+    assert [h["user_id"] for h in await store.open_handoffs()] == ["a", "c"]
+
+
+async def test_a_group_whose_transaction_dies_commits_one_by_one(
+    store: Store, db_path: Path
+) -> None:
+    for user in "abc":
+        await store.record_inbound(msg(f"m-{user}", user))
+    # RAISE(ROLLBACK) ends the WHOLE transaction, savepoints and the other callers' writes too.
+    sql(
+        db_path,
+        "CREATE TRIGGER kill_b BEFORE INSERT ON outbox WHEN NEW.user_id = 'b'"
+        " BEGIN SELECT RAISE(ROLLBACK, 'gone'); END",
+    )
+    async with statements(store) as seen:
+        async with store_thread_held(store):
+            turns = asyncio.gather(
+                *(store.complete_turn(msg(f"m-{u}", u), State(), [out(u, u)]) for u in "abc"),
+                return_exceptions=True,
+            )
+            await asyncio.sleep(0)
+        a, b, c = await turns
+    assert (a, c) == (True, True)
+    assert isinstance(b, sqlite3.IntegrityError)
+    assert commits(seen) == 2  # the group failed; a and c then committed alone, b failed alone
+    assert [r.outgoing.reply.text for r in await store.outbox_rows()] == ["a", "c"]
+    assert [m.message_id for m in await store.pending_inbound()] == ["m-b"]
+
+
+async def test_a_failed_commit_commits_one_by_one(
+    store: Store, db_path: Path, clock: FakeClock
+) -> None:
+    await store.enqueue([out("a", "a"), out("b", "b"), out("c", "c")])
+    a, b, c = await store.claim_due(clock.now, 10, 30)
+    # Marking b sent breaks a DEFERRED foreign key: b's savepoint succeeds, the COMMIT fails.
+    sql(db_path, "CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    sql(
+        db_path,
+        "CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
+    )
+    sql(
+        db_path,
+        "CREATE TRIGGER orphan_b AFTER UPDATE OF status ON outbox WHEN NEW.user_id = 'b'"
+        " BEGIN INSERT INTO child VALUES (42); END",
+    )
+    async with statements(store) as seen:
+        async with store_thread_held(store):
+            marks = asyncio.gather(
+                store.mark_sent(a.id),
+                store.mark_sent(b.id),
+                store.mark_failed(c.id, "user unreachable"),
+                return_exceptions=True,
+            )
+            await asyncio.sleep(0)
+        outcomes = await marks
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    assert commits(seen) == 4  # the group's (failed), then a's, b's (failed) and c's
+    rows = await store.outbox_rows()
+    assert [(r.outgoing.user_id, r.status) for r in rows] == [
+        ("a", "sent"),
+        ("b", "pending"),  # its lease runs out and it is sent again: at least once
+        ("c", "failed"),
+    ]
+
+
+async def test_writes_keep_the_order_they_were_asked_in(store: Store, clock: FakeClock) -> None:
+    async with store_thread_held(store):
+        queued = asyncio.gather(
+            store.enqueue([out("a1", "a"), out("a2", "a")]),
+            store.enqueue([out("b1", "b")]),
+            store.enqueue([out("a3", "a")]),
+        )
+        await asyncio.sleep(0)
+    await queued
+    rows = await store.outbox_rows()
+    assert [(r.outgoing.reply.text, r.seq) for r in rows] == [
+        ("a1", 0),
+        ("a2", 1),
+        ("b1", 0),
+        ("a3", 0),
+    ]
+    texts = [r.outgoing.reply.text for r in await store.claim_due(clock.now, 10, 30)]
+    assert texts == ["a1", "b1"]  # each user's oldest first, as before
+
+
+async def test_close_commits_the_writes_already_asked_for(store: Store) -> None:
+    async with store_thread_held(store):
+        queued = asyncio.gather(*(store.enqueue([out(f"n{n}", f"u{n}")]) for n in range(3)))
+        await asyncio.sleep(0)
+        closing_ = asyncio.create_task(store.close())
+        await asyncio.sleep(0)
+    await queued
+    await closing_
+    with pytest.raises(StoreClosedError):
+        await store.enqueue([out("late")])
+
+
+async def test_a_caller_cancelled_while_its_write_waits_does_not_undo_it(store: Store) -> None:
+    await store.record_inbound(msg())
+    async with store_thread_held(store):
+        turn = asyncio.ensure_future(store.complete_turn(msg(), State(topic="x"), [out("hi")]))
+        await asyncio.sleep(0)
+        turn.cancel()  # as a shutdown would: the write was already handed to the store
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    assert await store.backlog() == 1  # committed all the same, with the group it was in
+    assert await store.pending_inbound() == []

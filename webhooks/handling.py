@@ -8,11 +8,15 @@ is logged with the platform and message id and the message is marked failed: the
 already answered 200, so a poison message cannot start a platform retry storm (style.md §12,
 platforms.md §1.4 and §5.7 botman#755).
 
-Two things keep the 200 fast under load (bench/load.py measures them). Webhooks that arrive
-while the store is busy are recorded together, in ONE transaction (a group commit). And at most
+Three things keep the 200 fast under load (bench/load.py measures them). Webhooks that arrive
+while the store is busy are recorded together, in ONE transaction (a group commit). At most
 `max_turns` turns are in progress at once, so the store's single thread never holds a long queue
 of turn work in front of the next webhook's recording; the other turns wait their go in memory,
-already recorded (a crash loses none of them: `resume_pending`).
+already recorded (a crash loses none of them: `resume_pending`). And the dialog, the one
+CPU-bound step (matching, ~0.5-1 ms), goes behind the webhooks (`DialogPacer`): never two
+dialogs in one pass of the event loop, and while webhooks keep coming only one per DIALOG_GAP:
+under a flood acknowledging gets most of the loop and the turns catch up when it eases, yet they
+never stop while webhooks keep coming.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
+from typing import TypeVar, cast
 
 from aiohttp import web
 
@@ -41,8 +47,12 @@ UserKey = tuple[Platform, str]
 
 PENDING_BATCH = 100
 MAX_TURNS = 8  # turns in progress at once: enough to keep the loop and the store thread busy
+# While webhooks are being acknowledged, one dialog per DIALOG_GAP seconds: ~10-20% of the loop
+# for turns during a flood, the rest for the 200s (bench/load.py); no pacing when quiet.
+DIALOG_GAP = 0.01
 
 Turn = asyncio.Task[int | None]
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -101,6 +111,75 @@ class FloodGate:
             self._noticed.discard(key)
 
 
+class DialogPacer:
+    """Runs the turns' CPU-bound step (the dialog: matching, ~0.5-1 ms) behind the webhooks.
+
+    Jobs run in the order asked, each as a callback of its own, the next one scheduled only when
+    one ends: never two in one pass of the event loop (asyncio runs in one pass every callback
+    ready when it began, so eight turns whose states came back together would otherwise match
+    eight messages back to back while every webhook waits). While webhooks are being
+    acknowledged (`acknowledging()`), and for `gap` seconds after the last one was, a job runs
+    only once per `gap`: under a flood the 200s get the loop, and the turns still move on (at
+    least 1 / `gap` per second) however long it lasts. The quiet spell is needed because a
+    flood is not continuous from the inside: every group commit answers all its webhooks at
+    once, and the next ones are still being read when it does.
+    """
+
+    def __init__(self, gap: float) -> None:
+        self.gap = gap
+        self._jobs: deque[tuple[Callable[[], object], asyncio.Future[object]]] = deque()
+        self._acknowledging = 0
+        self._quiet_at = 0.0  # loop time from which no webhook has been waiting for `gap`
+        self._next_at = 0.0  # loop time before which, while busy, no job runs
+        self._handle: asyncio.Handle | None = None  # the scheduled `_next`, if any
+
+    @contextlib.contextmanager
+    def acknowledging(self) -> Iterator[None]:
+        """Around the work before a webhook's 200: dialogs give way meanwhile."""
+        self._acknowledging += 1
+        try:
+            yield
+        finally:
+            self._acknowledging -= 1
+            self._quiet_at = asyncio.get_running_loop().time() + self.gap
+
+    def busy(self) -> bool:
+        """Are webhooks being acknowledged, or were they within the last `gap` seconds?"""
+        return self._acknowledging > 0 or asyncio.get_running_loop().time() < self._quiet_at
+
+    async def run(self, job: Callable[[], T]) -> T:
+        """`job()`'s result (or exception), once its turn has come."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[object] = loop.create_future()
+        self._jobs.append((job, done))
+        self._schedule(loop)
+        return cast(T, await done)  # what `job` returned
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._handle is not None or not self._jobs:
+            return
+        wait = self._next_at - loop.time() if self.busy() else 0.0
+        if wait > 0:
+            self._handle = loop.call_later(wait, self._next)
+        else:
+            self._handle = loop.call_soon(self._next)  # the NEXT pass: sockets are read first
+
+    def _next(self) -> None:
+        self._handle = None
+        loop = asyncio.get_running_loop()
+        job, done = self._jobs.popleft()
+        try:
+            if done.cancelled():  # a turn cancelled while it waited (shutdown): no gap spent
+                return
+            try:
+                done.set_result(job())
+            except Exception as exc:
+                done.set_exception(exc)
+            self._next_at = loop.time() + self.gap
+        finally:
+            self._schedule(loop)
+
+
 class Handling:
     """Turns recorded messages into committed turns, in tracked tasks.
 
@@ -116,6 +195,7 @@ class Handling:
         wake: Callable[[], None],
         clock: Clock = time.time,
         max_turns: int = MAX_TURNS,
+        dialog_gap: float = DIALOG_GAP,
     ) -> None:
         self.store = store
         self.engine = engine
@@ -125,6 +205,7 @@ class Handling:
         self.tasks: set[Turn] = set()
         self._locks: dict[UserKey, tuple[asyncio.Lock, int]] = {}
         self._turns = asyncio.Semaphore(max_turns)
+        self._dialogs = DialogPacer(dialog_gap)
         self._waiting: list[tuple[list[Incoming], asyncio.Future[list[Turn | None]]]] = []
         self._recorder: asyncio.Task[None] | None = None
 
@@ -147,7 +228,8 @@ class Handling:
         self._waiting.append((list(msgs), done))
         if self._recorder is None:
             self._recorder = asyncio.create_task(self._record_waiting(), name="record inbound")
-        return await done
+        with self._dialogs.acknowledging():
+            return await done
 
     async def _record_waiting(self) -> None:
         """Commit everything waiting in one transaction, start the new turns, answer each
@@ -245,7 +327,7 @@ class Handling:
         replies: tuple[Reply, ...] = ()
         if verdict is Verdict.OK:
             now_ms = int(self.clock() * 1000)
-            turn = engine.dialog.handle(state, msg, now_ms)
+            turn = await self._dialogs.run(partial(engine.dialog.handle, state, msg, now_ms))
             # A dossier lookup or subscription is resolved against the store (issue 4).
             turn = await resolve_turn(self.store, engine.dialog, msg, turn, now_ms)
             state, replies = turn.state, turn.replies
