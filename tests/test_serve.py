@@ -1,0 +1,34 @@
+import logging
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from webhooks.serve import AccessLogger
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "seconds", "logged"),
+    [
+        ("POST", "/webhooks/facebook", 200, 0.01, False),  # a delivery: recorded in the store
+        ("POST", "/webhooks/zalo", 200, 0.01, False),
+        ("POST", "/webhooks/facebook", 403, 0.01, True),  # a refusal is always worth a line
+        ("POST", "/webhooks/facebook", 200, 2.0, True),  # so is a slow answer
+        ("GET", "/webhooks/facebook?hub.verify_token=secret", 200, 0.01, True),
+        ("GET", "/healthz", 200, 0.01, True),
+    ],
+)
+def test_access_log(
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    status: int,
+    seconds: float,
+    logged: bool,
+) -> None:
+    logger = logging.getLogger("test.access")
+    request = make_mocked_request(method, path)
+    with caplog.at_level(logging.INFO, logger="test.access"):
+        AccessLogger(logger, "").log(request, web.Response(status=status), seconds)
+    assert bool(caplog.records) is logged
+    assert all("secret" not in r.getMessage() for r in caplog.records)
