@@ -1,0 +1,219 @@
+"""The store's engine: the connection, the ONE store thread, group commits; open and close.
+
+Every call runs on ONE dedicated thread (datasette's single write thread, style.md §8): the event
+loop never blocks on SQLite and writes never contend with each other inside the process. The
+connection is created on that thread and keeps sqlite3's `check_same_thread` guard, so any use
+from another thread fails loudly. `Engine` gives the domain mixins two ways in: `_run` (reads
+and writes that are their own transaction) and `_write` (a unit of the next group commit).
+
+Group commit (bench/load.py; issue 3): the writes of the message path (recording, turns, claims,
+send outcomes) that arrive while the store thread is busy are committed together, in ONE
+transaction, each in its own savepoint. Every caller still learns its own outcome and its writes
+stay all-or-nothing; one caller's error rolls back its savepoint only. An error that ends the
+whole transaction (a failed COMMIT, a RAISE(ROLLBACK)) makes the group run again one caller per
+transaction, so it costs the others nothing but time. Units run in arrival order, so what one
+caller did before the next one asked is what that one sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, Self, TypeVar
+
+from sqlite_utils import Database
+
+from bot.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Clock = Callable[[], float]
+
+BUSY_TIMEOUT_MS = 5000
+SYNCHRONOUS = "NORMAL"  # durable against a process crash, not an OS crash: see _connect
+MAX_ERROR_CHARS = 500
+
+
+class StoreClosedError(RuntimeError):
+    """The store was used after `close()` (or before `open()`)."""
+
+
+# One caller's outcome in a group commit: (True, what it returned) or (False, what it raised).
+_Outcome = tuple[bool, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Write(Generic[T]):
+    """A write waiting for the next group commit, and where its caller awaits the outcome."""
+
+    fn: Callable[[Database], T]
+    done: asyncio.Future[T]
+
+
+class Engine:
+    """The connection and its thread. Open with `await Store.open(path)`; `await close()`."""
+
+    def __init__(self, db: Database, executor: ThreadPoolExecutor, clock: Clock) -> None:
+        # Use Store.open(): the Database must be created on the executor's thread.
+        self._db: Database | None = db
+        self._executor = executor
+        self._clock = clock
+        # Writes waiting for the next group commit. The group job takes them when it STARTS on
+        # the store thread (so writes queued behind reads still join it), hence the lock.
+        self._writes: list[_Write[Any]] = []
+        self._writes_lock = threading.Lock()
+        self._group: asyncio.Future[list[_Outcome]] | None = None  # scheduled or running
+
+    @classmethod
+    async def open(cls, path: str | Path, *, clock: Clock = time.time) -> Self:
+        """Open (creating if needed) the database at `path`, apply pending migrations.
+
+        `clock` gives the `*_at` timestamps and must be the outbox worker's clock too.
+        """
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        try:
+            db = await asyncio.get_running_loop().run_in_executor(executor, _connect, Path(path))
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(db, executor, clock)
+
+    async def close(self) -> None:
+        """Close the connection on its own thread. Idempotent; later calls raise."""
+        if self._db is None:
+            return
+        while self._group is not None:  # writes already asked for are committed first
+            await asyncio.wait([self._group])
+        db, self._db = self._db, None
+        await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
+        # The close was the last job, so the thread exits at once: no need to block on join.
+        self._executor.shutdown(wait=False)
+
+    async def _run(self, fn: Callable[[Database], T]) -> T:
+        if self._db is None:
+            raise StoreClosedError("store is closed")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, self._db)
+
+    async def _write(self, fn: Callable[[Database], T]) -> T:
+        """Run `fn` inside the next group commit (see the module docstring) and return its
+        result, or raise its exception. `fn` must write only through `db` and may run twice
+        (after a whole-transaction error, rolled back in between)."""
+        if self._db is None:
+            raise StoreClosedError("store is closed")
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        with self._writes_lock:
+            self._writes.append(_Write(fn, done))
+        if self._group is None:
+            self._start_group(loop)
+        return await done
+
+    def _start_group(self, loop: asyncio.AbstractEventLoop) -> None:
+        # The loop's thread only: `_group` is never touched by the store thread.
+        db = self._db
+        assert db is not None
+        taken: list[_Write[Any]] = []
+
+        def work() -> list[_Outcome]:
+            with self._writes_lock:
+                taken.extend(self._writes)
+                self._writes.clear()
+            return _commit_group(db, [w.fn for w in taken])
+
+        self._group = group = loop.run_in_executor(self._executor, work)
+        group.add_done_callback(lambda _: self._group_done(loop, group, taken))
+
+    def _group_done(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        group: asyncio.Future[list[_Outcome]],
+        taken: list[_Write[Any]],
+    ) -> None:
+        self._group = None
+        if group.cancelled() or group.exception() is not None:
+            # Not a unit's error (those are outcomes): the job itself could not run.
+            error = StoreClosedError("store is closed") if group.cancelled() else group.exception()
+            outcomes: list[_Outcome] = [(False, error)] * len(taken)
+        else:
+            outcomes = group.result()
+        for write, (ok, value) in zip(taken, outcomes, strict=True):
+            if write.done.done():  # the caller was cancelled; its write stands all the same
+                continue
+            if ok:
+                write.done.set_result(value)
+            else:
+                write.done.set_exception(value)
+        if self._writes:
+            self._start_group(loop)
+
+
+# -- helpers: all run on the store thread ------------------------------------------------
+
+
+def _commit_group(db: Database, fns: Sequence[Callable[[Database], Any]]) -> list[_Outcome]:
+    """Run `fns` in order in ONE transaction, each in its own savepoint; one outcome each.
+
+    A function that raises has its own writes rolled back and the others go on. If the
+    transaction as a whole fails (its COMMIT, or an error that ended it), nothing of it stands
+    and every function runs again in a transaction of its own.
+    """
+    if len(fns) == 1:
+        return [_commit_alone(db, fns[0])]
+    outcomes: list[_Outcome] = []
+    try:
+        with db.atomic():
+            for fn in fns:
+                try:
+                    with db.atomic():  # a savepoint: this caller's writes, all or none
+                        outcomes.append((True, fn(db)))
+                except Exception as exc:
+                    if not db.conn.in_transaction:
+                        raise  # the error rolled back the whole transaction (RAISE(ROLLBACK))
+                    outcomes.append((False, exc))
+    except Exception as exc:
+        log.warning("group commit of %d writes failed (%r): one by one", len(fns), exc)
+        return [_commit_alone(db, fn) for fn in fns]
+    return outcomes
+
+
+def _commit_alone(db: Database, fn: Callable[[Database], Any]) -> _Outcome:
+    try:
+        with db.atomic():
+            return True, fn(db)
+    except Exception as exc:
+        return False, exc
+
+
+def _connect(path: Path) -> Database:
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # No sqlite-utils plugins: nothing outside this package may touch the connection.
+    db = Database(path, execute_plugins=False)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    # WAL: readers (admin, a CLI on the same file) never block the writer.
+    db.enable_wal()
+    # synchronous=NORMAL: in WAL mode a commit is written to the WAL but not fsynced (only
+    # checkpoints are). The trade-off, taken on purpose (issue 3, bench/load.py: an fsync per
+    # commit was two thirds of the store thread's time): a killed PROCESS (SIGKILL, OOM, a crash)
+    # loses nothing, because the written WAL is in the OS's page cache and read back at start-up,
+    # so "a server killed and restarted answers every message it acknowledged, once" holds
+    # (tests/test_crash.py). An OS crash or power cut can lose the last commits before the next
+    # checkpoint: messages acknowledged in that window are not answered (the platform does not
+    # resend what got a 200), and sends whose "sent" mark is lost go out a second time. The
+    # database itself stays consistent either way. Set FULL here to close that window again.
+    db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    MIGRATIONS.apply(db)
+    return db
+
+
+def trim_error(error: str) -> str:
+    """`error` cut to what the store keeps (a reason, never a payload)."""
+    return error[:MAX_ERROR_CHARS]
