@@ -15,7 +15,6 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -25,6 +24,7 @@ from webhooks.errors import PayloadError
 from webhooks.wire import header as _header
 from webhooks.wire import integer as _int
 from webhooks.wire import obj as _object
+from webhooks.wire import send_parts
 from webhooks.wire import split as _split
 
 log = logging.getLogger(__name__)
@@ -177,17 +177,10 @@ async def send(
     any other code on a 4xx. Code 190 is permanent with `auth_failed` (rotate the Page token).
     When a later part of a split reply fails, `error` says so: a retry resends earlier parts.
     """
-    bodies = render(out)
-    if not bodies:
-        return SendResult(ok=False, error="empty reply: nothing to send")
     url = f"{graph_url.rstrip('/')}/me/messages"
-    for n, body in enumerate(bodies, start=1):
-        result = await _post(session, url, page_token, body, SEND_TIMEOUT)
-        if not result.ok:
-            if len(bodies) > 1:
-                result = replace(result, error=f"{result.error} (part {n}/{len(bodies)})")
-            return result
-    return SendResult(ok=True)
+    return await send_parts(
+        render(out), lambda body: _post(session, url, page_token, body, SEND_TIMEOUT)
+    )
 
 
 async def send_typing(

@@ -1,12 +1,15 @@
 """What Messenger's and Zalo's wire formats share: checking the shape of a decoded JSON body,
-reading headers, and cutting text to a platform's message limit. Pure functions."""
+reading headers, cutting text to a platform's message limit, and sending a reply's parts in
+order. All pure but `send_parts`, which only sequences the caller's own I/O."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from bot.models import SendResult
 from webhooks.errors import PayloadError
 
 
@@ -45,3 +48,20 @@ def split(text: str, limit: int) -> list[str]:
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return [*parts, rest] if rest else parts
+
+
+async def send_parts(
+    bodies: Sequence[dict[str, Any]], post: Callable[[dict[str, Any]], Awaitable[SendResult]]
+) -> SendResult:
+    """Post a reply's parts in order, stopping at the first failure, which names its part: the
+    outbox retries the whole reply, so the citizen may see the earlier parts twice, never out of
+    order."""
+    if not bodies:
+        return SendResult(ok=False, error="empty reply: nothing to send")
+    for n, body in enumerate(bodies, start=1):
+        result = await post(body)
+        if not result.ok:
+            if len(bodies) > 1:
+                result = replace(result, error=f"{result.error} (part {n}/{len(bodies)})")
+            return result
+    return SendResult(ok=True)

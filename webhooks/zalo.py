@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -23,6 +23,7 @@ from webhooks.errors import PayloadError, TokenRefreshError
 from webhooks.wire import header as _header
 from webhooks.wire import integer as _int
 from webhooks.wire import obj as _object
+from webhooks.wire import send_parts
 from webhooks.wire import split as _split
 
 TEXT_LIMIT = 2000  # §3.4 "tối đa 2.000 ký tự"; undocumented for groups, assumed the same (§3.9)
@@ -258,15 +259,7 @@ async def refresh_token(
 async def _post_all(
     session: aiohttp.ClientSession, url: str, token: str, bodies: list[dict[str, Any]]
 ) -> SendResult:
-    if not bodies:
-        return SendResult(ok=False, error="empty message: nothing to send")
-    for n, body in enumerate(bodies, start=1):
-        result = await _post(session, url, token, body)
-        if not result.ok:
-            if len(bodies) > 1:
-                result = replace(result, error=f"{result.error} (part {n}/{len(bodies)})")
-            return result
-    return SendResult(ok=True)
+    return await send_parts(bodies, lambda body: _post(session, url, token, body))
 
 
 async def _post(
