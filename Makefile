@@ -32,7 +32,7 @@ test: $(STAMP) browser
 	$(BIN)/pytest -q
 
 eval: $(STAMP)
-	$(BIN)/bot eval tests/data/eval.jsonl
+	$(BIN)/bot eval tests/data/eval.jsonl --min-accuracy 0.9 --min-null 0.9 --min-must 0.9
 
 bench: $(STAMP)
 	$(BIN)/python bench/match.py
