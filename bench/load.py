@@ -578,6 +578,12 @@ def parse_args() -> argparse.Namespace:
 if __name__ == "__main__":
     arguments = parse_args()
     if arguments.role:
-        asyncio.run(serve_role(arguments.role))
+        # The same event loop as `bot serve` (webhooks.serve.new_loop), so the ratio compares
+        # like with like.
+        from webhooks.serve import new_loop
+
+        runner = asyncio.Runner(loop_factory=new_loop)
+        with runner:
+            runner.run(serve_role(arguments.role))
     else:
         sys.exit(asyncio.run(main(arguments)))

@@ -32,3 +32,14 @@ def test_access_log(
         AccessLogger(logger, "").log(request, web.Response(status=status), seconds)
     assert bool(caplog.records) is logged
     assert all("secret" not in r.getMessage() for r in caplog.records)
+
+
+def test_new_loop_prefers_uvloop_when_installed() -> None:
+    from webhooks.serve import new_loop
+
+    loop = new_loop()
+    try:
+        uvloop = pytest.importorskip("uvloop")
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
