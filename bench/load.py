@@ -195,7 +195,7 @@ async def start_bot(workdir: Path, graph_port: int) -> tuple[asyncio.subprocess.
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            "from bot.cli import main; main()",
+            "from webhooks.cli import main; main()",
             "serve",
             cwd=ROOT,
             env=env,

@@ -31,7 +31,8 @@ from bot.models import EventKind, Incoming, Platform
 from bot.store import Store
 
 
-def _settings(config: str | None) -> Settings:
+def cli_settings(config: str | None) -> Settings:
+    """Settings for a command, or a ClickException with a hint."""
     try:
         return load_settings(config)
     except ConfigError as exc:
@@ -90,7 +91,7 @@ def ask(
       bot ask --explain "ket hon voi nguoi nuoc ngoai"   # which key terms decided
       cat questions.txt | bot ask --json
     """
-    engine = _engine(_settings(config), knowledge)
+    engine = _engine(cli_settings(config), knowledge)
     questions = list(question) or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for q in questions:
         answer = engine.ask(q)
@@ -137,7 +138,7 @@ def eval_(
     Example:
       bot eval tests/data/eval.jsonl --min-accuracy 0.9
     """
-    engine = _engine(_settings(config), knowledge)
+    engine = _engine(cli_settings(config), knowledge)
     try:
         items = load_items(Path(file))
     except ValueError as exc:
@@ -180,7 +181,7 @@ def check(config: str | None, path: str | None) -> None:
       bot kb check
       bot kb check knowledge/
     """
-    root = Path(path) if path else _settings(config).knowledge_path()
+    root = Path(path) if path else cli_settings(config).knowledge_path()
     try:
         kb_, warnings = load(root)
     except KnowledgeError as exc:
@@ -200,7 +201,7 @@ def chat(config: str | None, knowledge: str | None) -> None:
 
     Type a number to pick a listed option; an empty line or Ctrl-D quits.
     """
-    settings = _settings(config)
+    settings = cli_settings(config)
     engine = _engine(settings, knowledge)
     state: State | None = None
     click.echo("Trợ lý Tư pháp — gõ câu hỏi (Enter trống để thoát).")
@@ -251,7 +252,7 @@ def cases_import(config: str | None, file: str, knowledge: str | None) -> None:
       bot cases import ho-so.xlsx
       bot cases import export.csv      # ',' or ';' separated, with or without a BOM
     """
-    settings = _settings(config)
+    settings = cli_settings(config)
     try:
         table = read_table(file)  # before the knowledge base: an unreadable file fails fast
         find_header(table)
@@ -311,7 +312,7 @@ def report_cases(config: str | None, html_file: str | None, today: str | None) -
       bot report cases
       bot report cases --html bao-cao.html
     """
-    settings = _settings(config)
+    settings = cli_settings(config)
     try:
         day = dt.date.fromisoformat(today) if today else today_of(time.time(), ms=False)
     except ValueError as exc:
@@ -337,35 +338,6 @@ def report_cases(config: str | None, html_file: str | None, today: str | None) -
         click.echo(f"\nHTML report written to {html_file}")
 
 
-@cli.command()
-@click.pass_obj
-def serve(config: str | None) -> None:
-    """Run the webhook server, the web chat (/chat) and the outbox worker.
-
-    With no platform secrets in the environment only the web chat is enabled.
-
-    \b
-    Examples:
-      bot serve                      # http://127.0.0.1:8080/chat
-      BOT_PORT=9000 bot serve
-    """
-    settings = _settings(config)
-    # The edge is imported here, not at the top: bot/ must not depend on webhooks/.
-    from webhooks.serve import run
-
-    try:
-        run(settings)
-    except KnowledgeError as exc:
-        raise click.ClickException(
-            f"the knowledge base has errors:\n{exc}\nHint: run `bot kb check`"
-        ) from exc
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}\n"
-            "Hint: set BOT_PORT to a free port"
-        ) from exc
-
-
 async def _resolve(
     settings: Settings, engine: Engine, msg: Incoming, turn: Turn, now_ms: int
 ) -> Turn:
@@ -375,7 +347,3 @@ async def _resolve(
         return await resolve_turn(store, engine.dialog, msg, turn, now_ms)
     finally:
         await store.close()
-
-
-def main() -> None:
-    cli(prog_name="bot")

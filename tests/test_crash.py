@@ -114,7 +114,7 @@ class Bot:
         env.pop("ADMIN_TOKEN", None)
         with self.log.open("ab") as sink:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from bot.cli import main; main()", "serve"],
+                [sys.executable, "-c", "from webhooks.cli import main; main()", "serve"],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
