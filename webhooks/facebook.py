@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import math
 import re
@@ -21,10 +20,10 @@ import aiohttp
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, SendResult
 from webhooks.errors import PayloadError
+from webhooks.wire import answer_object, body_object, send_parts
 from webhooks.wire import header as _header
 from webhooks.wire import integer as _int
 from webhooks.wire import obj as _object
-from webhooks.wire import send_parts
 from webhooks.wire import split as _split
 
 log = logging.getLogger(__name__)
@@ -101,12 +100,7 @@ def parse(raw: bytes) -> list[Incoming]:
     "instagram") and any unknown item. Raises PayloadError when the body is not a JSON object
     or a field the result needs (sender id, mid, payload...) is missing or mistyped.
     """
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError(f"body is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise PayloadError("body is not a JSON object")
+    body = body_object(raw)
     kind = body.get("object")
     if not isinstance(kind, str):
         raise PayloadError("'object' is missing or not a string")
@@ -294,11 +288,7 @@ async def _post(
 
 
 def _classify(status: int, data: bytes, retry_after: float | None) -> SendResult:
-    try:
-        parsed = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
-        parsed = None  # e.g. an HTML 502 page from a proxy
-    error = parsed.get("error") if isinstance(parsed, dict) else None
+    error = answer_object(data).get("error")
     if not isinstance(error, dict):
         if 200 <= status < 300:
             return SendResult(ok=True)

@@ -4,6 +4,7 @@ order. All pure but `send_parts`, which only sequences the caller's own I/O."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -11,6 +12,26 @@ from typing import Any
 
 from bot.models import SendResult
 from webhooks.errors import PayloadError
+
+
+def body_object(raw: bytes) -> dict[str, Any]:
+    """A webhook body decoded as a JSON object, else PayloadError (the caller answers 400)."""
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError(f"body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise PayloadError("body is not a JSON object")
+    return body
+
+
+def answer_object(data: bytes) -> dict[str, Any]:
+    """A Send API answer as a JSON object, or {} when it is not one (a proxy's HTML 502 page)."""
+    try:
+        parsed = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def obj(value: Any, where: str) -> dict[str, Any]:

@@ -20,10 +20,10 @@ import aiohttp
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, SendResult
 from webhooks.errors import PayloadError, TokenRefreshError
+from webhooks.wire import answer_object, body_object, send_parts
 from webhooks.wire import header as _header
 from webhooks.wire import integer as _int
 from webhooks.wire import obj as _object
-from webhooks.wire import send_parts
 from webhooks.wire import split as _split
 
 TEXT_LIMIT = 2000  # §3.4 "tối đa 2.000 ký tự"; undocumented for groups, assumed the same (§3.9)
@@ -138,12 +138,7 @@ def parse(raw: bytes) -> list[Incoming]:
     user_submit_info, user_withdraw and unknown events. Raises PayloadError when the body is not
     a JSON object or a field the result needs is missing or mistyped.
     """
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError(f"body is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise PayloadError("body is not a JSON object")
+    body = body_object(raw)
     if not body:
         return []  # the URL probe
     event = body.get("event_name")
@@ -241,7 +236,7 @@ async def refresh_token(
             status, data = response.status, await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise TokenRefreshError(f"transport: {type(exc).__name__}", retryable=True) from exc
-    answer = _json_object(data)
+    answer = answer_object(data)
     access, refresh = answer.get("access_token"), answer.get("refresh_token")
     if isinstance(access, str) and access and isinstance(refresh, str) and refresh:
         # Never drop a pair over an odd expires_in: the old refresh token is already spent.
@@ -275,7 +270,7 @@ async def _post(
             status, data = response.status, await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         return SendResult(ok=False, retryable=True, error=f"transport: {type(exc).__name__}")
-    answer = _json_object(data)
+    answer = answer_object(data)
     code = _int(answer.get("error"))
     if code == 0 and 200 <= status < 300:
         return SendResult(ok=True)
@@ -327,12 +322,3 @@ def _timestamp(body: Mapping[str, Any]) -> int:
     """Milliseconds since the epoch (a string in Zalo's JSON); 0 when absent or odd."""
     value = _text(body.get("timestamp"))
     return int(value) if value is not None and value.isdigit() else 0
-
-
-def _json_object(data: bytes) -> dict[str, Any]:
-    """The answer as a JSON object, or {} when it is not one (e.g. a proxy's HTML 502 page)."""
-    try:
-        parsed = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
