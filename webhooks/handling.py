@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
@@ -39,6 +39,7 @@ from bot.dialog import State
 from bot.engine import Engine
 from bot.models import Incoming, Outgoing, Platform, Reply
 from bot.store import Store
+from webhooks.keyed_lock import KeyedLock
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,9 @@ class Handling:
         self.wake = wake
         self.clock = clock
         self.tasks: set[Turn] = set()
-        self._locks: dict[UserKey, tuple[asyncio.Lock, int]] = {}
+        # One turn at a time per sender, in arrival order: the next message must see the
+        # state the previous one saved ("còn lệ phí thì sao?").
+        self._serial: KeyedLock[UserKey] = KeyedLock()
         self._turns = asyncio.Semaphore(max_turns)
         self._dialogs = DialogPacer(dialog_gap)
         self._waiting: list[tuple[list[Incoming], asyncio.Future[list[Turn | None]]]] = []
@@ -343,22 +346,6 @@ class Handling:
         if outgoing:
             self.wake()
         return len(outgoing)
-
-    @contextlib.asynccontextmanager
-    async def _serial(self, key: UserKey) -> AsyncIterator[None]:
-        """One turn at a time per sender, in arrival order (asyncio.Lock is FIFO): the next
-        message must see the state the previous one saved ("còn lệ phí thì sao?")."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 HANDLING_KEY = web.AppKey("handling", Handling)

@@ -9,14 +9,12 @@ answers once every reply queued for that session so far has been delivered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from aiohttp import web
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, SendResult
 from webhooks.handling import HANDLING_KEY
+from webhooks.keyed_lock import KeyedLock
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,8 @@ class Mailbox:
         self.max_sessions = max_sessions
         self.max_buffered = max_buffered
         self._boxes: OrderedDict[str, _Box] = OrderedDict()
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        # One request of a session at a time, so each gets the replies to its own message.
+        self.serial: KeyedLock[str] = KeyedLock()
 
     def _box(self, session: str) -> _Box:
         box = self._boxes.get(session)
@@ -91,21 +91,6 @@ class Mailbox:
 
     def expect(self, session: str, count: int) -> None:
         self._box(session).queued += count
-
-    @contextlib.asynccontextmanager
-    async def serial(self, session: str) -> AsyncIterator[None]:
-        """One request of a session at a time, so each gets the replies to its own message."""
-        lock, users = self._locks.get(session, (asyncio.Lock(), 0))
-        self._locks[session] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[session]
-            if users == 1:
-                del self._locks[session]
-            else:
-                self._locks[session] = (lock, users - 1)
 
     async def collect(self, session: str) -> list[Reply]:
         """All delivered replies, once the session has none in flight (wrap in a timeout)."""
