@@ -124,7 +124,7 @@ async def test_bad_signature_is_refused_and_nothing_recorded(
     assert (await post_facebook(client, payload, secret="not-the-app-secret")).status == 403
     unsigned = await client.post("/webhooks/facebook", data=encode(payload))
     assert unsigned.status == 403
-    assert client.app[HANDLING_KEY].tasks == set()
+    assert client.app[HANDLING_KEY].queued == 0
     assert await store_of(client).pending_inbound() == []
     assert await store_of(client).outbox_rows() == []
     # The same message, properly signed, is new to the store: it was never recorded.
@@ -184,7 +184,7 @@ async def test_echoes_deliveries_and_reads_produce_nothing(
     client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
     payload = fb_batch(fb_echo(), fb_delivery(), fb_read(), fb_reaction(), standby=[fb_text()])
     assert (await post_facebook(client, payload)).status == 200
-    assert client.app[HANDLING_KEY].tasks == set()
+    assert client.app[HANDLING_KEY].queued == 0
     assert await store_of(client).pending_inbound() == []
     assert await store_of(client).outbox_rows() == []
     assert platforms.received == []

@@ -214,6 +214,26 @@ async def test_at_most_max_turns_are_in_progress(gated: GatedStore, engine: Engi
     assert len({r.outgoing.user_id for r in await gated.outbox_rows(limit=1000)}) == 6
 
 
+async def test_a_sender_with_many_messages_holds_one_worker_only(
+    gated: GatedStore, engine: Engine
+) -> None:
+    work = handling(gated, engine, max_turns=2)
+    alice = [msg(f"a{n}", "alice", "lệ phí kết hôn") for n in range(3)]
+    await work.accept_many([*alice, msg("b0", "bob")])
+    assert work.queued == 4
+    await work.drain()
+    assert work.queued == 0
+    assert gated.most_in_turn == 2
+    rows = await gated.outbox_rows(limit=1000)
+    first_of: dict[str, int] = {}
+    for row in rows:
+        first_of.setdefault(row.outgoing.user_id, row.id)
+    last_alice = max(r.id for r in rows if r.outgoing.user_id == "alice")
+    # Bob's turn ran beside Alice's first ones, not behind all three of hers.
+    assert first_of["bob"] < last_alice
+    assert await gated.pending_inbound() == []
+
+
 # --- the webhook -------------------------------------------------------------------------------
 
 

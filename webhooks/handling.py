@@ -1,22 +1,22 @@
-"""What happens to a message after the webhook answered 200: one turn, in a tracked task.
+"""What happens to a message after the webhook answered 200: one turn, by a worker task.
 
 `Handling.accept_many` records a webhook's messages (the idempotency gate, style.md §7) and
-spawns a tracked task for each new one; the task loads the state, applies the per-sender flood
-control, runs the pure dialog and commits the turn and its replies to the outbox in one
-transaction (`Store.complete_turn`), then wakes the outbox worker. Anything raised in the task
-is logged with the platform and message id and the message is marked failed: the webhook
-already answered 200, so a poison message cannot start a platform retry storm (style.md §12,
-platforms.md §1.4 and §5.7 botman#755).
+queues each new one behind its sender's earlier ones; a worker loads the state, applies the
+per-sender flood control, runs the pure dialog and commits the turn and its replies to the
+outbox in one transaction (`Store.complete_turn`), then wakes the outbox worker. Anything
+raised in a turn is logged with the platform and message id and the message is marked failed:
+the webhook already answered 200, so a poison message cannot start a platform retry storm
+(style.md §12, platforms.md §1.4 and §5.7 botman#755).
 
 Three things keep the 200 fast under load (bench/load.py measures them). Webhooks that arrive
 while the store is busy are recorded together, in ONE transaction (a group commit). At most
 `max_turns` turns are in progress at once, so the store's single thread never holds a long queue
-of turn work in front of the next webhook's recording; the other turns wait their go in memory,
-already recorded (a crash loses none of them: `resume_pending`). And the dialog, the one
-CPU-bound step (matching, ~0.5-1 ms), goes behind the webhooks (`DialogPacer`): never two
-dialogs in one pass of the event loop, and while webhooks keep coming only one per DIALOG_GAP:
-under a flood acknowledging gets most of the loop and the turns catch up when it eases, yet they
-never stop while webhooks keep coming.
+of turn work in front of the next webhook's recording; the other messages wait in memory, already
+recorded (a crash loses none of them: `resume_pending`), as a queue slot each rather than a
+task. And the dialog, the one CPU-bound step (matching, ~0.5-1 ms), goes behind the webhooks
+(`DialogPacer`): never two dialogs in one pass of the event loop, and while webhooks keep coming
+only one per DIALOG_GAP: under a flood acknowledging gets most of the loop and the turns catch
+up when it eases, yet they never stop while webhooks keep coming.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from bot.dialog import State
 from bot.engine import Engine
 from bot.models import Incoming, Outgoing, Platform, Reply
 from bot.store import Store
-from webhooks.keyed_lock import KeyedLock
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ MAX_TURNS = 8  # turns in progress at once: enough to keep the loop and the stor
 # for turns during a flood, the rest for the 200s (bench/load.py); no pacing when quiet.
 DIALOG_GAP = 0.01
 
-Turn = asyncio.Task[int | None]
+Turn = asyncio.Future[int | None]
 T = TypeVar("T")
 
 
@@ -182,10 +181,13 @@ class DialogPacer:
 
 
 class Handling:
-    """Turns recorded messages into committed turns, in tracked tasks.
+    """Turns recorded messages into committed turns: one FIFO queue per sender, and at most
+    `max_turns` worker tasks taking the senders whose next message is ready, in turn.
 
-    Keep references to the tasks (aiogram PRs #1328/#1331: untracked tasks are garbage
-    collected mid-flight) and `drain()` them on shutdown, before the store closes.
+    A recorded message costs a future and a queue slot, not a task: under a flood the webhooks
+    that are still waiting for their 200 share the loop with as little turn bookkeeping as
+    possible (bench/load.py). Workers exist only while there is work, so `drain()` on shutdown
+    simply waits for them (and for a recording in progress) before the store closes.
     """
 
     def __init__(
@@ -203,27 +205,34 @@ class Handling:
         self.flood = flood
         self.wake = wake
         self.clock = clock
-        self.tasks: set[Turn] = set()
-        # One turn at a time per sender, in arrival order: the next message must see the
-        # state the previous one saved ("còn lệ phí thì sao?").
-        self._serial: KeyedLock[UserKey] = KeyedLock()
-        self._turns = asyncio.Semaphore(max_turns)
+        self.max_turns = max_turns
+        # One queue per sender with messages waiting, in arrival order: the next message must
+        # see the state the previous one saved ("còn lệ phí thì sao?"). A sender is in `_ready`
+        # while its queue is not empty and no worker has it: never two of its turns at once.
+        self._queues: dict[UserKey, deque[tuple[Incoming, Turn]]] = {}
+        self._ready: deque[UserKey] = deque()
+        self._workers: set[asyncio.Task[None]] = set()
         self._dialogs = DialogPacer(dialog_gap)
         self._waiting: list[tuple[list[Incoming], asyncio.Future[list[Turn | None]]]] = []
         self._recorder: asyncio.Task[None] | None = None
 
+    @property
+    def queued(self) -> int:
+        """Messages recorded and not yet handled (the turn in progress included)."""
+        return sum(len(queue) for queue in self._queues.values())
+
     async def accept(self, msg: Incoming) -> Turn | None:
-        """Record `msg` and start handling it; None (and nothing started) for a duplicate."""
-        (task,) = await self.accept_many([msg])
-        return task
+        """Record `msg` and queue its turn; None (and nothing queued) for a duplicate."""
+        (turn,) = await self.accept_many([msg])
+        return turn
 
     async def accept_many(self, msgs: Sequence[Incoming]) -> list[Turn | None]:
-        """Record `msgs` (one webhook's messages) and start handling each new one, in order.
+        """Record `msgs` (one webhook's messages) and queue each new one's turn, in order.
 
-        One entry per message: its turn's task, or None for a duplicate (nothing started).
-        Returns once the messages are committed, so an acknowledged message survives a crash
-        (`resume_pending`). Calls made while a commit is running share the next one. If the
-        store fails, this raises and nothing was started: the webhook must not answer 200.
+        One entry per message: a future of its turn's result, or None for a duplicate (nothing
+        queued). Returns once the messages are committed, so an acknowledged message survives a
+        crash (`resume_pending`). Calls made while a commit is running share the next one. If
+        the store fails, this raises and nothing was queued: the webhook must not answer 200.
         """
         if not msgs:
             return []
@@ -235,8 +244,8 @@ class Handling:
             return await done
 
     async def _record_waiting(self) -> None:
-        """Commit everything waiting in one transaction, start the new turns, answer each
-        caller; again while callers arrived meanwhile. Turns are started here, not by the
+        """Commit everything waiting in one transaction, queue the new turns, answer each
+        caller; again while callers arrived meanwhile. Turns are queued here, not by the
         callers: a webhook whose client went away still gets its recorded messages handled."""
         batch: list[tuple[list[Incoming], asyncio.Future[list[Turn | None]]]] = []
         try:
@@ -269,16 +278,52 @@ class Handling:
             self._recorder = None
 
     def spawn(self, msg: Incoming) -> Turn:
-        """Handle a recorded message in a tracked task; its result is `handle`'s."""
-        task = asyncio.create_task(self.handle(msg), name=f"handle {msg.platform} {msg.message_id}")
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
+        """Queue a recorded message behind its sender's earlier ones; the future gets
+        `handle`'s result once its turn is committed."""
+        turn: Turn = asyncio.get_running_loop().create_future()
+        key = (msg.platform, msg.user_id)
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append((msg, turn))  # its sender is ready or being handled already
+            return turn
+        self._queues[key] = deque([(msg, turn)])
+        self._ready.append(key)
+        if len(self._workers) < self.max_turns:
+            worker = asyncio.create_task(self._work(), name="turns")
+            self._workers.add(worker)
+        return turn
+
+    async def _work(self) -> None:
+        """Handle ready senders' next messages until none is ready, then end."""
+        try:
+            while self._ready:
+                key = self._ready.popleft()
+                queue = self._queues[key]
+                msg, turn = queue[0]
+                try:
+                    result = await self.handle(msg)
+                finally:
+                    queue.popleft()
+                    if queue:
+                        self._ready.append(key)
+                    else:
+                        del self._queues[key]
+                if not turn.done():
+                    turn.set_result(result)
+        except asyncio.CancelledError:
+            # Shutdown: whoever awaits a queued turn must not wait forever; the messages stay
+            # pending in the store and are handled after the restart (`resume_pending`).
+            for queue in self._queues.values():
+                for _, turn in queue:
+                    turn.cancel()
+            raise
+        finally:
+            self._workers.discard(cast(asyncio.Task[None], asyncio.current_task()))
 
     async def drain(self) -> None:
-        """Wait for every recording and running turn (and any turn they start) to be committed."""
-        while self.tasks or self._recorder is not None:
-            pending = [*self.tasks, *([self._recorder] if self._recorder else [])]
+        """Wait for every recording and queued turn (and any turn they queue) to be committed."""
+        while self._workers or self._recorder is not None:
+            pending = [*self._workers, *([self._recorder] if self._recorder else [])]
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def resume_pending(self) -> int:
@@ -307,10 +352,7 @@ class Handling:
         The single error boundary of a message: never raises (except on cancellation).
         """
         try:
-            # The sender's lock first (arrival order), then a turn slot: a message waiting for
-            # the same sender's previous turn does not hold a slot.
-            async with self._serial((msg.platform, msg.user_id)), self._turns:
-                return await self._turn(msg)
+            return await self._turn(msg)
         except Exception as exc:
             # Platform and id only: the text is the citizen's, tokens never reach this code.
             log.exception("%s message %s: handling failed", msg.platform, msg.message_id)
