@@ -4,6 +4,7 @@ Not part of the test suite. Run from the repository root:
 
     .venv/bin/python bench/load.py               # 3 rounds of 5,000 messages (or 30 s) each
     .venv/bin/python bench/load.py --rounds 1 --messages 2000
+    .venv/bin/python bench/load.py --sends-per-second 250   # with the shipped Send API limit
 
 Three kinds of process, all on 127.0.0.1 on ports chosen by the OS:
 1. a BARE aiohttp endpoint (a subprocess) that reads the body, checks X-Hub-Signature-256 in
@@ -55,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 from aiohttp import web
 
 from bot.engine import Engine
@@ -176,8 +178,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def start_bot(workdir: Path, graph_port: int) -> tuple[asyncio.subprocess.Process, int]:
+async def start_bot(
+    workdir: Path, graph_port: int, sends_per_second: float
+) -> tuple[asyncio.subprocess.Process, int]:
     port = free_port()
+    # The shipped settings, but the Send API rate limit the run asks for (0: none, to measure
+    # what the bot itself can answer; in service it is config.yaml's fb_sends_per_second).
+    settings = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    settings["fb_sends_per_second"] = sends_per_second
+    config = workdir / "config.yaml"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     env = {
         **os.environ,
         "BOT_HOST": "127.0.0.1",
@@ -196,6 +206,8 @@ async def start_bot(workdir: Path, graph_port: int) -> tuple[asyncio.subprocess.
             sys.executable,
             "-c",
             "from webhooks.cli import main; main()",
+            "--config",
+            str(config),
             "serve",
             cwd=ROOT,
             env=env,
@@ -434,7 +446,7 @@ async def run_bot(
 ) -> Round:
     graph_proc, graph_port = await start_role("graph")
     workdir = Path(tempfile.mkdtemp(prefix="bot-load-"))
-    bot, port = await start_bot(workdir, graph_port)
+    bot, port = await start_bot(workdir, graph_port, args.sends_per_second)
     url = f"http://127.0.0.1:{port}/webhooks/facebook"
     messages = Messages(questions, tag)
     ok = False
@@ -576,6 +588,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50, help="saturated: connections")
     parser.add_argument("--rate", type=float, default=200.0, help="paced: messages per second")
     parser.add_argument("--paced-seconds", type=float, default=5.0, help="paced: duration")
+    parser.add_argument(
+        "--sends-per-second",
+        type=float,
+        default=0.0,
+        help="the bot's Messenger send limit (default 0: none, to measure the bot alone)",
+    )
     parser.add_argument("--role", choices=("bare", "graph"), help=argparse.SUPPRESS)
     return parser.parse_args()
 

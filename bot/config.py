@@ -46,6 +46,12 @@ class Settings:
     retry_base_seconds: float = _s(1.0, "First retry delay of the outbox; doubles each attempt")
     retry_max_seconds: float = _s(60.0, "Longest retry delay of the outbox")
     max_attempts: int = _s(8, "Send attempts before a reply is given up")
+    fb_sends_per_second: float = _s(
+        250.0, "Messenger Send API calls per second we allow ourselves (Meta: 300; 0: no limit)"
+    )
+    zalo_sends_per_minute: float = _s(
+        3600.0, "Zalo OA API calls per minute we allow ourselves (Zalo: 4,000; 0: no limit)"
+    )
     match_accept: float = _s(4.0, "Matcher score needed to answer a topic")
     match_margin: float = _s(1.0, "Lead the best topic needs over the second")
     match_clarify: float = _s(2.5, "Matcher score from which the bot asks which topic was meant")

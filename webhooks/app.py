@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.models import Incoming, Outgoing, Platform, SendResult
 from bot.outbox import OutboxWorker, Sender
+from bot.rate_limit import per_minute, per_second
 from bot.store import Store
 from webhooks import facebook, webchat, zalo
 from webhooks.errors import PayloadError, TokenRefreshError
@@ -168,9 +169,12 @@ async def _handling(app: web.Application) -> AsyncIterator[None]:
 
 
 def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sender:
+    # One limiter per Page, shared by every send of this process (platforms.md §2.6).
+    limit = per_second(settings.fb_sends_per_second)
+
     async def send(out: Outgoing) -> SendResult:
         return await facebook.send(
-            session, settings.fb_graph_url, settings.fb_page_access_token, out
+            session, settings.fb_graph_url, settings.fb_page_access_token, out, limit
         )
 
     return send
@@ -204,12 +208,13 @@ class ZaloSender:
         self._expires: float | None = None
         self._lifetime = float(zalo.DEFAULT_EXPIRES_IN)  # of the last pair this process got
         self._proactive_after = 0.0  # no proactive refresh before this (after a failure)
+        self._limit = per_minute(settings.zalo_sends_per_minute)  # per app (platforms.md §3.7)
 
     async def __call__(self, out: Outgoing) -> SendResult:
         token = await self._access_token()
         if self._expiring():
             token = await self._refresh_early(token)
-        result = await zalo.send(self.session, self.settings.zalo_api_url, token, out)
+        result = await zalo.send(self.session, self.settings.zalo_api_url, token, out, self._limit)
         if not result.auth_failed:
             return result
         try:
@@ -219,7 +224,7 @@ class ZaloSender:
             log.error("zalo: access token refresh failed: %s", exc)
             error = f"{result.error}; token refresh failed: {exc}"
             return SendResult(ok=False, retryable=exc.retryable, error=error)
-        return await zalo.send(self.session, self.settings.zalo_api_url, fresh, out)
+        return await zalo.send(self.session, self.settings.zalo_api_url, fresh, out, self._limit)
 
     async def _access_token(self) -> str:
         if self._access is None:

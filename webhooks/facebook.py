@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, SendResult
+from bot.rate_limit import RateLimit
 from webhooks.errors import PayloadError
 from webhooks.wire import answer_object, body_object, send_parts
 from webhooks.wire import header as _header
@@ -162,6 +163,7 @@ async def send(
     graph_url: str,
     page_token: str,
     out: Outgoing,
+    limit: RateLimit | None = None,
 ) -> SendResult:
     """Post every body of `render(out)` to {graph_url}/me/messages; stop at the first failure.
 
@@ -173,7 +175,7 @@ async def send(
     """
     url = f"{graph_url.rstrip('/')}/me/messages"
     return await send_parts(
-        render(out), lambda body: _post(session, url, page_token, body, SEND_TIMEOUT)
+        render(out), lambda body: _post(session, url, page_token, body, SEND_TIMEOUT), limit
     )
 
 
@@ -182,9 +184,13 @@ async def send_typing(
     graph_url: str,
     page_token: str,
     user_id: str,
+    limit: RateLimit | None = None,
 ) -> None:
-    """Best effort `typing_on` (§2.4: a request of its own); failures are logged, not raised."""
+    """Best effort `typing_on` (§2.4: a request of its own, counted in the rate limit);
+    failures are logged, not raised."""
     body = {"recipient": {"id": user_id}, "sender_action": "typing_on"}
+    if limit is not None:
+        await limit.wait()
     url = f"{graph_url.rstrip('/')}/me/messages"
     result = await _post(session, url, page_token, body, TYPING_TIMEOUT)
     if not result.ok:

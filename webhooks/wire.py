@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.models import SendResult
+from bot.rate_limit import RateLimit
 from webhooks.errors import PayloadError
 
 
@@ -72,14 +73,18 @@ def split(text: str, limit: int) -> list[str]:
 
 
 async def send_parts(
-    bodies: Sequence[dict[str, Any]], post: Callable[[dict[str, Any]], Awaitable[SendResult]]
+    bodies: Sequence[dict[str, Any]],
+    post: Callable[[dict[str, Any]], Awaitable[SendResult]],
+    limit: RateLimit | None = None,
 ) -> SendResult:
     """Post a reply's parts in order, stopping at the first failure, which names its part: the
     outbox retries the whole reply, so the citizen may see the earlier parts twice, never out of
-    order."""
+    order. Each part is one API call and waits its turn under the platform's `limit`."""
     if not bodies:
         return SendResult(ok=False, error="empty reply: nothing to send")
     for n, body in enumerate(bodies, start=1):
+        if limit is not None:
+            await limit.wait()
         result = await post(body)
         if not result.ok:
             if len(bodies) > 1:

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, SendResult
+from bot.rate_limit import RateLimit
 from webhooks.errors import PayloadError, TokenRefreshError
 from webhooks.wire import answer_object, body_object, send_parts
 from webhooks.wire import header as _header
@@ -182,7 +183,11 @@ def render(out: Outgoing) -> list[dict[str, Any]]:
 
 
 async def send(
-    session: aiohttp.ClientSession, api_url: str, access_token: str, out: Outgoing
+    session: aiohttp.ClientSession,
+    api_url: str,
+    access_token: str,
+    out: Outgoing,
+    limit: RateLimit | None = None,
 ) -> SendResult:
     """Post every body of `render(out)` to {api_url}/v3.0/oa/message/cs, token in the header.
 
@@ -193,11 +198,16 @@ async def send(
     code: permanent. Stops at the first failure; a retry resends earlier parts of a split reply.
     """
     url = f"{api_url.rstrip('/')}/v3.0/oa/message/cs"
-    return await _post_all(session, url, access_token, render(out))
+    return await _post_all(session, url, access_token, render(out), limit)
 
 
 async def send_group(
-    session: aiohttp.ClientSession, api_url: str, access_token: str, group_id: str, text: str
+    session: aiohttp.ClientSession,
+    api_url: str,
+    access_token: str,
+    group_id: str,
+    text: str,
+    limit: RateLimit | None = None,
 ) -> SendResult:
     """Post `text` to a GMF group the OA owns, via {api_url}/v3.0/oa/group/message (§3.9).
 
@@ -209,7 +219,7 @@ async def send_group(
         {"recipient": {"group_id": group_id}, "message": {"text": part}}
         for part in _split(text, TEXT_LIMIT)
     ]
-    return await _post_all(session, url, access_token, bodies)
+    return await _post_all(session, url, access_token, bodies, limit)
 
 
 async def refresh_token(
@@ -252,9 +262,13 @@ async def refresh_token(
 
 
 async def _post_all(
-    session: aiohttp.ClientSession, url: str, token: str, bodies: list[dict[str, Any]]
+    session: aiohttp.ClientSession,
+    url: str,
+    token: str,
+    bodies: list[dict[str, Any]],
+    limit: RateLimit | None,
 ) -> SendResult:
-    return await send_parts(bodies, lambda body: _post(session, url, token, body))
+    return await send_parts(bodies, lambda body: _post(session, url, token, body), limit)
 
 
 async def _post(
