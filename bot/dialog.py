@@ -8,6 +8,7 @@ choices, then free text through the matcher, then follow-ups on the current topi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from bot import cases
@@ -17,6 +18,8 @@ from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
 from bot.models import FACETS, EventKind, Incoming, Lang, Match, Reply
 from bot.text import detect_lang, raw_tokens
+
+_DIGIT = re.compile(r"\d")
 
 GET_STARTED = "GET_STARTED"
 HANDOFF_TOPIC = "gap-can-bo"
@@ -123,10 +126,11 @@ class Dialog:
         code, a shorter code-like token is taken too; once asked for the digits, 4 digits (or a
         whole phone number) make the lookup request.
         """
-        # A bare code or digits say nothing of the language: keep the conversation's.
-        words = [w for w in raw_tokens(text) if not any(ch.isdigit() for ch in w)]
-        lang = detect_lang(text) if len(words) >= 2 else state.lang
-        code = cases.find_code(text, relaxed=state.case_step == "code")
+        # Codes and phone digits hold digits: most messages need nothing more than this scan.
+        if _DIGIT.search(text) is None:
+            code = None
+        else:
+            code = cases.find_code(text, relaxed=state.case_step == "code")
         if state.case_step == "digits" and state.case_code and code is None:
             digits = cases.find_digits(text)
             if digits is not None:
@@ -137,6 +141,9 @@ class Dialog:
                 return Turn(state, tuple(cases.replies(self.kb, hint, state.lang)), "case_ask")
             return None
         if code is not None:
+            # A bare code or digits say nothing of the language: keep the conversation's.
+            words = [w for w in raw_tokens(text) if _DIGIT.search(w) is None]
+            lang = detect_lang(text) if len(words) >= 2 else state.lang
             new = replace(state, lang=lang, case_step="digits", case_code=code)
             ask = self.kb.texts.get("case_ask_digits", lang).format(code=code)
             return Turn(new, tuple(cases.replies(self.kb, ask, lang)), "case_ask", cases.CASE_TOPIC)
