@@ -43,6 +43,23 @@ _STOP = frozenset(
     ).split()
 )
 
+# Words that end a message's request and start its reason: "giấy tờ cho bé để còn đi tiêm chủng",
+# "bằng cấp để nộp hồ sơ du học". Another domain's words right after them say why the citizen
+# needs the paper, not what they ask for, so they count less against a justice topic.
+_PURPOSE = frozenset(("de", "nham"))
+_PURPOSE_REACH = 4
+_PURPOSE_DISCOUNT = 0.5
+# Words that make a message a question. A greeting followed by a self-introduction and no
+# question ("chào bạn, mình ở xã Hàm Yên, lần đầu dùng trang này") is still a greeting. Folded
+# Vietnamese is ambiguous ("đâu" and "đầu" are both "dau"), so most cues are word pairs, and
+# "không"/"chưa" ask only at the end of a sentence.
+_QUESTION = frozenset("gi sao nao what how where when why which".split())
+_QUESTION_PAIRS = frozenset(
+    tuple(p.split())
+    for p in ("o dau", "di dau", "bao nhieu", "bao lau", "bao gio", "the nao", "duoc khong")
+)
+_QUESTION_END = frozenset(("khong", "chua"))
+
 
 @dataclass(frozen=True, slots=True)
 class MatcherSettings:
@@ -252,6 +269,8 @@ class Matcher:
             if all(h.weight <= 0 for h in found):
                 continue  # only pushed away from: it cannot win, leave it out of the ranking
             taken = found if len(found) == 1 else _resolve(found)
+            if self._outside[topic]:
+                taken = _discount_purpose(toks, taken)
             self._last_hits[topic] = taken
             scores[topic] = sum(h.weight for h in taken)
             strongest[topic] = max(h.weight for h in taken)
@@ -293,12 +312,17 @@ class Matcher:
             scores[idx] = key.get(idx, 0.0) + s.bm25_weight * lexical * min(1.0, top_bm25 / 8)
         # Greetings and thanks answer only a message that says little else: "chào ad, cho em
         # hỏi thủ tục kết hôn" is a question about marriage, not a greeting.
-        serious = any(v >= s.clarify for i, v in scores.items() if not self._smalltalk[i])
+        # Only key terms make a message serious: phrasing similarity alone ("Good morning! Is
+        # this the Department of Justice chatbot?" resembles a contact question) does not.
+        serious = any(v >= s.clarify for i, v in key.items() if not self._smalltalk[i])
+        asks = _asks(text, toks)
         # General info topics (filing online, contact) yield to a procedure named outright:
         # "xin giấy xác nhận độc thân online được không" asks about that procedure's online facet.
         named = any(strongest.get(i, 0.0) >= 4 for i in scores if self._specific[i])
         for idx in list(scores):
-            chatty = self._smalltalk[idx] and (serious or content - covered.get(idx, 0) > 6)
+            chatty = self._smalltalk[idx] and (
+                serious or (asks and content - covered.get(idx, 0) > 6)
+            )
             if chatty or (named and self._general[idx]):
                 del scores[idx]
         ranked = heapq.nlargest(s.rescore_top, scores.items(), key=itemgetter(1))
@@ -373,6 +397,26 @@ def _resolve(found: list[_Hit]) -> list[_Hit]:
         taken.append(hit)
         seen.add(hit.term_id)
     return taken
+
+
+def _asks(text: str, toks: Sequence[str]) -> bool:
+    """Whether a message reads as a question (see `_QUESTION`)."""
+    if "?" in text or (toks and toks[-1] in _QUESTION_END):
+        return True
+    return any(t in _QUESTION for t in toks) or any(
+        p in _QUESTION_PAIRS for p in itertools.pairwise(toks)
+    )
+
+
+def _discount_purpose(toks: Sequence[str], hits: list[_Hit]) -> list[_Hit]:
+    """Another domain's hits that start within reach after "để" count `_PURPOSE_DISCOUNT`."""
+    out: list[_Hit] = []
+    for hit in hits:
+        before = toks[max(0, hit.start - _PURPOSE_REACH) : hit.start]
+        if hit.weight > 0 and any(t in _PURPOSE for t in before):
+            hit = _Hit(hit.start, hit.end, hit.weight * _PURPOSE_DISCOUNT, hit.term_id, hit.gaps)
+        out.append(hit)
+    return out
 
 
 def _straddled(hit: _Hit, exact: Sequence[_Hit]) -> bool:

@@ -91,3 +91,39 @@ def test_scores_are_in_unit_interval(engine: Engine) -> None:
         match = engine.matcher.match(message)
         assert 0.0 <= match.score < 1.0
         assert all(0.0 <= c.score < 1.0 for c in match.candidates)
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # Another domain's words after "để" are the reason, not the request.
+        ("vợ em mới sinh, cần làm giấy tờ gì cho bé để còn đi tiêm phòng", "khai-sinh"),
+        ("xin sao y bằng tốt nghiệp để nộp hồ sơ du học ở đâu", "chung-thuc-ban-sao"),
+    ],
+)
+def test_purpose_clause_does_not_veto(engine: Engine, message: str, topic: str) -> None:
+    match = engine.matcher.match(message)
+    assert (match.decision, match.topic) == ("accept", topic)
+
+
+def test_purpose_clause_alone_stays_out_of_scope(engine: Engine) -> None:
+    assert engine.matcher.match("muốn đi tiêm phòng cho bé thì đến đâu").topic is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Chào bạn, mình là người dân ở xã Hàm Yên, lần đầu nhắn tin trang này",
+        "Good morning! Is this the Department of Justice chatbot?",
+    ],
+)
+def test_greeting_with_introduction_is_a_greeting(engine: Engine, message: str) -> None:
+    assert engine.matcher.match(message).topic == "chao-hoi"
+
+
+def test_greeting_before_an_unknown_question_is_not_answered_as_one(engine: Engine) -> None:
+    message = (
+        "Chào ad, em ở xã Hàm Yên, cây nhà bên cạnh đổ sang vườn nhà em làm vỡ mái tôn "
+        "thì phải làm sao ạ"
+    )
+    assert engine.matcher.match(message).topic is None
