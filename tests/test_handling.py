@@ -5,6 +5,7 @@ outbox claim that does not sort the whole backlog."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import Sequence
@@ -300,7 +301,7 @@ async def test_dialogs_run_one_per_pass_of_the_loop_in_order() -> None:
 
 
 async def test_while_webhooks_wait_dialogs_go_once_per_gap_and_never_stop() -> None:
-    pacer = DialogPacer(gap=0.02)
+    pacer = DialogPacer(gap=0.02, flood=1)
     loop = asyncio.get_running_loop()
     at: list[float] = []
     with pacer.acknowledging():  # a webhook that never gets its 200: the turns still move
@@ -309,7 +310,7 @@ async def test_while_webhooks_wait_dialogs_go_once_per_gap_and_never_stop() -> N
 
 
 async def test_dialogs_give_way_until_the_webhooks_have_been_quiet_for_a_gap() -> None:
-    pacer = DialogPacer(gap=0.05)
+    pacer = DialogPacer(gap=0.05, flood=1)
     loop = asyncio.get_running_loop()
     with pacer.acknowledging():
         await pacer.run(lambda: None)  # the first goes at once
@@ -322,6 +323,19 @@ async def test_dialogs_give_way_until_the_webhooks_have_been_quiet_for_a_gap() -
     await asyncio.sleep(0.05)
     assert not pacer.busy()
     assert await pacer.run(lambda: "at once") == "at once"
+
+
+async def test_a_steady_load_is_not_a_flood_and_is_not_paced() -> None:
+    pacer = DialogPacer(gap=3600, flood=4)
+    with pacer.acknowledging(), pacer.acknowledging():  # two webhooks in flight: steady load
+        assert not pacer.busy()
+        results = await asyncio.gather(*(pacer.run(lambda: "now") for _ in range(5)))
+    assert results == ["now"] * 5  # with a one-hour gap: none of them was held
+    with contextlib.ExitStack() as flood:
+        for _ in range(4):
+            flood.enter_context(pacer.acknowledging())
+        assert pacer.busy()
+    assert pacer.busy()  # and for a gap after the flood
 
 
 async def test_a_failing_dialog_fails_its_own_turn_only() -> None:
@@ -359,7 +373,9 @@ async def test_webhooks_are_answered_before_waiting_turns_are_matched(
 ) -> None:
     dialog = CountingDialog(engine)
     slot = EngineSlot(cast(Engine, type("E", (), {"dialog": dialog, "kb": engine.kb})()))
-    work = Handling(gated, slot, FloodGate(100, 60), wake=lambda: None, dialog_gap=0.2)
+    work = Handling(
+        gated, slot, FloodGate(100, 60), wake=lambda: None, dialog_gap=0.2, flood_waiting=1
+    )
     await work.accept_many([msg(f"m{n}") for n in range(4)])  # four turns on their way
     gated.record_gate = asyncio.Event()
     webhook = asyncio.create_task(work.accept_many([msg("late")]))  # held at its recording
