@@ -16,6 +16,7 @@ import pytest
 from bot.dialog import State
 from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, Reply
 from bot.store import OutboxRow, Store, StoreClosedError
+from bot.store.checkpoint import BACKSTOP_PAGES
 
 if TYPE_CHECKING:
     from tests.conftest import FakeClock
@@ -54,6 +55,35 @@ async def test_open_migrates_once_and_sets_pragmas(db_path: Path, clock: FakeClo
     store = await Store.open(db_path, clock=clock)
     try:  # per connection: NORMAL (1) in WAL survives a killed process (test_crash.py)
         assert await store._run(lambda db: db.execute("PRAGMA synchronous").fetchone()) == (1,)
+    finally:
+        await store.close()
+
+
+async def test_checkpoints_run_beside_the_writer_not_in_its_commits(
+    db_path: Path, clock: FakeClock
+) -> None:
+    store = await Store.open(db_path, clock=clock)
+    try:
+        pragma = await store._run(lambda db: db.execute("PRAGMA wal_autocheckpoint").fetchone())
+        assert pragma == (BACKSTOP_PAGES,)  # the writer only checkpoints past the backstop
+        await store.record_inbound_many([msg(f"m{n}", f"u{n}") for n in range(200)])
+        checkpointer = store._checkpointer
+        assert checkpointer is not None
+        await checkpointer.run()  # waits for the one that commit started, then runs one more
+        assert checkpointer.done == 2
+        # Everything in the WAL is already in the database file: nothing left to copy.
+        busy, frames, copied = sql(db_path, "PRAGMA wal_checkpoint(PASSIVE)")[0]
+        assert busy == 0 and frames == copied
+    finally:
+        await store.close()
+    assert len(sql(db_path, "SELECT id FROM inbound")) == 200
+
+
+async def test_an_in_memory_store_has_no_checkpointer(clock: FakeClock) -> None:
+    store = await Store.open(":memory:", clock=clock)
+    try:
+        assert store._checkpointer is None
+        assert await store.record_inbound(msg()) is True
     finally:
         await store.close()
 

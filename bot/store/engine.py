@@ -29,6 +29,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from sqlite_utils import Database
 
+from bot.store.checkpoint import BACKSTOP_PAGES, JOURNAL_SIZE_LIMIT, Checkpointer
 from bot.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,18 @@ class _Write(Generic[T]):
 class Engine:
     """The connection and its thread. Open with `await Store.open(path)`; `await close()`."""
 
-    def __init__(self, db: Database, executor: ThreadPoolExecutor, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        executor: ThreadPoolExecutor,
+        clock: Clock,
+        checkpointer: Checkpointer | None = None,
+    ) -> None:
         # Use Store.open(): the Database must be created on the executor's thread.
         self._db: Database | None = db
         self._executor = executor
         self._clock = clock
+        self._checkpointer = checkpointer  # None for an in-memory database
         # Writes waiting for the next group commit. The group job takes them when it STARTS on
         # the store thread (so writes queued behind reads still join it), hence the lock.
         self._writes: list[_Write[Any]] = []
@@ -78,12 +86,15 @@ class Engine:
         `clock` gives the `*_at` timestamps and must be the outbox worker's clock too.
         """
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        in_memory = str(path) == ":memory:"
         try:
-            db = await asyncio.get_running_loop().run_in_executor(executor, _connect, Path(path))
+            db = await asyncio.get_running_loop().run_in_executor(
+                executor, _connect, Path(path), not in_memory
+            )
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(db, executor, clock)
+        return cls(db, executor, clock, None if in_memory else Checkpointer(Path(path)))
 
     async def close(self) -> None:
         """Close the connection on its own thread. Idempotent; later calls raise."""
@@ -91,6 +102,8 @@ class Engine:
             return
         while self._group is not None:  # writes already asked for are committed first
             await asyncio.wait([self._group])
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         db, self._db = self._db, None
         await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
         # The close was the last job, so the thread exits at once: no need to block on join.
@@ -137,6 +150,8 @@ class Engine:
         taken: list[_Write[Any]],
     ) -> None:
         self._group = None
+        if self._checkpointer is not None:
+            self._checkpointer.after_commit(loop)
         if group.cancelled() or group.exception() is not None:
             # Not a unit's error (those are outcomes): the job itself could not run.
             error = StoreClosedError("store is closed") if group.cancelled() else group.exception()
@@ -191,7 +206,7 @@ def _commit_alone(db: Database, fn: Callable[[Database], Any]) -> _Outcome:
         return False, exc
 
 
-def _connect(path: Path) -> Database:
+def _connect(path: Path, own_checkpoints: bool = False) -> Database:
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
     # No sqlite-utils plugins: nothing outside this package may touch the connection.
@@ -210,6 +225,12 @@ def _connect(path: Path) -> Database:
     # resend what got a 200), and sends whose "sent" mark is lost go out a second time. The
     # database itself stays consistent either way. Set FULL here to close that window again.
     db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    if own_checkpoints:
+        # Checkpoints run on their own connection (bot/store/checkpoint.py); this one only
+        # past the backstop, should that ever fall behind.
+        db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+        # After a flood grew the WAL, give the disk back once it is reset.
+        db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     MIGRATIONS.apply(db)
     return db
 
