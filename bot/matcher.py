@@ -27,7 +27,7 @@ from bot.facets import detect_facets
 from bot.knowledge import KnowledgeBase, Topic
 from bot.models import Candidate, Lang, Match
 from bot.spelling import Speller
-from bot.text import COMMON_EN, detect_lang, is_syllable, tokens
+from bot.text import COMMON_EN, detect_lang, is_syllable, term_shapes, token_shapes, tokens
 
 # Words too common in citizens' questions to say anything about the topic. They still count
 # for the speller's vocabulary and for the facet detector.
@@ -59,6 +59,7 @@ _QUESTION_PAIRS = frozenset(
     for p in ("o dau", "di dau", "bao nhieu", "bao lau", "bao gio", "the nao", "duoc khong")
 )
 _QUESTION_END = frozenset(("khong", "chua"))
+_SHAPED = frozenset("âăêôơư")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ class _Term:
     # Two short syllables are too common to be matched apart: "bố ... để" is not "bố đẻ".
     # Longer terms and long words ("register ... birth") may take words inside them.
     gappable: bool
+    # The vowel shape of each word as written ("cưới"), or None for a term without diacritics.
+    shapes: tuple[str | None, ...] | None
 
 
 @dataclass
@@ -134,7 +137,10 @@ class Matcher:
                     if not toks:
                         continue
                     gappable = len(toks) > 2 or (len(toks) == 2 and min(map(len, toks)) >= 4)
-                    term = _Term(toks, idx, weight, term_id, gappable)
+                    shapes = term_shapes(variant)
+                    if shapes is not None and len(shapes) != len(toks):
+                        shapes = None
+                    term = _Term(toks, idx, weight, term_id, gappable, shapes)
                     self._exact[toks].append(term)
                     self._prefixes.update(toks[:k] for k in range(1, len(toks) + 1))
                     if gappable:
@@ -186,7 +192,14 @@ class Matcher:
                 self._postings[gram].append((idx, weight))
 
     def normalise(self, text: str, lang: Lang | None = None) -> tuple[str, ...]:
-        """Tokens of `text` after folding, teencode and spelling correction.
+        """Tokens of `text` after folding, teencode and spelling correction (see `_normalise`)."""
+        return self._normalise(text, lang)[0]
+
+    def _normalise(
+        self, text: str, lang: Lang | None = None
+    ) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+        """Tokens of `text` after folding, teencode and spelling correction, and per token the
+        vowel shape the citizen typed (`token_shapes`; None for a corrected token).
 
         An unknown token is replaced by a near known word when that word forms a key term with
         a neighbour ("khia tu" -> "khai tu", "ly lic" -> "ly lich"). Failing that, only a token
@@ -196,10 +209,17 @@ class Matcher:
         """
         free = (lang or detect_lang(text)) == "vi"
         raw = tokens(text)
+        typed = token_shapes(text)
+        if len(typed) != len(raw):
+            typed = (None,) * len(raw)
         out: list[str] = []
+        shapes: list[str | None] = []
         for i, tok in enumerate(raw):
+            if len(shapes) < len(out):
+                shapes.extend(None for _ in range(len(out) - len(shapes)))
             if self.speller.known(tok) or tok.isdigit():
                 out.append(tok)
+                shapes.append(typed[i])
                 continue
             prev = out[-1] if out else ""
             nxt = raw[i + 1] if i + 1 < len(raw) else ""
@@ -222,7 +242,8 @@ class Matcher:
                 out.extend(split)
             else:
                 out.append(self.speller.correct(tok) if free else tok)
-        return tuple(out)
+        shapes.extend(None for _ in range(len(out) - len(shapes)))
+        return tuple(out), tuple(shapes)
 
     def _split(self, token: str) -> tuple[str, str] | None:
         """Two words typed without the space between them: "lyhon", "lienthong", "khaisinh".
@@ -236,19 +257,24 @@ class Matcher:
         return None
 
     def _key_terms(
-        self, toks: Sequence[str]
+        self, toks: Sequence[str], shapes: Sequence[str | None] = ()
     ) -> tuple[dict[int, float], dict[int, float], dict[int, int]]:
-        """Per topic: the summed weight, the strongest term, and the tokens the terms cover."""
+        """Per topic: the summed weight, the strongest term, and the tokens the terms cover.
+
+        A term does not match a word the citizen typed with other vowels (`_same_shape`).
+        """
         hits: dict[int, list[_Hit]] = defaultdict(list)
         toks = tuple(toks)
         n = len(toks)
+        typed = tuple(shapes) if len(shapes) == n else (None,) * n
         max_gap = self.settings.max_gap
         exact, prefixes, ends = self._exact, self._prefixes, self._ends
         for i in range(n):
             end = i + 1
             while end <= n and toks[i:end] in prefixes:
                 for term in exact.get(toks[i:end], ()):
-                    hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
+                    if _same_shape(term, typed, range(i, end)):
+                        hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
                 end += 1
             # Gapped: the last word 3 or more positions on (nearer is exact, found above).
             first = toks[i]
@@ -258,7 +284,8 @@ class Matcher:
                     if not size < j - i + 1 <= size + max_gap:
                         continue
                     end, gaps = _span(toks, i, term.tokens, max_gap)
-                    if end == j + 1 and gaps:
+                    words = [p for p in range(i, end) if p not in gaps]
+                    if end == j + 1 and gaps and _same_shape(term, typed, words):
                         weight = term.weight if term.weight < 0 else term.weight * 0.8
                         hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
         scores: dict[int, float] = {}
@@ -280,8 +307,8 @@ class Matcher:
 
     def explain(self, text: str) -> list[str]:
         """The key terms found per topic, for staff tuning the knowledge base (ask --explain)."""
-        toks = self.normalise(text)
-        scores, _, _ = self._key_terms(toks)
+        toks, shapes = self._normalise(text)
+        scores, _, _ = self._key_terms(toks, shapes)
         lines = [f"tokens: {' '.join(toks)}"]
         for idx, score in sorted(scores.items(), key=lambda kv: -kv[1])[:6]:
             terms = ", ".join(
@@ -300,9 +327,9 @@ class Matcher:
     def match(self, text: str) -> Match:
         s = self.settings
         lang = detect_lang(text)
-        toks = self.normalise(text, lang)
+        toks, shapes = self._normalise(text, lang)
         facets = detect_facets(toks)
-        key, strongest, covered = self._key_terms(toks)
+        key, strongest, covered = self._key_terms(toks, shapes)
         content = sum(1 for t in toks if t not in _STOP)
         bm25 = self._bm25(toks)
         top_bm25 = max(bm25.values(), default=0.0)
@@ -376,6 +403,25 @@ class Matcher:
         if not anchored and not any(strongest.get(i, 0.0) >= s.anchor for i, _ in ranked[:3]):
             return Match("none", None, _squash(best), close, facets, lang)
         return Match("clarify", close[0].topic, _squash(best), close, facets, lang)
+
+
+def _same_shape(term: _Term, typed: Sequence[str | None], positions: Iterable[int]) -> bool:
+    """Whether the words at `positions` may be the term's words, going by the vowels typed.
+
+    "tính cưới, giờ" is not "cuối giờ", and "đồ đạc" is not "đo đạc", when the citizen typed the
+    marks. Only marks the citizen typed count: "cuoi" and "cuới" still match either word.
+    """
+    if term.shapes is None:
+        return True
+    for want, pos in zip(term.shapes, positions, strict=False):
+        got = typed[pos]
+        if got is None or want is None or got == want or len(got) != len(want):
+            continue
+        # A mark the citizen left out is a slip ("thuờng", "nứoc"); only a mark typed where the
+        # term has another vowel tells the words apart.
+        if any(g != w and g in _SHAPED for g, w in zip(got, want, strict=True)):
+            return False
+    return True
 
 
 def _resolve(found: list[_Hit]) -> list[_Hit]:

@@ -127,3 +127,16 @@ def test_greeting_before_an_unknown_question_is_not_answered_as_one(engine: Engi
         "thì phải làm sao ạ"
     )
     assert engine.matcher.match(message).topic is None
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # "cưới" (marry) folds to "cuoi" like "cuối" (end), "đồ đạc" like "đo đạc" (surveying)
+        ("cuối năm tính cưới, giờ muốn ra xã đăng ký trước thì cần giấy tờ gì", "ket-hon"),
+        # a mark left out or misplaced is a slip, not another word
+        ("thủ tục yêu cầu bồi thừong của nhà nứoc", "boi-thuong-nha-nuoc"),
+    ],
+)
+def test_typed_vowels_tell_folded_twins_apart(engine: Engine, message: str, topic: str) -> None:
+    assert engine.matcher.match(message).topic == topic
