@@ -60,6 +60,11 @@ _QUESTION_PAIRS = frozenset(
 )
 _QUESTION_END = frozenset(("khong", "chua"))
 _SHAPED = frozenset("âăêôơư")
+# "cần X không": X is a paper the procedure may require. "căn cước", "căn hộ" fold to "can" too.
+_REQUIREMENT_REACH = 7
+_REQUIREMENT_DISCOUNT = 0.4
+_NOT_NEED = frozenset((w,) for w in ("cuoc", "ho", "nha", "cu", "phong"))
+_NEED_END = frozenset(("for", "to", "when", "if", "so"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,12 +297,18 @@ class Matcher:
         strongest: dict[int, float] = {}
         covered: dict[int, int] = {}
         self._last_hits = {}
+        resolved: dict[int, list[_Hit]] = {}
         for topic, found in hits.items():
             if all(h.weight <= 0 for h in found):
                 continue  # only pushed away from: it cannot win, leave it out of the ranking
             taken = found if len(found) == 1 else _resolve(found)
             if self._outside[topic]:
                 taken = _discount_purpose(toks, taken)
+            resolved[topic] = taken
+        windows = _requirement_windows(toks, typed)
+        if windows:
+            resolved = _discount_requirements(resolved, windows)
+        for topic, taken in resolved.items():
             self._last_hits[topic] = taken
             scores[topic] = sum(h.weight for h in taken)
             strongest[topic] = max(h.weight for h in taken)
@@ -452,6 +463,60 @@ def _asks(text: str, toks: Sequence[str]) -> bool:
     return any(t in _QUESTION for t in toks) or any(
         p in _QUESTION_PAIRS for p in itertools.pairwise(toks)
     )
+
+
+def _requirement_windows(toks: Sequence[str], typed: Sequence[str | None]) -> list[tuple[int, int]]:
+    """Spans that name a paper asked to be required: "làm căn cước cho con [cần giấy khai
+    sinh] không", "do I need [a birth certificate] for a passport".
+
+    Vietnamese: words after "cần" (not "căn cước", "căn hộ") up to a "không" or "chưa" within
+    reach. English: words after "do I / we / you need" (folded "ned") up to "for", "to",
+    "when" or the end.
+    """
+    out: list[tuple[int, int]] = []
+    n = len(toks)
+    for i, tok in enumerate(toks):
+        if tok == "can" and typed[i] != "căn" and toks[i + 1 : i + 2] not in _NOT_NEED:
+            for j in range(i + 2, min(n, i + 2 + _REQUIREMENT_REACH)):
+                if toks[j] in _QUESTION_END:
+                    out.append((i + 1, j))
+                    break
+                if toks[j] == "can":
+                    break
+        elif tok == "ned" and i >= 2 and toks[i - 2] == "do" and i + 1 < n:
+            j = next((k for k in range(i + 1, n) if toks[k] in _NEED_END), n)
+            if j > i + 1:
+                out.append((i + 1, j))
+    return out
+
+
+def _discount_requirements(
+    resolved: dict[int, list[_Hit]], windows: Sequence[tuple[int, int]]
+) -> dict[int, list[_Hit]]:
+    """When a topic is named outside a requirement span, hits inside it count
+    `_REQUIREMENT_DISCOUNT` and push no topic away: the paper is what that procedure asks for,
+    not the procedure asked about ("bản sao" there does not make a passport question a copy).
+    """
+
+    def inside(hit: _Hit) -> bool:
+        return any(start <= hit.start and hit.end <= end for start, end in windows)
+
+    named = {
+        topic
+        for topic, taken in resolved.items()
+        if any(h.weight >= 3 and not inside(h) for h in taken)
+    }
+    out: dict[int, list[_Hit]] = {}
+    if not named:
+        return resolved
+    for topic, taken in resolved.items():
+        out[topic] = [
+            _Hit(h.start, h.end, max(h.weight, 0.0) * _REQUIREMENT_DISCOUNT, h.term_id, h.gaps)
+            if inside(h)
+            else h
+            for h in taken
+        ]
+    return out
 
 
 def _discount_purpose(toks: Sequence[str], hits: list[_Hit]) -> list[_Hit]:

@@ -140,3 +140,24 @@ def test_greeting_before_an_unknown_question_is_not_answered_as_one(engine: Engi
 )
 def test_typed_vowels_tell_folded_twins_apart(engine: Engine, message: str, topic: str) -> None:
     assert engine.matcher.match(message).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # "cần X không": X is a paper another procedure asks for, not the question's topic
+        ("Làm căn cước cho con cần giấy khai sinh ko", "can-cuoc"),
+        ("làm hộ chiếu cho bé cần giấy khai sinh bản sao không", "ho-chieu"),
+        ("đăng ký kết hôn cần giấy xác nhận độc thân ko", "ket-hon"),
+        ("Do I need a birth certificate to get a passport?", "ho-chieu"),
+    ],
+)
+def test_a_required_paper_is_not_the_topic(engine: Engine, message: str, topic: str) -> None:
+    match = engine.matcher.match(message)
+    assert (match.decision, match.topic) == ("accept", topic)
+
+
+def test_asking_for_the_paper_itself_still_finds_it(engine: Engine) -> None:
+    assert engine.matcher.match("em cần giấy khai sinh bản sao, xin ở đâu").topic == (
+        "trich-luc-ho-tich"
+    )
