@@ -27,7 +27,15 @@ from bot.facets import detect_facets
 from bot.knowledge import KnowledgeBase, Topic
 from bot.models import Candidate, Lang, Match
 from bot.spelling import Speller
-from bot.text import COMMON_EN, detect_lang, is_syllable, term_shapes, token_shapes, tokens
+from bot.text import (
+    COMMON_EN,
+    detect_lang,
+    is_syllable,
+    sound_alikes,
+    term_shapes,
+    token_shapes,
+    tokens,
+)
 
 # Words too common in citizens' questions to say anything about the topic. They still count
 # for the speller's vocabulary and for the facet detector.
@@ -132,6 +140,10 @@ class Matcher:
         self._reach: dict[str, int] = {}  # first word of a gappable term -> its longest span
         preferred: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
+        # Word pairs of terms weighing 4 or more, without function words; the words of the
+        # justice topics' positive terms. Both guide reading a word as its sound-alike.
+        self._strong_pairs: set[tuple[str, str]] = set()
+        self._term_words: set[str] = set()
         term_id = 0
         for idx, topic in enumerate(self.topics):
             for text, weight in _keywords(topic, kb):
@@ -154,6 +166,12 @@ class Matcher:
                         self._reach[toks[0]] = max(self._reach.get(toks[0], 0), reach)
                     preferred.update(toks)
                     self._pairs.update(itertools.pairwise(toks))
+                    if weight > 0 and topic.kind != "outofscope":
+                        self._term_words.update(toks)
+                    if weight >= 4:
+                        self._strong_pairs.update(
+                            p for p in itertools.pairwise(toks) if not set(p) & _STOP
+                        )
                 term_id += 1
         self._smalltalk = [t.kind == "smalltalk" for t in self.topics]
         self._outside = [t.kind == "outofscope" for t in self.topics]
@@ -223,8 +241,9 @@ class Matcher:
             if len(shapes) < len(out):
                 shapes.extend(None for _ in range(len(out) - len(shapes)))
             if self.speller.known(tok) or tok.isdigit():
-                out.append(tok)
-                shapes.append(typed[i])
+                alike = None if tok.isdigit() else self._sound_alike(tok, out, raw, i)
+                out.append(alike or tok)
+                shapes.append(None if alike else typed[i])
                 continue
             prev = out[-1] if out else ""
             nxt = raw[i + 1] if i + 1 < len(raw) else ""
@@ -249,6 +268,26 @@ class Matcher:
                 out.append(self.speller.correct(tok) if free else tok)
         shapes.extend(None for _ in range(len(out) - len(shapes)))
         return tuple(out), tuple(shapes)
+
+    def _sound_alike(self, tok: str, out: Sequence[str], raw: Sequence[str], i: int) -> str | None:
+        """A real word written for one that sounds alike, read back where context says so.
+
+        "trích lụt" (a flood) is "trích lục", "khai xinh" is "khai sinh": the word is known, so
+        the speller leaves it, but it forms no key term with its neighbours while its sound-alike
+        forms a strong one. Words that already form a key term are left alone.
+        """
+        if tok in _STOP or tok in self._term_words:
+            return None  # a common word, or one the knowledge base uses as it stands
+        prev = out[-1] if out else ""
+        nxt = raw[i + 1] if i + 1 < len(raw) else ""
+        pairs = self._pairs
+        if (prev, tok) in pairs or (tok, nxt) in pairs:
+            return None
+        strong = self._strong_pairs
+        for alike in sound_alikes(tok):
+            if (prev, alike) in strong or (alike, nxt) in strong:
+                return alike
+        return None
 
     def _split(self, token: str) -> tuple[str, str] | None:
         """Two words typed without the space between them: "lyhon", "lienthong", "khaisinh".

@@ -273,6 +273,29 @@ def term_shapes(term: str) -> tuple[str | None, ...] | None:
     return tuple(shapes)
 
 
+# Sounds that many speakers do not tell apart, so they write one for the other: "trích lụt"
+# (lục), "khai xinh" (sinh), "trứng thực" (chứng), "nàm" (làm), "dám hộ" (giám).
+_ONSET_SWAPS: tuple[tuple[str, str], ...] = (
+    *(("s", "x"), ("x", "s"), ("ch", "tr"), ("tr", "ch")),
+    *(("l", "n"), ("n", "l"), ("d", "gi"), ("gi", "d")),
+)
+_CODA_SWAPS: tuple[tuple[str, str], ...] = (
+    *(("t", "c"), ("c", "t"), ("t", "ch"), ("ch", "t"), ("n", "ng"), ("ng", "n")),
+)
+
+
+def sound_alikes(token: str) -> list[str]:
+    """Spellings of a folded syllable with one onset or coda swapped for one that sounds alike."""
+    out: list[str] = []
+    for old, new in _ONSET_SWAPS:
+        if token.startswith(old) and len(token) > len(old):
+            out.append(new + token[len(old) :])
+    for old, new in _CODA_SWAPS:
+        if token.endswith(old) and len(token) > len(old) + 1:
+            out.append(token[: -len(old)] + new)
+    return out
+
+
 def telex_variants(token: str) -> list[str]:
     """Readings of a token typed with stray Telex or VNI keystrokes, best guess first.
 

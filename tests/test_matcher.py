@@ -161,3 +161,17 @@ def test_asking_for_the_paper_itself_still_finds_it(engine: Engine) -> None:
     assert engine.matcher.match("em cần giấy khai sinh bản sao, xin ở đâu").topic == (
         "trich-luc-ho-tich"
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # a real word written for its sound-alike: "lụt" (flood) for "lục", "xinh" for "sinh"
+        ("xin trích lụt khai sinh cho con", "trich-luc-ho-tich"),
+        ("khai xinh cho bé nhà em ở đâu", "khai-sinh"),
+    ],
+)
+def test_sound_alike_real_words_are_read_in_context(
+    engine: Engine, message: str, topic: str
+) -> None:
+    assert engine.matcher.match(message).topic == topic

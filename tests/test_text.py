@@ -3,6 +3,7 @@ import pytest
 from bot.text import (
     detect_lang,
     fold,
+    sound_alikes,
     telex_variants,
     term_shapes,
     token_shapes,
@@ -100,3 +101,9 @@ def test_term_shapes_only_for_terms_written_with_diacritics() -> None:
     assert term_shapes("cuối giờ") == ("cuôi", "giơ")
     assert term_shapes("giấy ks") == ("giây", None, None)
     assert term_shapes("register marriage") is None
+
+
+def test_sound_alikes_swap_one_onset_or_coda() -> None:
+    assert "luc" in sound_alikes("lut")
+    assert "sinh" in sound_alikes("xinh")
+    assert "chung" in sound_alikes("trung")
