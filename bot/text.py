@@ -139,7 +139,8 @@ COMMON_EN = _LATIN_EN | frozenset(
 )
 _LATIN_VI = frozenset(
     "toi em anh chi ad cho hoi lam o dau khong duoc bao nhieu can gi thu tuc xin a nhe oi va "
-    "cua la co the nao ma thi vay roi ban minh con me bo ong ba di ve nha nay giay to".split()
+    "cua la co the nao ma thi vay roi ban minh con me bo ong ba di ve nha nay giay to "
+    "ngay lau sao muon giup nhu khi dang ky khai sinh ket hon chua nha nhan mat phai".split()
 )
 
 
@@ -340,5 +341,6 @@ def detect_lang(text: str) -> Lang:
         return "vi"
     words = raw_tokens(text)
     en = sum(1 for w in words if w in _LATIN_EN)
-    vi = sum(1 for w in words if w in _LATIN_VI)
+    # Teencode ("dky", "ko", "v") is Vietnamese evidence too: "dky nhan cha cho be mat may ngay v".
+    vi = sum(1 for w in words if w in _LATIN_VI or (w in TEENCODE and w not in _LATIN_EN))
     return "en" if en > vi else "vi"

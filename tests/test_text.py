@@ -79,6 +79,7 @@ def test_telex_variants_leave_plain_syllables_alone() -> None:
         ("cam on nhe", "vi"),
         ("cho em hỏi thủ tục marriage với foreigner", "vi"),
         ("ok", "vi"),
+        ("dky nhan cha cho be mat may ngay v", "vi"),
     ],
 )
 def test_detect_lang(text: str, lang: str) -> None:
