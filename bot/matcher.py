@@ -57,6 +57,7 @@ _STOP = frozenset(
 _PURPOSE = frozenset(("de", "nham"))
 _PURPOSE_REACH = 4
 _PURPOSE_DISCOUNT = 0.5
+_OUTSIDE_REST = 0.5
 # Words that make a message a question. A greeting followed by a self-introduction and no
 # question ("chào bạn, mình ở xã Hàm Yên, lần đầu dùng trang này") is still a greeting. Folded
 # Vietnamese is ambiguous ("đâu" and "đầu" are both "dau"), so most cues are word pairs, and
@@ -350,6 +351,8 @@ class Matcher:
         for topic, taken in resolved.items():
             self._last_hits[topic] = taken
             scores[topic] = sum(h.weight for h in taken)
+            if self._outside[topic]:
+                scores[topic] = _outside_score(taken)
             strongest[topic] = max(h.weight for h in taken)
             if self._smalltalk[topic]:
                 covered[topic] = sum(h.end - h.start for h in taken if h.weight > 0)
@@ -556,6 +559,16 @@ def _discount_requirements(
             for h in taken
         ]
     return out
+
+
+def _outside_score(hits: Sequence[_Hit]) -> float:
+    """Another domain's score: its strongest term, plus `_OUTSIDE_REST` of the others.
+
+    Chatty messages tell a story ("du học", "người yêu", "đi làm") before the question, and
+    the story's words would add up past a justice procedure named outright.
+    """
+    weights = sorted((h.weight for h in hits), reverse=True)
+    return weights[0] + _OUTSIDE_REST * sum(weights[1:]) if weights else 0.0
 
 
 def _discount_purpose(toks: Sequence[str], hits: list[_Hit]) -> list[_Hit]:

@@ -175,3 +175,10 @@ def test_sound_alike_real_words_are_read_in_context(
     engine: Engine, message: str, topic: str
 ) -> None:
     assert engine.matcher.match(message).topic == topic
+
+
+def test_backstory_words_of_other_domains_do_not_outvote_a_named_procedure(
+    engine: Engine,
+) -> None:
+    message = "đi du học về muốn đăng ký kết hôn với người yêu"
+    assert engine.matcher.match(message).topic == "ket-hon"
