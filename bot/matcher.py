@@ -188,6 +188,8 @@ class Matcher:
         for topic in self.topics:
             vocabulary.extend(_topic_words(topic))
         self.speller = Speller(vocabulary, preferred)
+        # Common words and the words the knowledge base uses as they stand: never sound-alikes.
+        self._plain_words = frozenset(_STOP | self._term_words)
 
     # --- BM25 over each topic's phrasings taken as one document -------------------------
     def _build_bm25(self, k1: float = 1.2, b: float = 0.75) -> None:
@@ -242,7 +244,9 @@ class Matcher:
             if len(shapes) < len(out):
                 shapes.extend(None for _ in range(len(out) - len(shapes)))
             if self.speller.known(tok) or tok.isdigit():
-                alike = None if tok.isdigit() else self._sound_alike(tok, out, raw, i)
+                alike = None
+                if tok not in self._plain_words and not tok.isdigit():
+                    alike = self._sound_alike(tok, out, raw, i)
                 out.append(alike or tok)
                 shapes.append(None if alike else typed[i])
                 continue
@@ -275,10 +279,9 @@ class Matcher:
 
         "trích lụt" (a flood) is "trích lục", "khai xinh" is "khai sinh": the word is known, so
         the speller leaves it, but it forms no key term with its neighbours while its sound-alike
-        forms a strong one. Words that already form a key term are left alone.
+        forms a strong one. Words that already form a key term are left alone, and the caller
+        never asks about a function word or a word of the justice topics' terms.
         """
-        if tok in _STOP or tok in self._term_words:
-            return None  # a common word, or one the knowledge base uses as it stands
         prev = out[-1] if out else ""
         nxt = raw[i + 1] if i + 1 < len(raw) else ""
         pairs = self._pairs
@@ -312,13 +315,19 @@ class Matcher:
         toks = tuple(toks)
         n = len(toks)
         typed = tuple(shapes) if len(shapes) == n else (None,) * n
+        shaped = any(s is not None for s in typed)
         max_gap = self.settings.max_gap
         exact, prefixes, ends = self._exact, self._prefixes, self._ends
         for i in range(n):
             end = i + 1
             while end <= n and toks[i:end] in prefixes:
                 for term in exact.get(toks[i:end], ()):
-                    if _same_shape(term, typed, range(i, end)):
+                    if (
+                        not shaped
+                        or term.shapes is None
+                        or term.shapes == typed[i:end]
+                        or _same_shape(term, typed, range(i, end))
+                    ):
                         hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
                 end += 1
             # Gapped: the last word 3 or more positions on (nearer is exact, found above).
@@ -330,7 +339,7 @@ class Matcher:
                         continue
                     end, gaps = _span(toks, i, term.tokens, max_gap)
                     words = [p for p in range(i, end) if p not in gaps]
-                    if end == j + 1 and gaps and _same_shape(term, typed, words):
+                    if end == j + 1 and gaps and (not shaped or _same_shape(term, typed, words)):
                         weight = term.weight if term.weight < 0 else term.weight * 0.8
                         hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
         scores: dict[int, float] = {}
@@ -464,15 +473,17 @@ def _same_shape(term: _Term, typed: Sequence[str | None], positions: Iterable[in
     "tính cưới, giờ" is not "cuối giờ", and "đồ đạc" is not "đo đạc", when the citizen typed the
     marks. Only marks the citizen typed count: "cuoi" and "cuới" still match either word.
     """
-    if term.shapes is None:
-        return True
-    for want, pos in zip(term.shapes, positions, strict=False):
+    for want, pos in zip(term.shapes or (), positions, strict=False):
         got = typed[pos]
-        if got is None or want is None or got == want or len(got) != len(want):
+        if got is None or got == want or want == "?":
             continue
+        if want is None:
+            return False  # a circumflex, breve or horn typed on a term's plain vowel
         # A mark the citizen left out is a slip ("thuờng", "nứoc"); only a mark typed where the
         # term has another vowel tells the words apart.
-        if any(g != w and g in _SHAPED for g, w in zip(got, want, strict=True)):
+        if len(got) == len(want) and any(
+            g != w and g in _SHAPED for g, w in zip(got, want, strict=True)
+        ):
             return False
     return True
 

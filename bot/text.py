@@ -258,8 +258,10 @@ def _word_shapes(word: str) -> tuple[str | None, ...]:
 
 
 def term_shapes(term: str) -> tuple[str | None, ...] | None:
-    """Per token of a key term written with diacritics, its vowel shape; None for a term written
-    without any (an English word or an abbreviation), which is never checked."""
+    """Per token of a key term written with diacritics, its vowel shape as `token_shapes` gives
+    it (None for plain vowels, so a correctly typed message compares equal), or "?" for a token
+    rewritten from teencode; None for a term written without any diacritics (an English word or
+    an abbreviation), which is never checked."""
     if not _VI_LETTERS.search(term.lower()):
         return None
     words = [w for w in _ACCENTED_NON_WORD.split(unicodedata.normalize("NFC", term).lower()) if w]
@@ -268,9 +270,10 @@ def term_shapes(term: str) -> tuple[str | None, ...] | None:
         pieces = [t for t in _NON_WORD.split(fold(word)) if t]
         normal = _normal_token(pieces[0]) if len(pieces) == 1 else ()
         if len(pieces) != 1 or normal != (pieces[0],):
-            shapes.extend(None for _ in (normal or pieces))
+            shapes.extend("?" for _ in (normal or pieces))
         else:
-            shapes.append(vowel_shape(word))
+            shape = vowel_shape(word)
+            shapes.append(shape if any(c in _SHAPED_VOWELS for c in shape) else None)
     return tuple(shapes)
 
 

@@ -100,7 +100,8 @@ def test_token_shapes_align_with_tokens_and_skip_rewritten_words() -> None:
 
 def test_term_shapes_only_for_terms_written_with_diacritics() -> None:
     assert term_shapes("cuối giờ") == ("cuôi", "giơ")
-    assert term_shapes("giấy ks") == ("giây", None, None)
+    assert term_shapes("giấy ks") == ("giây", "?", "?")
+    assert term_shapes("đo đạc") == (None, None)
     assert term_shapes("register marriage") is None
 
 
