@@ -27,7 +27,15 @@ from bot.facets import detect_facets
 from bot.knowledge import KnowledgeBase, Topic
 from bot.models import Candidate, Lang, Match
 from bot.spelling import Speller
-from bot.text import COMMON_EN, detect_lang, is_syllable, tokens
+from bot.text import (
+    COMMON_EN,
+    detect_lang,
+    is_syllable,
+    sound_alikes,
+    term_shapes,
+    token_shapes,
+    tokens,
+)
 
 # Words too common in citizens' questions to say anything about the topic. They still count
 # for the speller's vocabulary and for the facet detector.
@@ -49,6 +57,7 @@ _STOP = frozenset(
 _PURPOSE = frozenset(("de", "nham"))
 _PURPOSE_REACH = 4
 _PURPOSE_DISCOUNT = 0.5
+_OUTSIDE_REST = 0.5
 # Words that make a message a question. A greeting followed by a self-introduction and no
 # question ("chào bạn, mình ở xã Hàm Yên, lần đầu dùng trang này") is still a greeting. Folded
 # Vietnamese is ambiguous ("đâu" and "đầu" are both "dau"), so most cues are word pairs, and
@@ -59,6 +68,12 @@ _QUESTION_PAIRS = frozenset(
     for p in ("o dau", "di dau", "bao nhieu", "bao lau", "bao gio", "the nao", "duoc khong")
 )
 _QUESTION_END = frozenset(("khong", "chua"))
+_SHAPED = frozenset("âăêôơư")
+# "cần X không": X is a paper the procedure may require. "căn cước", "căn hộ" fold to "can" too.
+_REQUIREMENT_REACH = 7
+_REQUIREMENT_DISCOUNT = 0.4
+_NOT_NEED = frozenset((w,) for w in ("cuoc", "ho", "nha", "cu", "phong"))
+_NEED_END = frozenset(("for", "to", "when", "if", "so"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +102,8 @@ class _Term:
     # Two short syllables are too common to be matched apart: "bố ... để" is not "bố đẻ".
     # Longer terms and long words ("register ... birth") may take words inside them.
     gappable: bool
+    # The vowel shape of each word as written ("cưới"), or None for a term without diacritics.
+    shapes: tuple[str | None, ...] | None
 
 
 @dataclass
@@ -124,6 +141,10 @@ class Matcher:
         self._reach: dict[str, int] = {}  # first word of a gappable term -> its longest span
         preferred: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
+        # Word pairs of terms weighing 4 or more, without function words; the words of the
+        # justice topics' positive terms. Both guide reading a word as its sound-alike.
+        self._strong_pairs: set[tuple[str, str]] = set()
+        self._term_words: set[str] = set()
         term_id = 0
         for idx, topic in enumerate(self.topics):
             for text, weight in _keywords(topic, kb):
@@ -134,7 +155,10 @@ class Matcher:
                     if not toks:
                         continue
                     gappable = len(toks) > 2 or (len(toks) == 2 and min(map(len, toks)) >= 4)
-                    term = _Term(toks, idx, weight, term_id, gappable)
+                    shapes = term_shapes(variant)
+                    if shapes is not None and len(shapes) != len(toks):
+                        shapes = None
+                    term = _Term(toks, idx, weight, term_id, gappable, shapes)
                     self._exact[toks].append(term)
                     self._prefixes.update(toks[:k] for k in range(1, len(toks) + 1))
                     if gappable:
@@ -143,6 +167,12 @@ class Matcher:
                         self._reach[toks[0]] = max(self._reach.get(toks[0], 0), reach)
                     preferred.update(toks)
                     self._pairs.update(itertools.pairwise(toks))
+                    if weight > 0 and topic.kind != "outofscope":
+                        self._term_words.update(toks)
+                    if weight >= 4:
+                        self._strong_pairs.update(
+                            p for p in itertools.pairwise(toks) if not set(p) & _STOP
+                        )
                 term_id += 1
         self._smalltalk = [t.kind == "smalltalk" for t in self.topics]
         self._outside = [t.kind == "outofscope" for t in self.topics]
@@ -158,6 +188,8 @@ class Matcher:
         for topic in self.topics:
             vocabulary.extend(_topic_words(topic))
         self.speller = Speller(vocabulary, preferred)
+        # Common words and the words the knowledge base uses as they stand: never sound-alikes.
+        self._plain_words = frozenset(_STOP | self._term_words)
 
     # --- BM25 over each topic's phrasings taken as one document -------------------------
     def _build_bm25(self, k1: float = 1.2, b: float = 0.75) -> None:
@@ -186,7 +218,14 @@ class Matcher:
                 self._postings[gram].append((idx, weight))
 
     def normalise(self, text: str, lang: Lang | None = None) -> tuple[str, ...]:
-        """Tokens of `text` after folding, teencode and spelling correction.
+        """Tokens of `text` after folding, teencode and spelling correction (see `_normalise`)."""
+        return self._normalise(text, lang)[0]
+
+    def _normalise(
+        self, text: str, lang: Lang | None = None
+    ) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+        """Tokens of `text` after folding, teencode and spelling correction, and per token the
+        vowel shape the citizen typed (`token_shapes`; None for a corrected token).
 
         An unknown token is replaced by a near known word when that word forms a key term with
         a neighbour ("khia tu" -> "khai tu", "ly lic" -> "ly lich"). Failing that, only a token
@@ -196,10 +235,20 @@ class Matcher:
         """
         free = (lang or detect_lang(text)) == "vi"
         raw = tokens(text)
+        typed = token_shapes(text)
+        if len(typed) != len(raw):
+            typed = (None,) * len(raw)
         out: list[str] = []
+        shapes: list[str | None] = []
         for i, tok in enumerate(raw):
+            if len(shapes) < len(out):
+                shapes.extend(None for _ in range(len(out) - len(shapes)))
             if self.speller.known(tok) or tok.isdigit():
-                out.append(tok)
+                alike = None
+                if tok not in self._plain_words and not tok.isdigit():
+                    alike = self._sound_alike(tok, out, raw, i)
+                out.append(alike or tok)
+                shapes.append(None if alike else typed[i])
                 continue
             prev = out[-1] if out else ""
             nxt = raw[i + 1] if i + 1 < len(raw) else ""
@@ -222,7 +271,27 @@ class Matcher:
                 out.extend(split)
             else:
                 out.append(self.speller.correct(tok) if free else tok)
-        return tuple(out)
+        shapes.extend(None for _ in range(len(out) - len(shapes)))
+        return tuple(out), tuple(shapes)
+
+    def _sound_alike(self, tok: str, out: Sequence[str], raw: Sequence[str], i: int) -> str | None:
+        """A real word written for one that sounds alike, read back where context says so.
+
+        "trích lụt" (a flood) is "trích lục", "khai xinh" is "khai sinh": the word is known, so
+        the speller leaves it, but it forms no key term with its neighbours while its sound-alike
+        forms a strong one. Words that already form a key term are left alone, and the caller
+        never asks about a function word or a word of the justice topics' terms.
+        """
+        prev = out[-1] if out else ""
+        nxt = raw[i + 1] if i + 1 < len(raw) else ""
+        pairs = self._pairs
+        if (prev, tok) in pairs or (tok, nxt) in pairs:
+            return None
+        strong = self._strong_pairs
+        for alike in sound_alikes(tok):
+            if (prev, alike) in strong or (alike, nxt) in strong:
+                return alike
+        return None
 
     def _split(self, token: str) -> tuple[str, str] | None:
         """Two words typed without the space between them: "lyhon", "lienthong", "khaisinh".
@@ -236,19 +305,30 @@ class Matcher:
         return None
 
     def _key_terms(
-        self, toks: Sequence[str]
+        self, toks: Sequence[str], shapes: Sequence[str | None] = ()
     ) -> tuple[dict[int, float], dict[int, float], dict[int, int]]:
-        """Per topic: the summed weight, the strongest term, and the tokens the terms cover."""
+        """Per topic: the summed weight, the strongest term, and the tokens the terms cover.
+
+        A term does not match a word the citizen typed with other vowels (`_same_shape`).
+        """
         hits: dict[int, list[_Hit]] = defaultdict(list)
         toks = tuple(toks)
         n = len(toks)
+        typed = tuple(shapes) if len(shapes) == n else (None,) * n
+        shaped = any(s is not None for s in typed)
         max_gap = self.settings.max_gap
         exact, prefixes, ends = self._exact, self._prefixes, self._ends
         for i in range(n):
             end = i + 1
             while end <= n and toks[i:end] in prefixes:
                 for term in exact.get(toks[i:end], ()):
-                    hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
+                    if (
+                        not shaped
+                        or term.shapes is None
+                        or term.shapes == typed[i:end]
+                        or _same_shape(term, typed, range(i, end))
+                    ):
+                        hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
                 end += 1
             # Gapped: the last word 3 or more positions on (nearer is exact, found above).
             first = toks[i]
@@ -258,21 +338,30 @@ class Matcher:
                     if not size < j - i + 1 <= size + max_gap:
                         continue
                     end, gaps = _span(toks, i, term.tokens, max_gap)
-                    if end == j + 1 and gaps:
+                    words = [p for p in range(i, end) if p not in gaps]
+                    if end == j + 1 and gaps and (not shaped or _same_shape(term, typed, words)):
                         weight = term.weight if term.weight < 0 else term.weight * 0.8
                         hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
         scores: dict[int, float] = {}
         strongest: dict[int, float] = {}
         covered: dict[int, int] = {}
         self._last_hits = {}
+        resolved: dict[int, list[_Hit]] = {}
         for topic, found in hits.items():
             if all(h.weight <= 0 for h in found):
                 continue  # only pushed away from: it cannot win, leave it out of the ranking
             taken = found if len(found) == 1 else _resolve(found)
             if self._outside[topic]:
                 taken = _discount_purpose(toks, taken)
+            resolved[topic] = taken
+        windows = _requirement_windows(toks, typed)
+        if windows:
+            resolved = _discount_requirements(resolved, windows)
+        for topic, taken in resolved.items():
             self._last_hits[topic] = taken
             scores[topic] = sum(h.weight for h in taken)
+            if self._outside[topic]:
+                scores[topic] = _outside_score(taken)
             strongest[topic] = max(h.weight for h in taken)
             if self._smalltalk[topic]:
                 covered[topic] = sum(h.end - h.start for h in taken if h.weight > 0)
@@ -280,8 +369,8 @@ class Matcher:
 
     def explain(self, text: str) -> list[str]:
         """The key terms found per topic, for staff tuning the knowledge base (ask --explain)."""
-        toks = self.normalise(text)
-        scores, _, _ = self._key_terms(toks)
+        toks, shapes = self._normalise(text)
+        scores, _, _ = self._key_terms(toks, shapes)
         lines = [f"tokens: {' '.join(toks)}"]
         for idx, score in sorted(scores.items(), key=lambda kv: -kv[1])[:6]:
             terms = ", ".join(
@@ -300,9 +389,9 @@ class Matcher:
     def match(self, text: str) -> Match:
         s = self.settings
         lang = detect_lang(text)
-        toks = self.normalise(text, lang)
+        toks, shapes = self._normalise(text, lang)
         facets = detect_facets(toks)
-        key, strongest, covered = self._key_terms(toks)
+        key, strongest, covered = self._key_terms(toks, shapes)
         content = sum(1 for t in toks if t not in _STOP)
         bm25 = self._bm25(toks)
         top_bm25 = max(bm25.values(), default=0.0)
@@ -378,6 +467,27 @@ class Matcher:
         return Match("clarify", close[0].topic, _squash(best), close, facets, lang)
 
 
+def _same_shape(term: _Term, typed: Sequence[str | None], positions: Iterable[int]) -> bool:
+    """Whether the words at `positions` may be the term's words, going by the vowels typed.
+
+    "tính cưới, giờ" is not "cuối giờ", and "đồ đạc" is not "đo đạc", when the citizen typed the
+    marks. Only marks the citizen typed count: "cuoi" and "cuới" still match either word.
+    """
+    for want, pos in zip(term.shapes or (), positions, strict=False):
+        got = typed[pos]
+        if got is None or got == want or want == "?":
+            continue
+        if want is None:
+            return False  # a circumflex, breve or horn typed on a term's plain vowel
+        # A mark the citizen left out is a slip ("thuờng", "nứoc"); only a mark typed where the
+        # term has another vowel tells the words apart.
+        if len(got) == len(want) and any(
+            g != w and g in _SHAPED for g, w in zip(got, want, strict=True)
+        ):
+            return False
+    return True
+
+
 def _resolve(found: list[_Hit]) -> list[_Hit]:
     """The hits of one topic that count: each term once, no two overlapping.
 
@@ -406,6 +516,70 @@ def _asks(text: str, toks: Sequence[str]) -> bool:
     return any(t in _QUESTION for t in toks) or any(
         p in _QUESTION_PAIRS for p in itertools.pairwise(toks)
     )
+
+
+def _requirement_windows(toks: Sequence[str], typed: Sequence[str | None]) -> list[tuple[int, int]]:
+    """Spans that name a paper asked to be required: "làm căn cước cho con [cần giấy khai
+    sinh] không", "do I need [a birth certificate] for a passport".
+
+    Vietnamese: words after "cần" (not "căn cước", "căn hộ") up to a "không" or "chưa" within
+    reach. English: words after "do I / we / you need" (folded "ned") up to "for", "to",
+    "when" or the end.
+    """
+    out: list[tuple[int, int]] = []
+    n = len(toks)
+    for i, tok in enumerate(toks):
+        if tok == "can" and typed[i] != "căn" and toks[i + 1 : i + 2] not in _NOT_NEED:
+            for j in range(i + 2, min(n, i + 2 + _REQUIREMENT_REACH)):
+                if toks[j] in _QUESTION_END:
+                    out.append((i + 1, j))
+                    break
+                if toks[j] == "can":
+                    break
+        elif tok == "ned" and i >= 2 and toks[i - 2] == "do" and i + 1 < n:
+            j = next((k for k in range(i + 1, n) if toks[k] in _NEED_END), n)
+            if j > i + 1:
+                out.append((i + 1, j))
+    return out
+
+
+def _discount_requirements(
+    resolved: dict[int, list[_Hit]], windows: Sequence[tuple[int, int]]
+) -> dict[int, list[_Hit]]:
+    """When a topic is named outside a requirement span, hits inside it count
+    `_REQUIREMENT_DISCOUNT` and push no topic away: the paper is what that procedure asks for,
+    not the procedure asked about ("bản sao" there does not make a passport question a copy).
+    """
+
+    def inside(hit: _Hit) -> bool:
+        return any(start <= hit.start and hit.end <= end for start, end in windows)
+
+    named = {
+        topic
+        for topic, taken in resolved.items()
+        if any(h.weight >= 3 and not inside(h) for h in taken)
+    }
+    out: dict[int, list[_Hit]] = {}
+    if not named:
+        return resolved
+    for topic, taken in resolved.items():
+        out[topic] = [
+            _Hit(h.start, h.end, max(h.weight, 0.0) * _REQUIREMENT_DISCOUNT, h.term_id, h.gaps)
+            if inside(h)
+            else h
+            for h in taken
+        ]
+    return out
+
+
+def _outside_score(hits: Sequence[_Hit]) -> float:
+    """Another domain's score: its strongest term, plus `_OUTSIDE_REST` of the others.
+
+    Chatty messages tell a story ("du học", "người yêu", "đi làm") before the question, and
+    the story's words would add up past a justice procedure named outright.
+    """
+    weights = sorted((h.weight for h in hits), reverse=True)
+    return weights[0] + _OUTSIDE_REST * sum(weights[1:]) if weights else 0.0
 
 
 def _discount_purpose(toks: Sequence[str], hits: list[_Hit]) -> list[_Hit]:

@@ -139,7 +139,8 @@ COMMON_EN = _LATIN_EN | frozenset(
 )
 _LATIN_VI = frozenset(
     "toi em anh chi ad cho hoi lam o dau khong duoc bao nhieu can gi thu tuc xin a nhe oi va "
-    "cua la co the nao ma thi vay roi ban minh con me bo ong ba di ve nha nay giay to".split()
+    "cua la co the nao ma thi vay roi ban minh con me bo ong ba di ve nha nay giay to "
+    "ngay lau sao muon giup nhu khi dang ky khai sinh ket hon chua nha nhan mat phai".split()
 )
 
 
@@ -196,6 +197,109 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# Tone marks (grave, acute, tilde, hook above, dot below). The other marks (circumflex, breve,
+# horn) change the vowel itself: "cưới" (to marry) and "cuối" (the end) differ by them.
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+_SHAPED_VOWELS = frozenset("âăêôơư")
+_ACCENTED_NON_WORD = re.compile(r"[^a-z0-9\u00c0-\u024f\u1e00-\u1eff]+")
+# Every precomposed letter carrying a circumflex, breve or horn ("â", "ấ", "ư", "ợ"...).
+_SHAPE_MARKED = re.compile(
+    "["
+    + "".join(
+        chr(cp)
+        for block in (range(0xC0, 0x250), range(0x1E00, 0x1F00))
+        for cp in block
+        if set(unicodedata.normalize("NFD", chr(cp))) & {"\u0302", "\u0306", "\u031b"}
+    )
+    + "]"
+)
+
+
+def vowel_shape(word: str) -> str:
+    """A word with its tone marks dropped but its vowel letters kept: "cưới" -> "cươi".
+
+    "đ" becomes "d": a missing stroke is a typing slip, not another word.
+    """
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    kept = "".join(c for c in decomposed if c not in _TONES)
+    return unicodedata.normalize("NFC", kept).replace("đ", "d")
+
+
+def token_shapes(text: str) -> tuple[str | None, ...]:
+    """Per token of `tokens(text)`, the vowel shape the citizen typed, where it tells words apart.
+
+    Folding makes "cưới" (marry) and "cuối" (end), "đồ đạc" (belongings) and "đo đạc" (surveying)
+    one word. A token typed with a circumflex, breve or horn keeps its shape here so that a key
+    term written with other vowels does not match it. None where the citizen typed no such mark,
+    where the token was rewritten (teencode, repeated letters) or where alignment is unsure: no
+    check is made there.
+    """
+    lowered = unicodedata.normalize("NFC", text).lower()
+    if not _SHAPE_MARKED.search(lowered):
+        return ()  # nothing to check: the caller treats a short answer as "no shapes"
+    lowered = _POSSESSIVE.sub("", _LINKS.sub(" ", lowered))
+    out: list[str | None] = []
+    for word in _ACCENTED_NON_WORD.split(lowered):
+        if word:
+            out.extend(_word_shapes(word))
+    return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _word_shapes(word: str) -> tuple[str | None, ...]:
+    pieces = [t for t in _NON_WORD.split(fold(word)) if t]
+    if len(pieces) != 1 or pieces[0].isdigit():
+        return (None,) * len(pieces)
+    normal = _normal_token(pieces[0])
+    if normal != (pieces[0],):
+        return (None,) * len(normal)
+    shape = vowel_shape(word)
+    return (shape if any(c in _SHAPED_VOWELS for c in shape) else None,)
+
+
+def term_shapes(term: str) -> tuple[str | None, ...] | None:
+    """Per token of a key term written with diacritics, its vowel shape as `token_shapes` gives
+    it (None for plain vowels, so a correctly typed message compares equal), or "?" for a token
+    rewritten from teencode; None for a term written without any diacritics (an English word or
+    an abbreviation), which is never checked."""
+    if not _VI_LETTERS.search(term.lower()):
+        return None
+    words = [w for w in _ACCENTED_NON_WORD.split(unicodedata.normalize("NFC", term).lower()) if w]
+    shapes: list[str | None] = []
+    for word in words:
+        pieces = [t for t in _NON_WORD.split(fold(word)) if t]
+        normal = _normal_token(pieces[0]) if len(pieces) == 1 else ()
+        if len(pieces) != 1 or normal != (pieces[0],):
+            shapes.extend("?" for _ in (normal or pieces))
+        else:
+            shape = vowel_shape(word)
+            shapes.append(shape if any(c in _SHAPED_VOWELS for c in shape) else None)
+    return tuple(shapes)
+
+
+# Sounds that many speakers do not tell apart, so they write one for the other: "trích lụt"
+# (lục), "khai xinh" (sinh), "trứng thực" (chứng), "nàm" (làm), "dám hộ" (giám).
+_ONSET_SWAPS: tuple[tuple[str, str], ...] = (
+    *(("s", "x"), ("x", "s"), ("ch", "tr"), ("tr", "ch")),
+    *(("l", "n"), ("n", "l"), ("d", "gi"), ("gi", "d")),
+)
+_CODA_SWAPS: tuple[tuple[str, str], ...] = (
+    *(("t", "c"), ("c", "t"), ("t", "ch"), ("ch", "t"), ("n", "ng"), ("ng", "n")),
+)
+
+
+def sound_alikes(token: str) -> list[str]:
+    """Spellings of a folded syllable with one onset or coda swapped for one that sounds alike."""
+    out: list[str] = []
+    for old, new in _ONSET_SWAPS:
+        if token.startswith(old) and len(token) > len(old):
+            out.append(new + token[len(old) :])
+    for old, new in _CODA_SWAPS:
+        if token.endswith(old) and len(token) > len(old) + 1:
+            out.append(token[: -len(old)] + new)
+    return out
+
+
 def telex_variants(token: str) -> list[str]:
     """Readings of a token typed with stray Telex or VNI keystrokes, best guess first.
 
@@ -240,5 +344,6 @@ def detect_lang(text: str) -> Lang:
         return "vi"
     words = raw_tokens(text)
     en = sum(1 for w in words if w in _LATIN_EN)
-    vi = sum(1 for w in words if w in _LATIN_VI)
+    # Teencode ("dky", "ko", "v") is Vietnamese evidence too: "dky nhan cha cho be mat may ngay v".
+    vi = sum(1 for w in words if w in _LATIN_VI or (w in TEENCODE and w not in _LATIN_EN))
     return "en" if en > vi else "vi"

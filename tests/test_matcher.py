@@ -127,3 +127,58 @@ def test_greeting_before_an_unknown_question_is_not_answered_as_one(engine: Engi
         "thì phải làm sao ạ"
     )
     assert engine.matcher.match(message).topic is None
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # "cưới" (marry) folds to "cuoi" like "cuối" (end), "đồ đạc" like "đo đạc" (surveying)
+        ("cuối năm tính cưới, giờ muốn ra xã đăng ký trước thì cần giấy tờ gì", "ket-hon"),
+        # a mark left out or misplaced is a slip, not another word
+        ("thủ tục yêu cầu bồi thừong của nhà nứoc", "boi-thuong-nha-nuoc"),
+    ],
+)
+def test_typed_vowels_tell_folded_twins_apart(engine: Engine, message: str, topic: str) -> None:
+    assert engine.matcher.match(message).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # "cần X không": X is a paper another procedure asks for, not the question's topic
+        ("Làm căn cước cho con cần giấy khai sinh ko", "can-cuoc"),
+        ("làm hộ chiếu cho bé cần giấy khai sinh bản sao không", "ho-chieu"),
+        ("đăng ký kết hôn cần giấy xác nhận độc thân ko", "ket-hon"),
+        ("Do I need a birth certificate to get a passport?", "ho-chieu"),
+    ],
+)
+def test_a_required_paper_is_not_the_topic(engine: Engine, message: str, topic: str) -> None:
+    match = engine.matcher.match(message)
+    assert (match.decision, match.topic) == ("accept", topic)
+
+
+def test_asking_for_the_paper_itself_still_finds_it(engine: Engine) -> None:
+    assert engine.matcher.match("em cần giấy khai sinh bản sao, xin ở đâu").topic == (
+        "trich-luc-ho-tich"
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # a real word written for its sound-alike: "lụt" (flood) for "lục", "xinh" for "sinh"
+        ("xin trích lụt khai sinh cho con", "trich-luc-ho-tich"),
+        ("khai xinh cho bé nhà em ở đâu", "khai-sinh"),
+    ],
+)
+def test_sound_alike_real_words_are_read_in_context(
+    engine: Engine, message: str, topic: str
+) -> None:
+    assert engine.matcher.match(message).topic == topic
+
+
+def test_backstory_words_of_other_domains_do_not_outvote_a_named_procedure(
+    engine: Engine,
+) -> None:
+    message = "đi du học về muốn đăng ký kết hôn với người yêu"
+    assert engine.matcher.match(message).topic == "ket-hon"

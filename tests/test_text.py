@@ -1,6 +1,15 @@
 import pytest
 
-from bot.text import detect_lang, fold, telex_variants, tokens
+from bot.text import (
+    detect_lang,
+    fold,
+    sound_alikes,
+    telex_variants,
+    term_shapes,
+    token_shapes,
+    tokens,
+    vowel_shape,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,7 +79,33 @@ def test_telex_variants_leave_plain_syllables_alone() -> None:
         ("cam on nhe", "vi"),
         ("cho em hỏi thủ tục marriage với foreigner", "vi"),
         ("ok", "vi"),
+        ("dky nhan cha cho be mat may ngay v", "vi"),
     ],
 )
 def test_detect_lang(text: str, lang: str) -> None:
     assert detect_lang(text) == lang
+
+
+def test_vowel_shape_keeps_the_vowel_letters_and_drops_the_tones() -> None:
+    assert vowel_shape("cưới") == "cươi"
+    assert vowel_shape("Đồ") == "dô"
+
+
+def test_token_shapes_align_with_tokens_and_skip_rewritten_words() -> None:
+    text = "Vợ chồng ks, cưới https://x.vn nhé"
+    assert len(token_shapes(text)) == len(tokens(text))
+    assert token_shapes(text) == ("vơ", "chông", None, None, "cươi", None)
+    assert token_shapes("dang ky ket hon") == ()  # no mark typed: nothing to check
+
+
+def test_term_shapes_only_for_terms_written_with_diacritics() -> None:
+    assert term_shapes("cuối giờ") == ("cuôi", "giơ")
+    assert term_shapes("giấy ks") == ("giây", "?", "?")
+    assert term_shapes("đo đạc") == (None, None)
+    assert term_shapes("register marriage") is None
+
+
+def test_sound_alikes_swap_one_onset_or_coda() -> None:
+    assert "luc" in sound_alikes("lut")
+    assert "sinh" in sound_alikes("xinh")
+    assert "chung" in sound_alikes("trung")
