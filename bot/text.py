@@ -99,6 +99,8 @@ TEENCODE: dict[str, str] = {
     "ck": "chong",
     "bme": "bo me",
     "cty": "cong ty",
+    "kd": "kinh doanh",
+    "hkd": "ho kinh doanh",
     "gd": "gia dinh",
     "tg": "thoi gian",
     "dvc": "dich vu cong",
