@@ -53,11 +53,19 @@ _STOP = frozenset(
 
 # Words that end a message's request and start its reason: "giấy tờ cho bé để còn đi tiêm chủng",
 # "bằng cấp để nộp hồ sơ du học". Another domain's words right after them say why the citizen
-# needs the paper, not what they ask for, so they count less against a justice topic.
-_PURPOSE = frozenset(("de", "nham"))
+# needs the paper, not what they ask for, so they count less against a justice topic. English
+# says it with "for" ("a criminal record certificate for my work permit"); "for" is no folded
+# Vietnamese word.
+_PURPOSE = frozenset(("de", "nham", "for"))
 _PURPOSE_REACH = 4
+# "apply for a work permit" asks for the permit: after these words "for" names the request.
+# Tokens are folded and collapsed ("apply" -> "aply", "fee" -> "fe").
+_FOR_REQUEST = frozenset("aply aplying applied ask asking register registering loking look pay fe".split())
 _PURPOSE_DISCOUNT = 0.5
 _OUTSIDE_REST = 0.5
+# An info topic yields to a procedure named outright unless its own key score is this many
+# times the procedure's.
+_YIELD_RATIO = 2.5
 # Words that make a message a question. A greeting followed by a self-introduction and no
 # question ("chào bạn, mình ở xã Hàm Yên, lần đầu dùng trang này") is still a greeting. Folded
 # Vietnamese is ambiguous ("đâu" and "đầu" are both "dau"), so most cues are word pairs, and
@@ -407,12 +415,18 @@ class Matcher:
         asks = _asks(text, toks)
         # General info topics (filing online, contact) yield to a procedure named outright:
         # "xin giấy xác nhận độc thân online được không" asks about that procedure's online facet.
-        named = any(strongest.get(i, 0.0) >= 4 for i in scores if self._specific[i])
+        # A bare modifier ("nước ngoài") names no procedure when the info topic's own words
+        # weigh far more: "ở nước ngoài, nộp hồ sơ qua mạng đăng nhập bằng tài khoản nào".
+        named = max(
+            (key.get(i, 0.0) for i in scores if self._specific[i] and strongest.get(i, 0.0) >= 4),
+            default=0.0,
+        )
         for idx in list(scores):
             chatty = self._smalltalk[idx] and (
                 serious or (asks and content - covered.get(idx, 0) > 6)
             )
-            if chatty or (named and self._general[idx]):
+            general = self._general[idx] and key.get(idx, 0.0) < _YIELD_RATIO * named
+            if chatty or general:
                 del scores[idx]
         ranked = heapq.nlargest(s.rescore_top, scores.items(), key=itemgetter(1))
         query = " ".join(toks)
@@ -586,8 +600,12 @@ def _discount_purpose(toks: Sequence[str], hits: list[_Hit]) -> list[_Hit]:
     """Another domain's hits that start within reach after "để" count `_PURPOSE_DISCOUNT`."""
     out: list[_Hit] = []
     for hit in hits:
-        before = toks[max(0, hit.start - _PURPOSE_REACH) : hit.start]
-        if hit.weight > 0 and any(t in _PURPOSE for t in before):
+        lo = max(0, hit.start - _PURPOSE_REACH)
+        purpose = any(
+            t in _PURPOSE and not (t == "for" and k > 0 and toks[k - 1] in _FOR_REQUEST)
+            for k, t in enumerate(toks[lo : hit.start], lo)
+        )
+        if hit.weight > 0 and purpose:
             hit = _Hit(hit.start, hit.end, hit.weight * _PURPOSE_DISCOUNT, hit.term_id, hit.gaps)
         out.append(hit)
     return out

@@ -182,3 +182,28 @@ def test_backstory_words_of_other_domains_do_not_outvote_a_named_procedure(
 ) -> None:
     message = "đi du học về muốn đăng ký kết hôn với người yêu"
     assert engine.matcher.match(message).topic == "ket-hon"
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # English "for" starts a purpose: the other domain's words after it say why
+        ("Where can I get a police clearance certificate for my new job?", "ly-lich-tu-phap"),
+        # ... but "apply for X" asks for X itself
+        ("How do I apply for a work permit?", None),
+    ],
+)
+def test_english_purpose_after_for(engine: Engine, message: str, topic: str | None) -> None:
+    assert engine.matcher.match(message).topic == topic
+
+
+def test_an_info_topic_outweighing_a_bare_modifier_is_kept(engine: Engine) -> None:
+    # "nước ngoài" alone leans to a foreign-element procedure, but the question is the login
+    message = "đang ở nước ngoài thì đăng nhập cổng dịch vụ công nộp hồ sơ qua mạng thế nào"
+    assert engine.matcher.match(message).topic == "nop-truc-tuyen"
+
+
+def test_an_info_topic_still_yields_to_a_procedure_named_outright(engine: Engine) -> None:
+    assert engine.matcher.match("xin giấy xác nhận độc thân online được không").topic == (
+        "xac-nhan-tinh-trang-hon-nhan"
+    )
