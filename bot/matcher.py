@@ -60,7 +60,9 @@ _PURPOSE = frozenset(("de", "nham", "for"))
 _PURPOSE_REACH = 4
 # "apply for a work permit" asks for the permit: after these words "for" names the request.
 # Tokens are folded and collapsed ("apply" -> "aply", "fee" -> "fe").
-_FOR_REQUEST = frozenset("aply aplying applied ask asking register registering loking look pay fe".split())
+_FOR_REQUEST = frozenset(
+    "aply aplying applied ask asking register registering loking look pay fe".split()
+)
 _PURPOSE_DISCOUNT = 0.5
 _OUTSIDE_REST = 0.5
 # An info topic yields to a procedure named outright unless its own key score is this many
