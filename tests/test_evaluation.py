@@ -26,41 +26,31 @@ def test_must_comparison_rules() -> None:
     assert missing_musts("Tòa án", ["cong an"]) == ("cong an",)
 
 
-def test_own_evaluation_set(engine: Engine) -> None:
-    report = run(engine, ROOT / "tests" / "data" / "eval.jsonl")
-    # Written independently of the knowledge base and harder than the dev set: these floors
-    # guard against regressions; the figures are tracked in the issue notes.
-    assert rate(report.in_scope) >= 0.85
-    assert rate(report.out_of_scope) >= 0.75
-    assert rate(report.must) >= 0.75
+# The project's own sets, with floors a little under the figures reached: they guard against
+# regressions; the figures are tracked in the issue notes. Baselines before any tuning on them:
+# - eval.jsonl: written independently of the knowledge base, harder than the dev set;
+# - eval_chatty.jsonl: long chatty messages with backstory, teencode and mixed Vietnamese-English
+#   (baseline 93.2% / 84.1% / 90.9%);
+# - eval_blind.jsonl: written before reading the knowledge base (96.5% / 94.4% / 95.8%);
+# - eval_personas.jsonl: six imagined writers (farmer's wife, student, retired cadre, expat,
+#   migrant worker, shop owner), written before reading the knowledge base (91.2% / 79.4% /
+#   91.7%).
+OWN_SETS = [
+    ("eval.jsonl", 0.85, 0.75, 0.75),
+    ("eval_chatty.jsonl", 0.95, 0.93, 0.93),
+    ("eval_blind.jsonl", 0.97, 0.94, 0.95),
+    ("eval_personas.jsonl", 0.96, 0.91, 0.9),
+]
 
 
-def test_chatty_evaluation_set(engine: Engine) -> None:
-    report = run(engine, ROOT / "tests" / "data" / "eval_chatty.jsonl")
-    # Long chatty messages with backstory, teencode and mixed Vietnamese-English, written before
-    # tuning (baseline 93.2% / 84.1% / 90.9%); floors a little under the figures reached.
-    assert rate(report.in_scope) >= 0.95
-    assert rate(report.out_of_scope) >= 0.93
-    assert rate(report.must) >= 0.93
-
-
-def test_blind_evaluation_set(engine: Engine) -> None:
-    report = run(engine, ROOT / "tests" / "data" / "eval_blind.jsonl")
-    # Written before reading the knowledge base (baseline 96.5% / 94.4% / 95.8%, the honest
-    # estimate for unseen messages), then tuned on; floors a little under the figures reached.
-    assert rate(report.in_scope) >= 0.97
-    assert rate(report.out_of_scope) >= 0.94
-    assert rate(report.must) >= 0.95
-
-
-def test_persona_evaluation_set(engine: Engine) -> None:
-    report = run(engine, ROOT / "tests" / "data" / "eval_personas.jsonl")
-    # Six imagined writers (farmer's wife, student, retired cadre, expat, migrant worker, shop
-    # owner), written before reading the knowledge base (baseline 91.2% / 79.4% / 91.7%), then
-    # tuned on; floors a little under the figures reached.
-    assert rate(report.in_scope) >= 0.96
-    assert rate(report.out_of_scope) >= 0.91
-    assert rate(report.must) >= 0.9
+@pytest.mark.parametrize(("name", "in_scope", "out_of_scope", "must"), OWN_SETS)
+def test_own_evaluation_sets(
+    engine: Engine, name: str, in_scope: float, out_of_scope: float, must: float
+) -> None:
+    report = run(engine, ROOT / "tests" / "data" / name)
+    assert rate(report.in_scope) >= in_scope
+    assert rate(report.out_of_scope) >= out_of_scope
+    assert rate(report.must) >= must
 
 
 @pytest.mark.skipif(not SHARED_EVAL.exists(), reason="../shared/eval/dev.jsonl not present")
