@@ -50,13 +50,15 @@ class RateLimit:
 
 def per_second(calls: float, clock: Clock = time.monotonic) -> RateLimit | None:
     """A limiter for `calls` per second with a tenth of a second's burst; None for 0 (off)."""
-    if calls <= 0:
-        return None
-    return RateLimit(max(1, round(calls)), 1.0, burst=max(1, round(calls / 10)), clock=clock)
+    return _with_tenth_burst(calls, 1.0, clock)
 
 
 def per_minute(calls: float, clock: Clock = time.monotonic) -> RateLimit | None:
     """A limiter for `calls` per minute with a tenth of it as burst; None for 0 (off)."""
+    return _with_tenth_burst(calls, 60.0, clock)
+
+
+def _with_tenth_burst(calls: float, per: float, clock: Clock) -> RateLimit | None:
     if calls <= 0:
         return None
-    return RateLimit(max(1, round(calls)), 60.0, burst=max(1, round(calls / 10)), clock=clock)
+    return RateLimit(max(1, round(calls)), per, burst=max(1, round(calls / 10)), clock=clock)

@@ -37,7 +37,7 @@ class Checkpointer:
         self._running: asyncio.Future[None] | None = None
         self._last = 0.0
         self._closed = False
-        self.done = 0  # checkpoints completed, for tests and /healthz-style probes
+        self.done = 0  # checkpoints completed
 
     def after_commit(self, loop: asyncio.AbstractEventLoop) -> None:
         """A commit just ended: start a checkpoint unless one ran within `interval`."""
@@ -49,7 +49,7 @@ class Checkpointer:
         running.add_done_callback(self._finished)
 
     async def run(self) -> None:
-        """One checkpoint now, waiting for a running one first (tests, shutdown)."""
+        """One checkpoint now, after the running one if any (what a test can await)."""
         while self._running is not None:
             await asyncio.wait([self._running])
         if not self._closed:

@@ -86,15 +86,14 @@ class Engine:
         `clock` gives the `*_at` timestamps and must be the outbox worker's clock too.
         """
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        in_memory = str(path) == ":memory:"
         try:
-            db = await asyncio.get_running_loop().run_in_executor(
-                executor, _connect, Path(path), not in_memory
-            )
+            db = await asyncio.get_running_loop().run_in_executor(executor, _connect, Path(path))
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(db, executor, clock, None if in_memory else Checkpointer(Path(path)))
+        # An in-memory database has no WAL to checkpoint (nor a second connection to it).
+        checkpointer = None if _in_memory(Path(path)) else Checkpointer(Path(path))
+        return cls(db, executor, clock, checkpointer)
 
     async def close(self) -> None:
         """Close the connection on its own thread. Idempotent; later calls raise."""
@@ -206,8 +205,12 @@ def _commit_alone(db: Database, fn: Callable[[Database], Any]) -> _Outcome:
         return False, exc
 
 
-def _connect(path: Path, own_checkpoints: bool = False) -> Database:
-    if str(path) != ":memory:":
+def _in_memory(path: Path) -> bool:
+    return str(path) == ":memory:"
+
+
+def _connect(path: Path) -> Database:
+    if not _in_memory(path):
         path.parent.mkdir(parents=True, exist_ok=True)
     # No sqlite-utils plugins: nothing outside this package may touch the connection.
     db = Database(path, execute_plugins=False)
@@ -225,7 +228,7 @@ def _connect(path: Path, own_checkpoints: bool = False) -> Database:
     # resend what got a 200), and sends whose "sent" mark is lost go out a second time. The
     # database itself stays consistent either way. Set FULL here to close that window again.
     db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
-    if own_checkpoints:
+    if not _in_memory(path):
         # Checkpoints run on their own connection (bot/store/checkpoint.py); this one only
         # past the backstop, should that ever fall behind.
         db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
