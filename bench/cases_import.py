@@ -27,10 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import case_notices, case_parse, case_table, case_topics, cases  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.models import EventKind, Incoming, Platform  # noqa: E402
+from bot.bundle import Bundle  # noqa: E402
+from bot.cases import actions, notices, parse  # noqa: E402
+from bot.cases import topics as case_topics  # noqa: E402
+from bot.cases.table import read_table  # noqa: E402
+from bot.models import Case, CaseStatus, EventKind, Incoming, LookupRequest, Platform  # noqa: E402
 from bot.store import Store  # noqa: E402
+from bot.turns.resolve import resolve_turn  # noqa: E402
 
 HEADER = ["STT", "Mã hồ sơ", "Tên thủ tục", "Chủ hồ sơ", "Số điện thoại", "Ngày tiếp nhận",
           "Ngày hẹn trả", "Trạng thái", "Đơn vị xử lý", "Ngày trả kết quả", "Ghi chú"]  # fmt: skip
@@ -118,7 +121,7 @@ def percentiles(samples: list[float]) -> str:
 
 
 async def main(n: int, xlsx: bool, lookups: int) -> None:
-    engine = Engine.load(ROOT / "knowledge")
+    bundle = Bundle.load(ROOT / "knowledge")
     data = rows(n)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -127,43 +130,43 @@ async def main(n: int, xlsx: bool, lookups: int) -> None:
         print(f"{n:,} rows, {path.suffix} file of {path.stat().st_size / 1e6:.1f} MB\n")
         store = await Store.open(folder / "bot.db")
         try:
-            read_s, table = timed("read the file", lambda: case_table.read_table(path))
-            resolver = case_topics.TopicResolver(engine.kb, engine.matcher)
+            read_s, table = timed("read the file", lambda: read_table(path))
+            resolver = case_topics.TopicResolver(bundle.kb, bundle.matcher)
             parse_s, parsed = timed(
                 "validate rows (parse_table)",
-                lambda: case_parse.parse_table(table, resolver),  # type: ignore[arg-type]
+                lambda: parse.parse_table(table, resolver),  # type: ignore[arg-type]
             )
-            assert isinstance(parsed, case_parse.Parsed)
+            assert isinstance(parsed, parse.Parsed)
             import_s, summary = await atimed(
                 "first import (one transaction)",
-                cases.import_parsed(store, parsed, engine.kb, path.name),
+                actions.import_parsed(store, parsed, bundle.kb, path.name),
             )
             print(f"  -> {summary.counts}")  # type: ignore[attr-defined]
             print(
                 f"{'TOTAL read + validate + first import':<44} {read_s + parse_s + import_s:8.2f} s"
             )
             await atimed(
-                "re-import, nothing changed", cases.import_parsed(store, parsed, engine.kb)
+                "re-import, nothing changed", actions.import_parsed(store, parsed, bundle.kb)
             )
             # 5% of the statuses change: history rows (and notices, none subscribed here).
             changed = tuple(
-                cases.Case(**{**_fields(c), "status": cases.CaseStatus.RETURNED})
-                if i % 20 == 0 and c.status is not cases.CaseStatus.RETURNED
+                Case(**{**_fields(c), "status": CaseStatus.RETURNED})
+                if i % 20 == 0 and c.status is not CaseStatus.RETURNED
                 else c
                 for i, c in enumerate(parsed.cases)
             )
             _, summary = await atimed(
                 "re-import, 5% statuses changed",
-                store.import_cases(changed, case_notices.notifier(engine.kb)),
+                store.import_cases(changed, notices.notifier(bundle.kb)),
             )
             print(f"  -> {summary}\n")
 
             picks = random.Random(7).sample(parsed.cases, min(lookups, len(parsed.cases)))
             samples = []
             for i, case in enumerate(picks):
-                request = cases.LookupRequest(case.code, case.phone_last4)
+                request = LookupRequest(case.code, case.phone_last4)
                 t = time.perf_counter()
-                result = await cases.lookup(store, Platform.FACEBOOK, f"u{i}", request)
+                result = await actions.lookup(store, Platform.FACEBOOK, f"u{i}", request)
                 samples.append(time.perf_counter() - t)
                 assert result.outcome == "found"
             print(f"store lookup ({len(picks)}x, audited): {percentiles(samples)}")
@@ -173,11 +176,11 @@ async def main(n: int, xlsx: bool, lookups: int) -> None:
                 user = f"t{i}"
                 msg = Incoming(Platform.FACEBOOK, user, f"m{i}", EventKind.TEXT, case.code)
                 now_ms = int(time.time() * 1000)
-                state = engine.dialog.handle(None, msg, now_ms).state
+                state = bundle.dialog.handle(None, msg, now_ms).state
                 msg = Incoming(Platform.FACEBOOK, user, f"n{i}", EventKind.TEXT, case.phone_last4)
                 t = time.perf_counter()
-                turn = engine.dialog.handle(state, msg, now_ms)
-                turn = await cases.resolve_turn(store, engine.dialog, msg, turn, now_ms)
+                turn = bundle.dialog.handle(state, msg, now_ms)
+                turn = await resolve_turn(store, bundle.dialog, msg, turn, now_ms)
                 samples.append(time.perf_counter() - t)
                 assert turn.kind == "case", turn.kind
             print(f"lookup turn, dialog + store + reply:    {percentiles(samples)}")
@@ -185,7 +188,7 @@ async def main(n: int, xlsx: bool, lookups: int) -> None:
             await store.close()
 
 
-def _fields(case: cases.Case) -> dict[str, object]:
+def _fields(case: Case) -> dict[str, object]:
     return {name: getattr(case, name) for name in case.__dataclass_fields__}
 
 

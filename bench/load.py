@@ -29,7 +29,7 @@ Each round runs both servers fresh, in two phases:
 - PACED: `--rate` msg/s for `--paced-seconds`, open loop (latency counted from the scheduled
   send, so queueing is not hidden): the time to the 200 when the server is not saturated.
 At the end of each bot round every acknowledged message must have been answered exactly once:
-the fake Graph's count per recipient equals what the same engine composes for that question
+the fake Graph's count per recipient equals what the same bundle composes for that question
 (each sender sends one message, so a recipient stands for its message id).
 """
 
@@ -59,7 +59,7 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from bot.engine import Engine
+from bot.bundle import Bundle
 from bot.models import EventKind, Incoming, Outgoing, Platform
 from webhooks import facebook
 
@@ -205,7 +205,7 @@ async def start_bot(
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            "from webhooks.cli import main; main()",
+            "from webhooks.main import main; main()",
             "--config",
             str(config),
             "serve",
@@ -491,14 +491,14 @@ async def run_bot(
 # -- report ------------------------------------------------------------------------------------
 
 
-def expected_posts(engine: Engine, questions: list[str]) -> dict[str, int]:
+def expected_posts(bundle: Bundle, questions: list[str]) -> dict[str, int]:
     """Send API calls one new conversation's question makes: the replies the dialog composes,
     each rendered for Messenger (a reply over 2,000 characters is more than one call)."""
     out = {}
     now = int(time.time() * 1000)
     for text in questions:
         msg = Incoming(Platform.FACEBOOK, "x", "m", EventKind.TEXT, text)
-        replies = engine.dialog.handle(None, msg, now).replies
+        replies = bundle.dialog.handle(None, msg, now).replies
         out[text] = sum(len(facebook.render(Outgoing(Platform.FACEBOOK, "x", r))) for r in replies)
     return out
 
@@ -514,7 +514,7 @@ def load_questions() -> list[str]:
 
 async def main(args: argparse.Namespace) -> int:
     questions = load_questions()
-    posts = expected_posts(Engine.load(ROOT / "knowledge"), questions)
+    posts = expected_posts(Bundle.load(ROOT / "knowledge"), questions)
     load1 = os.getloadavg()[0]
     print(
         f"load average {load1:.2f} at the start"

@@ -38,8 +38,8 @@ from typing import TypeVar
 from rapidfuzz import fuzz, process, utils
 
 from bot.knowledge import KnowledgeBase, Topic, load
-from bot.matcher import Matcher
 from bot.text import tokens
+from bot.understanding.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "data" / "eval.jsonl"

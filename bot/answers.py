@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.knowledge import KnowledgeBase, Topic
-from bot.models import FACETS, Candidate, Lang, QuickReply, Reply
+from bot.models import FACETS, Candidate, Lang, QuickReply, Reply, TopicKind
 
 MAX_CHARS = 2000
 MAX_QUICK_REPLIES = 13
@@ -96,16 +96,16 @@ class Composer:
         """The reply for a recognised topic, answering the asked facets first."""
         name = topic.name.get(lang)
         asked = [f for f in facets if f in topic.facets]
-        if topic.kind in ("smalltalk", "handoff", "case"):
+        if topic.kind in (TopicKind.SMALLTALK, TopicKind.HANDOFF, TopicKind.CASE):
             quick = self.menu_options(lang) if topic.id == "chao-hoi" else self._common(lang)
             return self._messages(topic.summary.get(lang), quick)
         blocks: list[str] = []
-        if topic.kind == "referral" or not asked:
+        if topic.kind is TopicKind.REFERRAL or not asked:
             blocks.append(f"{name}\n{topic.summary.get(lang)}")
         labels = self.kb.texts.facet_labels
         for facet in asked[:3]:
             text = topic.facets[facet].get(lang)
-            if topic.kind == "referral":
+            if topic.kind is TopicKind.REFERRAL:
                 blocks.append(text)
             else:
                 blocks.append(f"{name} – {labels[facet].get(lang)}:\n{text}")

@@ -15,20 +15,21 @@ from typing import Any
 
 import click
 
-from bot.case_model import VN_TZ, Case, today_of
-from bot.case_parse import parse_table
-from bot.case_report import build_report, report_html, report_text
-from bot.case_table import CasesFileError, find_header, read_table
-from bot.case_topics import TopicResolver
-from bot.cases import ImportSummary, import_parsed, resolve_turn
+from bot.bundle import Bundle
+from bot.cases.actions import ImportSummary, import_parsed
+from bot.cases.dates import VN_TZ, today_of
+from bot.cases.parse import parse_table
+from bot.cases.report import build_report, report_html, report_text
+from bot.cases.table import CasesFileError, find_header, read_table
+from bot.cases.topics import TopicResolver
 from bot.config import ConfigError, Settings, load_settings
-from bot.dialog import State, Turn
-from bot.engine import Engine
+from bot.dialog import Turn
 from bot.evaluation import evaluate, load_items
 from bot.knowledge import KnowledgeBase, KnowledgeError, load
-from bot.matcher import Matcher
-from bot.models import EventKind, Incoming, Platform
+from bot.models import Case, EventKind, Incoming, Platform, State
 from bot.store import Store
+from bot.turns.resolve import resolve_turn
+from bot.understanding.matcher import Matcher
 
 
 def cli_settings(config: str | None) -> Settings:
@@ -39,10 +40,10 @@ def cli_settings(config: str | None) -> Settings:
         raise click.ClickException(f"{exc}\nHint: see the settings table in README.md") from exc
 
 
-def _engine(settings: Settings, knowledge: str | None = None) -> Engine:
+def _bundle(settings: Settings, knowledge: str | None = None) -> Bundle:
     path = Path(knowledge) if knowledge else settings.knowledge_path()
     try:
-        return Engine.load(path, settings.matcher, settings.idle_seconds)
+        return Bundle.load(path, settings.matcher, settings.idle_seconds)
     except KnowledgeError as exc:
         raise click.ClickException(
             f"the knowledge base at {path} has errors:\n{exc}\nHint: run `bot kb check {path}`"
@@ -91,10 +92,10 @@ def ask(
       bot ask --explain "ket hon voi nguoi nuoc ngoai"   # which key terms decided
       cat questions.txt | bot ask --json
     """
-    engine = _engine(cli_settings(config), knowledge)
+    bundle = _bundle(cli_settings(config), knowledge)
     questions = list(question) or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for q in questions:
-        answer = engine.ask(q)
+        answer = bundle.ask(q)
         if as_json:
             row = {
                 "question": q,
@@ -107,7 +108,7 @@ def ask(
         else:
             click.echo(f"> {q}\n[{answer.topic or 'null'} · {answer.kind} · {answer.score}]")
             if explain:
-                click.echo("\n".join(engine.matcher.explain(q)))
+                click.echo("\n".join(bundle.matcher.explain(q)))
             click.echo(answer.text + "\n")
 
 
@@ -138,14 +139,14 @@ def eval_(
     Example:
       bot eval tests/data/eval.jsonl --min-accuracy 0.9
     """
-    engine = _engine(cli_settings(config), knowledge)
+    bundle = _bundle(cli_settings(config), knowledge)
     try:
         items = load_items(Path(file))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 
     def run(q: str) -> tuple[str | None, str]:
-        answer = engine.ask(q)
+        answer = bundle.ask(q)
         return answer.topic, answer.text
 
     report = evaluate(items, run)
@@ -202,7 +203,7 @@ def chat(config: str | None, knowledge: str | None) -> None:
     Type a number to pick a listed option; an empty line or Ctrl-D quits.
     """
     settings = cli_settings(config)
-    engine = _engine(settings, knowledge)
+    bundle = _bundle(settings, knowledge)
     state: State | None = None
     click.echo("Trợ lý Tư pháp — gõ câu hỏi (Enter trống để thoát).")
     n = 0
@@ -216,9 +217,9 @@ def chat(config: str | None, knowledge: str | None) -> None:
         n += 1
         msg = Incoming(Platform.CLI, "terminal", f"cli-{n}", EventKind.TEXT, text)
         now_ms = int(time.time() * 1000)
-        turn = engine.dialog.handle(state, msg, now_ms)
+        turn = bundle.dialog.handle(state, msg, now_ms)
         if turn.lookup is not None or turn.subscribe is not None:
-            turn = asyncio.run(_resolve(settings, engine, msg, turn, now_ms))
+            turn = asyncio.run(_resolve(settings, bundle, msg, turn, now_ms))
         state = turn.state
         for reply in turn.replies:
             click.echo(f"\nBot: {reply.text}")
@@ -339,11 +340,11 @@ def report_cases(config: str | None, html_file: str | None, today: str | None) -
 
 
 async def _resolve(
-    settings: Settings, engine: Engine, msg: Incoming, turn: Turn, now_ms: int
+    settings: Settings, bundle: Bundle, msg: Incoming, turn: Turn, now_ms: int
 ) -> Turn:
     """A dossier lookup from `bot chat`, against the database the server uses."""
     store = await Store.open(settings.db_path())
     try:
-        return await resolve_turn(store, engine.dialog, msg, turn, now_ms)
+        return await resolve_turn(store, bundle.dialog, msg, turn, now_ms)
     finally:
         await store.close()

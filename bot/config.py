@@ -16,8 +16,6 @@ from typing import Any
 
 import yaml
 
-from bot.matcher import MatcherSettings
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,6 +25,23 @@ class ConfigError(Exception):
 
 def _s(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:
     return field(default=default, metadata={"help": help, "env": env, "secret": secret})
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherSettings:
+    """Thresholds on the raw score scale (a keyword of weight 5 scores 5)."""
+
+    accept: float = 4.0
+    margin: float = 1.0
+    clarify: float = 2.5
+    anchor: float = 3.0  # an accepted topic needs one key term at least this strong...
+    fuzzy_anchor: float = 88.0  # ...or a phrasing this similar (token_set_ratio, 0-100)
+    fuzzy_cutoff: float = 60.0
+    fuzzy_weight: float = 3.0
+    bm25_weight: float = 2.0
+    max_candidates: int = 3
+    rescore_top: int = 6
+    max_gap: int = 2  # words allowed inside a multi-word key term
 
 
 @dataclass(frozen=True, slots=True)

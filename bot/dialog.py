@@ -11,13 +11,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot import cases
 from bot.answers import HANDOFF, MENU, Composer
-from bot.cases import LookupRequest, LookupResult
+from bot.cases.dates import today_of
+from bot.cases.lookup import find_code, find_digits, wants_notice
+from bot.cases.replies import case_replies
+from bot.cases.replies import replies as text_replies
 from bot.knowledge import KnowledgeBase
-from bot.matcher import Matcher
-from bot.models import FACETS, EventKind, Incoming, Lang, Match, Reply
+from bot.models import (
+    CASE_TOPIC,
+    FACETS,
+    SUBSCRIBE,
+    CaseStep,
+    Decision,
+    EventKind,
+    Incoming,
+    Lang,
+    LookupOutcome,
+    LookupRequest,
+    LookupResult,
+    Match,
+    Reply,
+    State,
+    TopicKind,
+    TurnKind,
+)
 from bot.text import detect_lang, raw_tokens
+from bot.understanding.matcher import Matcher
 
 _DIGIT = re.compile(r"\d")
 
@@ -26,34 +45,18 @@ HANDOFF_TOPIC = "gap-can-bo"
 
 
 @dataclass(frozen=True, slots=True)
-class State:
-    """What the bot remembers of one (platform, user) between messages."""
-
-    topic: str | None = None
-    lang: Lang = "vi"
-    options: tuple[str, ...] = ()  # payloads offered last, so "2" can pick the second
-    facets: tuple[str, ...] = ()  # facets asked when a choice was offered
-    updated_ms: int = 0
-    # Dossier lookup (issue 4): "code" while waiting for a dossier code, "digits" while waiting
-    # for the phone's last 4 digits of `case_code`; `case_verified` is the dossier this sender
-    # just proved to own, so "notify me" may subscribe to it.
-    case_step: str | None = None
-    case_code: str | None = None
-    case_verified: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Turn:
     """The outcome of one message. `unanswered` asks staff to review it; `handoff` to take over.
 
     `lookup` asks the caller to check a dossier against the store and pass the result to
     `Dialog.resolve_lookup` (until then `replies` is empty); `subscribe` asks it to record a
-    subscription to that dossier code (the replies already say so). See `cases.resolve_turn`.
+    subscription to that dossier code (the replies already say so). See
+    `bot.turns.resolve.resolve_turn`.
     """
 
     state: State
     replies: tuple[Reply, ...]
-    kind: str  # answer, followup, clarify, fallback, menu, welcome, attachment, handoff
+    kind: TurnKind
     topic: str | None = None
     match: Match | None = None
     unanswered: bool = False
@@ -87,25 +90,25 @@ class Dialog:
         exist; the citizen may try the digits again or send another code.
         """
         state, lang, kb = turn.state, turn.state.lang, self.kb
-        if result.outcome == "found" and result.case is not None:
+        if result.outcome is LookupOutcome.FOUND and result.case is not None:
             state = replace(state, case_step=None, case_code=None, case_verified=result.case.code)
-            answer = cases.case_replies(kb, result.case, lang, cases.today_of(now_ms))
-            kind = "case"
-        elif result.outcome == "locked":
+            answer = case_replies(kb, result.case, lang, today_of(now_ms))
+            kind = TurnKind.CASE
+        elif result.outcome is LookupOutcome.LOCKED:
             state = replace(state, case_step=None, case_code=None)
-            answer = cases.replies(kb, kb.texts.get("case_locked", lang), lang)
-            kind = "case_locked"
+            answer = text_replies(kb, kb.texts.get("case_locked", lang), lang)
+            kind = TurnKind.CASE_LOCKED
         else:  # still waiting for the digits, or another code
-            answer = cases.replies(kb, kb.texts.get("case_not_found", lang), lang)
-            kind = "case_not_found"
+            answer = text_replies(kb, kb.texts.get("case_not_found", lang), lang)
+            kind = TurnKind.CASE_NOT_FOUND
         return self._finish(replace(turn, state=state, replies=tuple(answer), kind=kind), now_ms)
 
     def _step(self, state: State, msg: Incoming) -> Turn:
         lang = state.lang
         if msg.kind is EventKind.FOLLOW or msg.payload == GET_STARTED:
-            return Turn(state, tuple(self.composer.welcome(lang)), "welcome")
+            return Turn(state, tuple(self.composer.welcome(lang)), TurnKind.WELCOME)
         if msg.kind is EventKind.ATTACHMENT:
-            return Turn(state, tuple(self.composer.text("attachment", lang)), "attachment")
+            return Turn(state, tuple(self.composer.text("attachment", lang)), TurnKind.ATTACHMENT)
         payload = msg.payload or self._numbered_choice(state, msg.text)
         if payload:
             return self._payload(self._leave_case(state), payload)
@@ -130,24 +133,26 @@ class Dialog:
         if _DIGIT.search(text) is None:
             code = None
         else:
-            code = cases.find_code(text, relaxed=state.case_step == "code")
-        if state.case_step == "digits" and state.case_code and code is None:
-            digits = cases.find_digits(text)
+            code = find_code(text, relaxed=state.case_step is CaseStep.CODE)
+        if state.case_step is CaseStep.DIGITS and state.case_code and code is None:
+            digits = find_digits(text)
             if digits is not None:
                 request = LookupRequest(state.case_code, digits)
-                return Turn(state, (), "lookup", cases.CASE_TOPIC, lookup=request)
+                return Turn(state, (), TurnKind.LOOKUP, CASE_TOPIC, lookup=request)
             if any(ch.isdigit() for ch in text) and len(raw_tokens(text)) <= 4:
                 hint = self.kb.texts.get("case_digits_invalid", state.lang)
-                return Turn(state, tuple(cases.replies(self.kb, hint, state.lang)), "case_ask")
+                return Turn(
+                    state, tuple(text_replies(self.kb, hint, state.lang)), TurnKind.CASE_ASK
+                )
             return None
         if code is not None:
             # A bare code or digits say nothing of the language: keep the conversation's.
             words = [w for w in raw_tokens(text) if _DIGIT.search(w) is None]
             lang = detect_lang(text) if len(words) >= 2 else state.lang
-            new = replace(state, lang=lang, case_step="digits", case_code=code)
+            new = replace(state, lang=lang, case_step=CaseStep.DIGITS, case_code=code)
             ask = self.kb.texts.get("case_ask_digits", lang).format(code=code)
-            return Turn(new, tuple(cases.replies(self.kb, ask, lang)), "case_ask", cases.CASE_TOPIC)
-        if state.case_verified and cases.wants_notice(text):
+            return Turn(new, tuple(text_replies(self.kb, ask, lang)), TurnKind.CASE_ASK, CASE_TOPIC)
+        if state.case_verified and wants_notice(text):
             return self._subscribe(self._leave_case(state), state.case_verified)
         return None
 
@@ -156,10 +161,10 @@ class Dialog:
         if state.case_verified != code:
             # Only the owner, verified in this conversation, may subscribe to a dossier.
             text = self.kb.texts.get("case_subscribe_verify_first", lang)
-            return Turn(state, tuple(cases.replies(self.kb, text, lang)), "case_ask")
-        text = self.kb.texts.get("case_subscribed", lang).format(code=code)
-        replies = tuple(cases.replies(self.kb, text, lang))
-        return Turn(state, replies, "case_subscribed", cases.CASE_TOPIC, subscribe=code)
+            return Turn(state, tuple(text_replies(self.kb, text, lang)), TurnKind.CASE_ASK)
+        text = self.kb.texts.get(TurnKind.CASE_SUBSCRIBED, lang).format(code=code)
+        replies = tuple(text_replies(self.kb, text, lang))
+        return Turn(state, replies, TurnKind.CASE_SUBSCRIBED, CASE_TOPIC, subscribe=code)
 
     @staticmethod
     def _numbered_choice(state: State, text: str) -> str | None:
@@ -175,33 +180,33 @@ class Dialog:
         lang = state.lang
         kind, _, rest = payload.partition(":")
         if payload == MENU:
-            return Turn(state, tuple(self.composer.menu(lang)), "menu")
-        if kind == cases.SUBSCRIBE:
+            return Turn(state, tuple(self.composer.menu(lang)), TurnKind.MENU)
+        if kind == SUBSCRIBE:
             return self._subscribe(state, rest)
         if payload == HANDOFF:
-            return self._answer(state, HANDOFF_TOPIC, (), lang, "handoff")
+            return self._answer(state, HANDOFF_TOPIC, (), lang, TurnKind.HANDOFF)
         if kind == "TOPIC" and rest in self.kb.topics:
-            return self._answer(state, rest, state.facets, lang, "answer")
+            return self._answer(state, rest, state.facets, lang, TurnKind.ANSWER)
         if kind == "FACET":
             topic, _, facet = rest.partition(":")
             if topic in self.kb.topics and facet in FACETS:
-                return self._answer(state, topic, (facet,), lang, "answer")
-        return Turn(state, tuple(self.composer.menu(lang)), "menu")
+                return self._answer(state, topic, (facet,), lang, TurnKind.ANSWER)
+        return Turn(state, tuple(self.composer.menu(lang)), TurnKind.MENU)
 
     def _text(self, state: State, text: str) -> Turn:
         match = self.matcher.match(text)
         lang = match.lang if raw_tokens(text) else state.lang
-        if match.decision == "accept" and match.topic:
-            return self._answer(state, match.topic, match.facets, lang, "answer", match)
+        if match.decision is Decision.ACCEPT and match.topic:
+            return self._answer(state, match.topic, match.facets, lang, TurnKind.ANSWER, match)
         if match.facets and state.topic and state.topic in self.kb.topics:
             # "còn lệ phí thì sao?": a facet with no topic of its own is about the current one.
-            return self._answer(state, state.topic, match.facets, lang, "followup", match)
-        if match.decision == "clarify" and match.candidates:
+            return self._answer(state, state.topic, match.facets, lang, TurnKind.FOLLOWUP, match)
+        if match.decision is Decision.CLARIFY and match.candidates:
             replies = self.composer.clarify(match.candidates, lang)
             new = replace(state, lang=lang, facets=match.facets)
-            return Turn(new, tuple(replies), "clarify", match.topic, match)
+            return Turn(new, tuple(replies), TurnKind.CLARIFY, match.topic, match)
         new = replace(state, lang=lang)
-        return Turn(new, tuple(self.composer.fallback(lang)), "fallback", None, match, True)
+        return Turn(new, tuple(self.composer.fallback(lang)), TurnKind.FALLBACK, None, match, True)
 
     def _answer(
         self,
@@ -209,15 +214,20 @@ class Dialog:
         topic_id: str,
         facets: tuple[str, ...],
         lang: Lang,
-        kind: str,
+        kind: TurnKind,
         match: Match | None = None,
     ) -> Turn:
         topic = self.kb.topics[topic_id]
         replies = self.composer.answer(topic, facets, lang)
-        handoff = topic.kind == "handoff"
+        handoff = topic.kind is TopicKind.HANDOFF
         new = replace(state, topic=topic_id, lang=lang, facets=())
-        if topic.kind == "case":
-            new = replace(new, case_step="code")  # its answer asks for the dossier code
+        if topic.kind is TopicKind.CASE:
+            new = replace(new, case_step=CaseStep.CODE)  # its answer asks for the dossier code
         return Turn(
-            new, tuple(replies), "handoff" if handoff else kind, topic_id, match, handoff=handoff
+            new,
+            tuple(replies),
+            TurnKind.HANDOFF if handoff else kind,
+            topic_id,
+            match,
+            handoff=handoff,
         )

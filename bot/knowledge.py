@@ -16,16 +16,15 @@ from typing import Any
 
 import yaml
 
-from bot.models import FACETS, Lang
+from bot.models import FACETS, FILED, Lang, TopicKind
 
 # `outofscope` topics gather the language of other domains (taxes, traffic fines, weather...):
 # when one wins, the bot answers as for topic null, so their ids never reach citizens or evals.
-KINDS = ("procedure", "info", "case", "handoff", "referral", "smalltalk", "outofscope")
-FOLDER_KINDS: Mapping[str, tuple[str, ...]] = {
-    "procedures": ("procedure",),
-    "info": ("info", "case", "handoff", "outofscope"),
-    "referrals": ("referral",),
-    "smalltalk": ("smalltalk",),
+FOLDER_KINDS: Mapping[str, tuple[TopicKind, ...]] = {
+    "procedures": (TopicKind.PROCEDURE,),
+    "info": (TopicKind.INFO, TopicKind.CASE, TopicKind.HANDOFF, TopicKind.OUTOFSCOPE),
+    "referrals": (TopicKind.REFERRAL,),
+    "smalltalk": (TopicKind.SMALLTALK,),
 }
 # Texts the bot itself says; bot.yaml must define each in vi and en.
 BOT_TEXTS = (
@@ -85,7 +84,7 @@ class VerifyNote:
 @dataclass(frozen=True, slots=True)
 class Topic:
     id: str
-    kind: str
+    kind: TopicKind
     name: Text
     summary: Text
     facets: Mapping[str, Text]
@@ -306,14 +305,18 @@ def _topic(f: _File, folder: str) -> Topic | None:
     tid = f.get("id")
     if tid != f.path.stem:
         f.error("id", f"must equal the file name {f.path.stem!r}, found {tid!r}")
-    kind = f.get("kind")
-    if kind not in FOLDER_KINDS.get(folder, ()):
-        allowed = ", ".join(FOLDER_KINDS.get(folder, ()))
-        f.error("kind", f"{kind!r} does not belong in {folder}/ (expected: {allowed})")
-    is_procedure = kind == "procedure"
+    raw_kind = f.get("kind")
+    allowed = FOLDER_KINDS.get(folder, ())
+    if raw_kind not in allowed:
+        f.error(
+            "kind", f"{raw_kind!r} does not belong in {folder}/ (expected: {', '.join(allowed)})"
+        )
+    # A wrong kind is reported; the topic is then dropped, so INFO only stands in.
+    kind = TopicKind(raw_kind) if raw_kind in allowed else None
+    is_procedure = kind is TopicKind.PROCEDURE
     name = f.text("name")
     summary = f.text("summary")
-    handled_by = f.text("handled_by", required=kind in ("procedure", "referral"))
+    handled_by = f.text("handled_by", required=kind in FILED)
     facets: dict[str, Text] = {}
     raw_facets = f.get("facets")
     if raw_facets is not None and not isinstance(raw_facets, dict):
@@ -344,15 +347,15 @@ def _topic(f: _File, folder: str) -> Topic | None:
         verify.append(VerifyNote(facet, item["note"]))
     topic = Topic(
         id=str(tid),
-        kind=str(kind),
+        kind=kind or TopicKind.INFO,
         name=name or Text("", ""),
         summary=summary or Text("", ""),
         facets=facets,
         handled_by=handled_by,
         code=code if isinstance(code, str) else None,
         legal_basis=_strings(f, "legal_basis", required=is_procedure),
-        updated=f.date("updated", required=kind in ("procedure", "referral")),
-        review_by=f.date("review_by", required=kind in ("procedure", "referral")),
+        updated=f.date("updated", required=kind in FILED),
+        review_by=f.date("review_by", required=kind in FILED),
         verify=tuple(verify),
         keywords=_keywords(f),
         phrasings=_strings(f, "match.phrasings", required=True),

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.case_model import Case, CaseStatus, today_of
-from bot.case_parse import Parsed, parse_table
-from bot.case_table import read_table
-from bot.case_topics import TopicResolver
-from bot.dialog import State, Turn
-from bot.engine import Engine
-from bot.models import EventKind, Incoming, Platform
+from bot.bundle import Bundle
+from bot.cases.dates import today_of
+from bot.cases.parse import Parsed, parse_table
+from bot.cases.table import read_table
+from bot.cases.topics import TopicResolver
+from bot.dialog import Turn
+from bot.models import Case, CaseStatus, EventKind, Incoming, Platform, State
 
 WEB = Platform.WEBCHAT
 
@@ -86,8 +86,8 @@ def write(tmp_path: Path, data: bytes, name: str = "export.csv") -> Path:
     return path
 
 
-def parse(path: Path, engine: Engine | None = None) -> Parsed:
-    resolver = TopicResolver(engine.kb, engine.matcher) if engine else None
+def parse(path: Path, bundle: Bundle | None = None) -> Parsed:
+    resolver = TopicResolver(bundle.kb, bundle.matcher) if bundle else None
     return parse_table(read_table(path), resolver)
 
 
@@ -118,11 +118,11 @@ T0 = 1_751_600_000_000  # 04/07/2025 10:33 in Viet Nam
 
 
 def say(
-    engine: Engine, state: State | None, text: str = "", payload: str | None = None, at: int = T0
+    bundle: Bundle, state: State | None, text: str = "", payload: str | None = None, at: int = T0
 ) -> Turn:
     """The turn the dialog gives one web chat message (a button press with `payload`)."""
     kind = EventKind.TEXT if payload is None else EventKind.POSTBACK
-    return engine.dialog.handle(state, Incoming(WEB, "u1", f"m{at}", kind, text, payload), at)
+    return bundle.dialog.handle(state, Incoming(WEB, "u1", f"m{at}", kind, text, payload), at)
 
 
 def sample(**changes: Any) -> Case:

@@ -13,8 +13,8 @@ import yaml
 from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
+from bot.bundle import Bundle
 from bot.config import Settings, load_settings
-from bot.engine import Engine
 from bot.store import Store
 from tests import payloads
 
@@ -24,13 +24,13 @@ SHARED_EVAL = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 
 @pytest.fixture(scope="session")
-def engine() -> Engine:
-    """The engine over the shipped knowledge base (matcher index built once)."""
-    return Engine.load(KNOWLEDGE)
+def bundle() -> Bundle:
+    """The bundle over the shipped knowledge base (matcher index built once)."""
+    return Bundle.load(KNOWLEDGE)
 
 
 class FakeClock:
-    """A settable wall clock (seconds) for the store and the outbox worker: no sleeps in tests."""
+    """A settable wall clock (seconds) for the store and the delivery worker: no sleeps in tests."""
 
     def __init__(self, now: float = 1_750_000_000.0) -> None:
         self.now = now

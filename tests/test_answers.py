@@ -1,20 +1,20 @@
 import pytest
 
 from bot.answers import MAX_CHARS, MENU, Composer, split_text
-from bot.engine import Engine
+from bot.bundle import Bundle
 from bot.evaluation import missing_musts
 
 
-def test_fee_question_gets_the_fee_first(engine: Engine) -> None:
-    answer = engine.ask("phí cấp bản sao trích lục hộ tịch bao nhiêu")
+def test_fee_question_gets_the_fee_first(bundle: Bundle) -> None:
+    answer = bundle.ask("phí cấp bản sao trích lục hộ tịch bao nhiêu")
     first = answer.replies[0].text
     assert answer.topic == "trich-luc-ho-tich"
     assert "Lệ phí" in first.splitlines()[0]
     assert not missing_musts(first, ["8000"])
 
 
-def test_bare_topic_gets_a_summary_card_and_facet_options(engine: Engine) -> None:
-    answer = engine.ask("nhập quốc tịch Việt Nam")
+def test_bare_topic_gets_a_summary_card_and_facet_options(bundle: Bundle) -> None:
+    answer = bundle.ask("nhập quốc tịch Việt Nam")
     last = answer.replies[-1]
     assert answer.topic == "nhap-quoc-tich"
     assert not missing_musts(answer.text, ["3000000", "so tu phap"])
@@ -22,29 +22,29 @@ def test_bare_topic_gets_a_summary_card_and_facet_options(engine: Engine) -> Non
     assert "FACET:nhap-quoc-tich:fee" in payloads and MENU in payloads
 
 
-def test_english_in_english_out(engine: Engine) -> None:
-    answer = engine.ask("How long does it take to register a death?")
+def test_english_in_english_out(bundle: Bundle) -> None:
+    answer = bundle.ask("How long does it take to register a death?")
     assert answer.topic == "khai-tu"
     assert "15" in answer.text and "ngày" not in answer.text
 
 
-def test_referral_says_where_to_go_instead(engine: Engine) -> None:
-    answer = engine.ask("lý lịch tư pháp xin ở đâu")
+def test_referral_says_where_to_go_instead(bundle: Bundle) -> None:
+    answer = bundle.ask("lý lịch tư pháp xin ở đâu")
     assert answer.kind == "referral"
     assert not missing_musts(answer.text, ["cong an"])
 
 
-def test_unknown_is_honest_and_offers_the_menu_and_staff(engine: Engine) -> None:
-    answer = engine.ask("giá vàng hôm nay bao nhiêu")
+def test_unknown_is_honest_and_offers_the_menu_and_staff(bundle: Bundle) -> None:
+    answer = bundle.ask("giá vàng hôm nay bao nhiêu")
     assert answer.topic is None and answer.kind == "unknown"
     assert "chưa hiểu" in answer.text
     payloads = [q.payload for q in answer.replies[-1].quick_replies]
     assert "HANDOFF" in payloads and "TOPIC:khai-sinh" in payloads
 
 
-def test_every_reply_fits_the_platform_limits(engine: Engine) -> None:
-    composer = Composer(engine.kb)
-    for topic in engine.kb.topics.values():
+def test_every_reply_fits_the_platform_limits(bundle: Bundle) -> None:
+    composer = Composer(bundle.kb)
+    for topic in bundle.kb.topics.values():
         for facets in ((), ("documents", "fee", "where")):
             for lang in ("vi", "en"):
                 replies = composer.answer(topic, facets, lang)  # type: ignore[arg-type]

@@ -18,10 +18,11 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
+from bot.bundle import Bundle
 from bot.config import Settings
-from bot.engine import Engine
 from bot.models import EventKind, Incoming, Outgoing, Platform, Reply
 from bot.store import OutboxRecord, Store
+from bot.zalo_tokens import ZALO_ACCESS, ZALO_REFRESH
 from tests.conftest import (
     FB_PAGE_TOKEN,
     FB_VERIFY_TOKEN,
@@ -43,22 +44,16 @@ from tests.payloads import (
     zalo_sign,
     zalo_text,
 )
-from webhooks.app import (
-    HANDLING_KEY,
-    STORE_KEY,
-    ZALO_ACCESS,
-    ZALO_REFRESH,
-    create_app,
-    startup_lines,
-)
+from webhooks.app import create_app, startup_lines
+from webhooks.keys import STORE_KEY, TURNS_KEY
 
 Client = TestClient[web.Request, web.Application]
 
 QUESTION = "Cho hỏi lệ phí đăng ký kết hôn"
 
 
-async def start(aiohttp_client: AiohttpClient, settings: Settings, engine: Engine) -> Client:
-    return await aiohttp_client(create_app(settings, engine))
+async def start(aiohttp_client: AiohttpClient, settings: Settings, bundle: Bundle) -> Client:
+    return await aiohttp_client(create_app(settings, bundle))
 
 
 def store_of(client: Client) -> Store:
@@ -67,7 +62,7 @@ def store_of(client: Client) -> Store:
 
 async def settle(client: Client) -> None:
     """Until every turn started so far is committed to the outbox."""
-    await client.app[HANDLING_KEY].drain()
+    await client.app[TURNS_KEY].drain()
 
 
 async def post_facebook(client: Client, payload: Any, secret: str | None = None) -> ClientResponse:
@@ -83,11 +78,11 @@ async def post_zalo(client: Client, payload: Any, signed: bool = True) -> Client
     return await client.post("/webhooks/zalo", data=raw, headers=headers)
 
 
-def replies_for(engine: Engine, text: str = QUESTION, payload: str | None = None) -> list[Reply]:
+def replies_for(bundle: Bundle, text: str = QUESTION, payload: str | None = None) -> list[Reply]:
     """What a new conversation answers to `text` (or `payload`), computed on the side."""
     kind = EventKind.TEXT if payload is None else EventKind.POSTBACK
     msg = Incoming(Platform.FACEBOOK, "someone", "m", kind, text, payload)
-    return list(engine.dialog.handle(None, msg, int(time.time() * 1000)).replies)
+    return list(bundle.dialog.handle(None, msg, int(time.time() * 1000)).replies)
 
 
 async def outbox(settings: Settings) -> list[OutboxRecord]:
@@ -103,9 +98,9 @@ async def outbox(settings: Settings) -> list[OutboxRecord]:
 
 
 async def test_hub_verification(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path), bundle)
     query = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
     ok = await client.get(
         "/webhooks/facebook", params={**query, "hub.verify_token": FB_VERIFY_TOKEN}
@@ -117,28 +112,28 @@ async def test_hub_verification(
 
 
 async def test_bad_signature_is_refused_and_nothing_recorded(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
     payload = fb_batch(fb_text(QUESTION))
     assert (await post_facebook(client, payload, secret="not-the-app-secret")).status == 403
     unsigned = await client.post("/webhooks/facebook", data=encode(payload))
     assert unsigned.status == 403
-    assert client.app[HANDLING_KEY].queued == 0
+    assert client.app[TURNS_KEY].queued == 0
     assert await store_of(client).pending_inbound() == []
     assert await store_of(client).outbox_rows() == []
     # The same message, properly signed, is new to the store: it was never recorded.
     assert (await post_facebook(client, payload)).status == 200
-    expected = replies_for(engine)
+    expected = replies_for(bundle)
     await platforms.wait_for(lambda: len(platforms.sent()) == len(expected))
     assert [r.text for r in platforms.sent()] == [r.text for r in expected]
     assert platforms.sent()[0].query["access_token"] == FB_PAGE_TOKEN
 
 
 async def test_malformed_body_is_400(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, max_body_bytes=4096), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, max_body_bytes=4096), bundle)
     assert (await post_facebook(client, b'{"object": "page", "entry": [')).status == 400
     assert (await post_facebook(client, {"object": "page", "entry": "x"})).status == 400
     assert (await post_facebook(client, b"x" * 5000)).status == 413
@@ -146,14 +141,14 @@ async def test_malformed_body_is_400(
 
 
 async def test_a_batch_of_many_events_is_all_answered(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
     settings = make_settings(tmp_path, platforms.url)
-    client = await start(aiohttp_client, settings, engine)
+    client = await start(aiohttp_client, settings, bundle)
     users = [f"psid-{n}" for n in range(40)]
     events = [fb_text(QUESTION, mid=f"m-{u}", sender=u) for u in users]
     assert (await post_facebook(client, fb_batch(*events, per_entry=7))).status == 200
-    per_user = len(replies_for(engine))
+    per_user = len(replies_for(bundle))
     await platforms.wait_for(lambda: len(platforms.sent()) == per_user * len(users))
     received = Counter(r.body["recipient"]["id"] for r in platforms.sent())
     assert received == dict.fromkeys(users, per_user)
@@ -162,15 +157,15 @@ async def test_a_batch_of_many_events_is_all_answered(
 
 
 async def test_a_duplicate_delivery_is_answered_once(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
     settings = make_settings(tmp_path, platforms.url)
-    client = await start(aiohttp_client, settings, engine)
+    client = await start(aiohttp_client, settings, bundle)
     payload = fb_batch(fb_text(QUESTION, mid="m-dup"))
     assert (await post_facebook(client, payload)).status == 200
     assert (await post_facebook(client, payload)).status == 200  # Meta's retry (§1.4)
     await settle(client)
-    expected = len(replies_for(engine))
+    expected = len(replies_for(bundle))
     await platforms.wait_for(lambda: len(platforms.sent()) == expected)
     await client.close()
     rows = await outbox(settings)
@@ -179,22 +174,22 @@ async def test_a_duplicate_delivery_is_answered_once(
 
 
 async def test_echoes_deliveries_and_reads_produce_nothing(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
     payload = fb_batch(fb_echo(), fb_delivery(), fb_read(), fb_reaction(), standby=[fb_text()])
     assert (await post_facebook(client, payload)).status == 200
-    assert client.app[HANDLING_KEY].queued == 0
+    assert client.app[TURNS_KEY].queued == 0
     assert await store_of(client).pending_inbound() == []
     assert await store_of(client).outbox_rows() == []
     assert platforms.received == []
 
 
 async def test_a_slow_platform_does_not_delay_the_webhook(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
     platforms.gate = asyncio.Event()
-    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
     async with asyncio.timeout(2):
         first = await post_facebook(client, fb_batch(fb_text(QUESTION, mid="m-a", sender="a")))
     assert first.status == 200
@@ -204,19 +199,19 @@ async def test_a_slow_platform_does_not_delay_the_webhook(
     assert second.status == 200
     assert platforms.received == []
     platforms.gate.set()
-    expected = 2 * len(replies_for(engine))
+    expected = 2 * len(replies_for(bundle))
     await platforms.wait_for(lambda: len(platforms.sent()) == expected)
     assert {r.body["recipient"]["id"] for r in platforms.sent()} == {"a", "b"}
 
 
 async def test_a_platform_500_is_retried_and_delivered_once(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
     platforms.graph_statuses = [500]
     settings = make_settings(tmp_path, platforms.url)
-    client = await start(aiohttp_client, settings, engine)
+    client = await start(aiohttp_client, settings, bundle)
     assert (await post_facebook(client, fb_batch(fb_postback("MENU")))).status == 200
-    expected = replies_for(engine, payload="MENU")
+    expected = replies_for(bundle, payload="MENU")
     assert len(expected) == 1
     await platforms.wait_for(lambda: len(platforms.sent()) == 1)
     await client.close()  # waits for the in-flight send to be recorded
@@ -227,12 +222,12 @@ async def test_a_platform_500_is_retried_and_delivered_once(
 
 
 async def test_a_restart_delivers_pending_work_exactly_once(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
     settings = make_settings(tmp_path, platforms.url)
     # 1. Graph is down: the reply to "a" stays in the outbox when the server stops.
     platforms.graph_statuses = [500] * 1000
-    client = await start(aiohttp_client, settings, engine)
+    client = await start(aiohttp_client, settings, bundle)
     assert (await post_facebook(client, fb_batch(fb_postback("MENU", sender="a")))).status == 200
     await platforms.wait_for(lambda: len(platforms.received) >= 1)
     await client.close()
@@ -245,13 +240,13 @@ async def test_a_restart_delivers_pending_work_exactly_once(
     await store.close()
     # 3. Graph is back, the server restarts: everything goes out.
     platforms.graph_statuses = []
-    client = await start(aiohttp_client, settings, engine)
+    client = await start(aiohttp_client, settings, bundle)
     await platforms.wait_for(
         lambda: {r.body["recipient"]["id"] for r in platforms.sent()} >= {"a", "b", "c"}
     )
     await client.close()
     # 4. Another restart finds nothing left to send.
-    client = await start(aiohttp_client, settings, engine)
+    client = await start(aiohttp_client, settings, bundle)
     await settle(client)
     assert await store_of(client).backlog() == 0
     await client.close()
@@ -266,18 +261,18 @@ async def test_a_restart_delivers_pending_work_exactly_once(
 async def test_a_failing_turn_is_logged_and_the_next_one_works(
     aiohttp_client: AiohttpClient,
     tmp_path: Path,
-    engine: Engine,
+    bundle: Bundle,
     platforms: FakePlatforms,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
 
     def broken(*args: object) -> None:
         raise RuntimeError("poison")
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine.dialog, "handle", broken)
+        patch.setattr(bundle.dialog, "handle", broken)
         assert (await post_facebook(client, fb_batch(fb_text(mid="m-poison")))).status == 200
         await settle(client)
     assert "facebook message m-poison: handling failed" in caplog.text
@@ -287,15 +282,15 @@ async def test_a_failing_turn_is_logged_and_the_next_one_works(
 
 
 async def test_flood_control_sends_one_notice(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, flood_messages=3), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, flood_messages=3), bundle)
     events = [fb_postback("MENU", mid=f"m-{n}") for n in range(7)]
     assert (await post_facebook(client, fb_batch(*events))).status == 200
     await settle(client)
     texts = [r.outgoing.reply.text for r in await store_of(client).outbox_rows()]
-    menu = replies_for(engine, payload="MENU")[0].text
-    (notice,) = engine.dialog.composer.text("flood", "vi")
+    menu = replies_for(bundle, payload="MENU")[0].text
+    (notice,) = bundle.dialog.composer.text("flood", "vi")
     assert texts == [menu, menu, menu, notice.text]
     assert await store_of(client).pending_inbound() == []  # the silent ones are handled too
 
@@ -304,9 +299,9 @@ async def test_flood_control_sends_one_notice(
 
 
 async def test_zalo_probe_and_signature(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
     probe = await client.post("/webhooks/zalo", data=b"{}")  # unsigned, on saving the URL (§3.1)
     assert probe.status == 200
     assert (await post_zalo(client, zalo_text(), signed=False)).status == 403
@@ -317,11 +312,11 @@ async def test_zalo_probe_and_signature(
 
 
 async def test_zalo_token_error_refreshes_once_then_sends(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
     platforms.zalo_tokens = set()  # the configured access token has expired
     settings = make_settings(tmp_path, platforms.url)
-    client = await start(aiohttp_client, settings, engine)
+    client = await start(aiohttp_client, settings, bundle)
     store = store_of(client)
     stored_at_use: list[str | None] = []
 
@@ -353,13 +348,13 @@ async def test_zalo_token_error_refreshes_once_then_sends(
 # --- health, web chat, start-up -----------------------------------------------------------------
 
 
-async def test_healthz(aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path), engine)
+async def test_healthz(aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path), bundle)
     response = await client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {
         "status": "ok",
-        "knowledge_version": engine.kb.version,
+        "knowledge_version": bundle.kb.version,
         "knowledge_errors": [],
         "platforms": ["facebook", "zalo", "webchat"],
         "outbox_backlog": 0,
@@ -367,10 +362,10 @@ async def test_healthz(aiohttp_client: AiohttpClient, tmp_path: Path, engine: En
 
 
 async def test_without_secrets_only_the_web_chat_runs(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
 ) -> None:
     settings = make_settings(tmp_path, facebook=False, zalo=False)
-    client = await start(aiohttp_client, settings, engine)
+    client = await start(aiohttp_client, settings, bundle)
     assert (await client.get("/webhooks/facebook")).status == 404
     assert (await post_facebook(client, fb_batch(fb_text()))).status == 404
     assert (await post_zalo(client, zalo_text())).status == 404
@@ -380,9 +375,9 @@ async def test_without_secrets_only_the_web_chat_runs(
 
 
 async def test_webchat_page_and_api_round_trip(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, facebook=False), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, facebook=False), bundle)
     page = await client.get("/chat")
     assert page.status == 200
     assert page.content_type == "text/html"
@@ -394,7 +389,7 @@ async def test_webchat_page_and_api_round_trip(
     answer = await client.post("/api/chat", json={"session": session, "text": QUESTION})
     assert answer.status == 200
     replies = (await answer.json())["replies"]
-    expected = replies_for(engine)
+    expected = replies_for(bundle)
     assert [r["text"] for r in replies] == [r.text for r in expected]
     quick = replies[-1]["quick_replies"]
     assert quick and all(set(q) == {"title", "payload"} for q in quick)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pytest_aiohttp import AiohttpClient
 
-from bot.cases import import_file
-from bot.engine import Engine
+from bot.bundle import Bundle
+from bot.cases.actions import import_file
 from tests.case_builders import (
     CODE,
     export,
@@ -17,7 +17,7 @@ from tests.case_builders import (
 from tests.conftest import FakePlatforms, make_settings
 from tests.payloads import PSID, fb_batch, fb_quick_reply, fb_text
 from tests.test_app import Client, post_facebook, settle, start, store_of
-from webhooks.app import WORKER_KEY
+from webhooks.keys import WORKER_KEY
 
 # --- end to end: Messenger and the web chat, with the fake Graph server -------------------------
 
@@ -43,10 +43,10 @@ async def fb_say(
 
 
 async def test_messenger_lookup_right_wrong_unknown_and_lock(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
-    await import_file(store_of(client), export(tmp_path), engine.kb, engine.matcher)
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
+    await import_file(store_of(client), export(tmp_path), bundle.kb, bundle.matcher)
 
     asked = await fb_say(client, platforms, "tra cứu hồ sơ")
     assert "mã hồ sơ" in asked
@@ -74,11 +74,11 @@ async def test_messenger_lookup_right_wrong_unknown_and_lock(
 
 
 async def test_messenger_subscription_then_status_change_then_notice(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine, platforms: FakePlatforms
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), engine)
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
     store = store_of(client)
-    await import_file(store, export(tmp_path), engine.kb, engine.matcher)
+    await import_file(store, export(tmp_path), bundle.kb, bundle.matcher)
     await fb_say(client, platforms, f"hồ sơ {CODE} đến đâu rồi")
     await fb_say(client, platforms, "5678")
     subscribed = await fb_say(
@@ -87,7 +87,7 @@ async def test_messenger_subscription_then_status_change_then_notice(
     assert f"khi hồ sơ {CODE} thay đổi tình trạng" in subscribed
 
     before = len(platforms.sent())
-    summary = await import_file(store, export(tmp_path, "Đã có kết quả"), engine.kb)
+    summary = await import_file(store, export(tmp_path, "Đã có kết quả"), bundle.kb)
     assert (summary.counts.status_changes, summary.counts.notices_queued) == (1, 1)
     client.app[WORKER_KEY].wake()
     await platforms.wait_for(lambda: len(platforms.sent()) > before)
@@ -98,10 +98,10 @@ async def test_messenger_subscription_then_status_change_then_notice(
 
 
 async def test_web_chat_lookup(
-    aiohttp_client: AiohttpClient, tmp_path: Path, engine: Engine
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
 ) -> None:
-    client = await start(aiohttp_client, make_settings(tmp_path, facebook=False), engine)
-    await import_file(store_of(client), export(tmp_path), engine.kb, engine.matcher)
+    client = await start(aiohttp_client, make_settings(tmp_path, facebook=False), bundle)
+    await import_file(store_of(client), export(tmp_path), bundle.kb, bundle.matcher)
 
     async def chat(session: str, text: str) -> str:
         answer = await client.post("/api/chat", json={"session": session, "text": text})

@@ -3,9 +3,8 @@ the code and the digits, the answers, the "notify me" subscription."""
 
 from __future__ import annotations
 
-from bot.case_model import LookupRequest, LookupResult
-from bot.dialog import State
-from bot.engine import Engine
+from bot.bundle import Bundle
+from bot.models import LookupOutcome, LookupRequest, LookupResult, State
 from tests.case_builders import (
     CODE,
     T0,
@@ -14,18 +13,18 @@ from tests.case_builders import (
 )
 
 
-def test_lookup_dialog_from_the_topic_to_the_status(engine: Engine) -> None:
-    topic = say(engine, None, "tra cứu hồ sơ")
+def test_lookup_dialog_from_the_topic_to_the_status(bundle: Bundle) -> None:
+    topic = say(bundle, None, "tra cứu hồ sơ")
     assert topic.topic == "tra-cuu-ho-so" and topic.state.case_step == "code"
-    asked = say(engine, topic.state, "HS2025000123", at=T0 + 1)  # shorter codes once asked
+    asked = say(bundle, topic.state, "HS2025000123", at=T0 + 1)  # shorter codes once asked
     assert asked.state.case_code == "HS2025000123" and asked.state.case_step == "digits"
     assert "4 số cuối" in asked.replies[0].text
-    invalid = say(engine, asked.state, "567", at=T0 + 2)
+    invalid = say(bundle, asked.state, "567", at=T0 + 2)
     assert invalid.lookup is None and "đúng 4 chữ số" in invalid.replies[0].text
-    turn = say(engine, invalid.state, "5678", at=T0 + 3)
+    turn = say(bundle, invalid.state, "5678", at=T0 + 3)
     assert turn.lookup == LookupRequest("HS2025000123", "5678") and turn.replies == ()
     assert "5678" not in repr(turn.lookup)  # the digits stay out of logs
-    done = engine.dialog.resolve_lookup(turn, LookupResult("found", sample()), T0 + 3)
+    done = bundle.dialog.resolve_lookup(turn, LookupResult(LookupOutcome.FOUND, sample()), T0 + 3)
     text = done.replies[0].text
     for part in ("Hồ sơ H56-250701-0001", "Người nộp: Nguyễn T. H.", "Thủ tục: Đăng ký khai sinh",
                  "Tình trạng: Đang được giải quyết", "Ngày tiếp nhận: 01/07/2025",
@@ -37,29 +36,29 @@ def test_lookup_dialog_from_the_topic_to_the_status(engine: Engine) -> None:
     assert done.replies[-1].quick_replies[0].payload == f"CASE_SUBSCRIBE:{CODE}"
 
 
-def test_a_message_with_a_code_starts_the_lookup(engine: Engine) -> None:
-    turn = say(engine, None, "hồ sơ H56-250701-0001 của tôi đến đâu rồi")
+def test_a_message_with_a_code_starts_the_lookup(bundle: Bundle) -> None:
+    turn = say(bundle, None, "hồ sơ H56-250701-0001 của tôi đến đâu rồi")
     assert turn.state.case_code == CODE and turn.state.case_step == "digits"
-    english = say(engine, State(lang="en"), CODE)
+    english = say(bundle, State(lang="en"), CODE)
     assert "last 4 digits" in english.replies[0].text
-    away = say(engine, turn.state, "cho hỏi lệ phí khai sinh", at=T0 + 1)
+    away = say(bundle, turn.state, "cho hỏi lệ phí khai sinh", at=T0 + 1)
     assert away.topic == "khai-sinh" and away.state.case_step is None
 
 
-def test_not_found_and_locked_answers(engine: Engine) -> None:
-    turn = say(engine, say(engine, None, CODE).state, "1111", at=T0 + 1)
-    wrong = engine.dialog.resolve_lookup(turn, LookupResult("no_match"), T0 + 1)
+def test_not_found_and_locked_answers(bundle: Bundle) -> None:
+    turn = say(bundle, say(bundle, None, CODE).state, "1111", at=T0 + 1)
+    wrong = bundle.dialog.resolve_lookup(turn, LookupResult(LookupOutcome.NO_MATCH), T0 + 1)
     assert wrong.state.case_step == "digits"  # try the digits again, or another code
     assert "chưa tìm thấy hồ sơ" in wrong.replies[0].text and CODE not in wrong.replies[0].text
-    locked = engine.dialog.resolve_lookup(turn, LookupResult("locked"), T0 + 1)
+    locked = bundle.dialog.resolve_lookup(turn, LookupResult(LookupOutcome.LOCKED), T0 + 1)
     assert "tạm khóa trong 24 giờ" in locked.replies[0].text
     assert locked.state.case_step is None
 
 
-def test_only_the_verified_owner_may_subscribe(engine: Engine) -> None:
-    refused = say(engine, None, payload=f"CASE_SUBSCRIBE:{CODE}")
+def test_only_the_verified_owner_may_subscribe(bundle: Bundle) -> None:
+    refused = say(bundle, None, payload=f"CASE_SUBSCRIBE:{CODE}")
     assert refused.subscribe is None and "tra cứu hồ sơ trước" in refused.replies[0].text
     verified = State(case_verified=CODE, updated_ms=T0)
-    assert say(engine, verified, payload=f"CASE_SUBSCRIBE:{CODE}").subscribe == CODE
-    assert say(engine, verified, payload="CASE_SUBSCRIBE:H56-OTHER").subscribe is None
-    assert say(engine, verified, "Báo cho tôi khi có kết quả").subscribe == CODE
+    assert say(bundle, verified, payload=f"CASE_SUBSCRIBE:{CODE}").subscribe == CODE
+    assert say(bundle, verified, payload="CASE_SUBSCRIBE:H56-OTHER").subscribe is None
+    assert say(bundle, verified, "Báo cho tôi khi có kết quả").subscribe == CODE

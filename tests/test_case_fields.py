@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from bot.case_fields import mask_name, parse_date, parse_status, phone_last4
-from bot.case_model import CaseStatus
+from bot.cases.fields import mask_name, parse_date, parse_status, phone_last4
+from bot.models import CaseStatus
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.case_model import Case, CaseStatus, Subscriber
-from bot.case_table import CasesFileError
-from bot.case_topics import TopicResolver
-from bot.cases import import_file
-from bot.engine import Engine
-from bot.models import Platform, Reply
+from bot.bundle import Bundle
+from bot.cases.actions import import_file
+from bot.cases.table import CasesFileError
+from bot.cases.topics import TopicResolver
+from bot.models import Case, CaseStatus, Platform, Reply, Subscriber
 from bot.store import Store
 from tests.case_builders import (
     CODE,
@@ -77,13 +76,13 @@ def test_csv_with_or_without_bom_and_any_separator(tmp_path: Path, sep: str, bom
     assert parsed.columns["code"] == "Mã hồ sơ"  # the BOM is not part of the first header
 
 
-def test_rows_keep_only_what_the_bot_needs(tmp_path: Path, engine: Engine) -> None:
-    (case,) = parse(write(tmp_path, csv_bytes([row()])), engine).cases
+def test_rows_keep_only_what_the_bot_needs(tmp_path: Path, bundle: Bundle) -> None:
+    (case,) = parse(write(tmp_path, csv_bytes([row()])), bundle).cases
     assert case == ROW_CASE
 
 
-def test_topics_from_names_ids_and_codes(engine: Engine) -> None:
-    resolve = TopicResolver(engine.kb, engine.matcher)
+def test_topics_from_names_ids_and_codes(bundle: Bundle) -> None:
+    resolve = TopicResolver(bundle.kb, bundle.matcher)
     assert resolve("Đăng ký khai sinh") == "khai-sinh"
     assert resolve("DANG KY KHAI SINH") == "khai-sinh"
     assert resolve("khai-tu") == "khai-tu"
@@ -124,7 +123,7 @@ def test_bad_rows_are_rejected_alone_with_line_and_reason(tmp_path: Path) -> Non
     assert reasons[(9, CODE)] == "duplicate code, first on line 2"
 
 
-def test_xlsx_written_with_openpyxl(tmp_path: Path, engine: Engine) -> None:
+def test_xlsx_written_with_openpyxl(tmp_path: Path, bundle: Bundle) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -140,7 +139,7 @@ def test_xlsx_written_with_openpyxl(tmp_path: Path, engine: Engine) -> None:
     sheet.append([3, "H56-250701-0003", "", "", "0987 654 321", "hôm qua", None, "Đang xử lý"])
     path = tmp_path / "ho-so.xlsx"
     book.save(path)
-    parsed = parse(path, engine)
+    parsed = parse(path, bundle)
     first, second = parsed.cases
     assert first.topic == "ket-hon" and first.owner_masked == "Phạm V. A."
     assert (first.received, first.due, first.returned) == (
@@ -169,13 +168,13 @@ def test_read_table_keeps_line_numbers_of_quoted_newlines(tmp_path: Path) -> Non
 
 
 async def test_reimport_is_idempotent_and_records_status_changes(
-    tmp_path: Path, store: Store, clock: FakeClock, engine: Engine
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
 ) -> None:
     rows = [row(), row(code="H56-250701-0002", status="Đã tiếp nhận")]
-    first = await import_file(store, write(tmp_path, csv_bytes(rows)), engine.kb)
+    first = await import_file(store, write(tmp_path, csv_bytes(rows)), bundle.kb)
     c = first.counts
     assert (c.added, c.updated, c.unchanged, c.rejected, c.status_changes) == (2, 0, 0, 0, 0)
-    again = await import_file(store, write(tmp_path, csv_bytes(rows)), engine.kb)
+    again = await import_file(store, write(tmp_path, csv_bytes(rows)), bundle.kb)
     assert (again.counts.added, again.counts.updated, again.counts.unchanged) == (0, 0, 2)
 
     clock.advance(3600)
@@ -184,7 +183,7 @@ async def test_reimport_is_idempotent_and_records_status_changes(
         row(code="H56-250701-0002", status="Đã tiếp nhận", unit="UBND xã Khác"),
         row(code="H56-3"),
     ]
-    changed = await import_file(store, write(tmp_path, csv_bytes(rows)), engine.kb)
+    changed = await import_file(store, write(tmp_path, csv_bytes(rows)), bundle.kb)
     c = changed.counts
     assert (c.added, c.updated, c.unchanged, c.status_changes) == (1, 2, 0, 1)
     history = await store.case_history(CODE)
@@ -218,19 +217,19 @@ async def test_reimport_is_idempotent_and_records_status_changes(
     ],
 )
 async def test_an_unreadable_file_changes_nothing(
-    tmp_path: Path, store: Store, engine: Engine, name: str, data: bytes, message: str
+    tmp_path: Path, store: Store, bundle: Bundle, name: str, data: bytes, message: str
 ) -> None:
-    await import_file(store, write(tmp_path, csv_bytes([row()])), engine.kb)
+    await import_file(store, write(tmp_path, csv_bytes([row()])), bundle.kb)
     before = (await store.all_cases(), await store.case_rows("case_imports"))
     with pytest.raises(CasesFileError, match=message.replace(".", r"\.")):
-        await import_file(store, write(tmp_path, data, name), engine.kb)
+        await import_file(store, write(tmp_path, data, name), bundle.kb)
     assert (await store.all_cases(), await store.case_rows("case_imports")) == before
 
 
 async def test_the_import_is_one_transaction(
-    tmp_path: Path, store: Store, clock: FakeClock, engine: Engine
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
 ) -> None:
-    await import_file(store, write(tmp_path, csv_bytes([row()])), engine.kb)
+    await import_file(store, write(tmp_path, csv_bytes([row()])), bundle.kb)
     await store.subscribe(FB, "u1", CODE, "vi")
     before = await store.all_cases()
     parsed = parse(write(tmp_path, csv_bytes([row(code="H56-NEW"), row(status="Đã có kết quả")])))

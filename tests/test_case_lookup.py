@@ -1,4 +1,4 @@
-"""Looking a dossier up (bot/case_lookup.py, `cases.lookup`): codes and digits in messages, the
+"""Looking a dossier up (bot/cases/lookup.py, `bot.cases.actions.lookup`): codes and digits in messages, the
 lock policy per dossier and per sender, the audit."""
 
 from __future__ import annotations
@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import cases
-from bot.case_lookup import find_code, find_digits
-from bot.case_model import LookupRequest, LookupResult
-from bot.cases import import_file
-from bot.engine import Engine
-from bot.models import Platform
+from bot.bundle import Bundle
+from bot.cases.actions import import_file, lookup
+from bot.cases.lookup import find_code, find_digits
+from bot.models import LookupRequest, LookupResult, Platform
 from bot.store import Store
 from tests.case_builders import (
     CODE,
@@ -61,19 +59,19 @@ def test_find_digits(text: str, digits: str | None) -> None:
     assert find_digits(text) == digits
 
 
-async def seeded(tmp_path: Path, store: Store, engine: Engine) -> None:
+async def seeded(tmp_path: Path, store: Store, bundle: Bundle) -> None:
     rows = [row(), row(code="H56-250701-0002", phone="0987654321")]
-    await import_file(store, write(tmp_path, csv_bytes(rows)), engine.kb)
+    await import_file(store, write(tmp_path, csv_bytes(rows)), bundle.kb)
 
 
 async def check(store: Store, code: str, digits: str, user: str = "u1") -> LookupResult:
-    return await cases.lookup(store, FB, user, LookupRequest(code, digits))
+    return await lookup(store, FB, user, LookupRequest(code, digits))
 
 
 async def test_five_failures_per_dossier_lock_it_for_everyone(
-    tmp_path: Path, store: Store, clock: FakeClock, engine: Engine
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
 ) -> None:
-    await seeded(tmp_path, store, engine)
+    await seeded(tmp_path, store, bundle)
     found = await check(store, CODE.lower(), "5678")
     assert found.outcome == "found" and found.case is not None and found.case.code == CODE
     outcomes = [(await check(store, CODE, "0000", user=f"guess-{n}")).outcome for n in range(5)]
@@ -87,9 +85,9 @@ async def test_five_failures_per_dossier_lock_it_for_everyone(
 
 
 async def test_five_failures_per_sender_lock_the_sender(
-    tmp_path: Path, store: Store, clock: FakeClock, engine: Engine
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
 ) -> None:
-    await seeded(tmp_path, store, engine)
+    await seeded(tmp_path, store, bundle)
     # Unknown codes and wrong digits count alike (and answer alike).
     tries = [("NOPE-1", "1111"), ("NOPE-2", "1111"), (CODE, "0000"), ("H56-250701-0002", "0000")]
     assert [(await check(store, c, d)).outcome for c, d in tries] == ["no_match"] * 4
@@ -103,9 +101,9 @@ async def test_five_failures_per_sender_lock_the_sender(
 
 
 async def test_failures_older_than_a_day_do_not_count(
-    tmp_path: Path, store: Store, clock: FakeClock, engine: Engine
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
 ) -> None:
-    await seeded(tmp_path, store, engine)
+    await seeded(tmp_path, store, bundle)
     for _ in range(4):
         assert (await check(store, CODE, "0000")).outcome == "no_match"
     clock.advance(24 * 3600 + 1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cases import import_file
-from bot.engine import Engine
+from bot.bundle import Bundle
+from bot.cases.actions import import_file
 from bot.models import EventKind, Incoming, Platform
 from bot.store import Store
 from tests.case_builders import (
@@ -20,10 +20,10 @@ FB, ZALO = Platform.FACEBOOK, Platform.ZALO
 
 
 async def test_notices_respect_each_platforms_messaging_window(
-    tmp_path: Path, store: Store, clock: FakeClock, engine: Engine
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
 ) -> None:
     codes = ["H56-FB-NEW", "H56-FB-OLD", "H56-ZALO", "H56-ZALO-OLD"]
-    await import_file(store, write(tmp_path, csv_bytes([row(code=c) for c in codes])), engine.kb)
+    await import_file(store, write(tmp_path, csv_bytes([row(code=c) for c in codes])), bundle.kb)
     users = {"H56-FB-NEW": (FB, "fb-new"), "H56-FB-OLD": (FB, "fb-old"),
              "H56-ZALO": (ZALO, "zalo-3d"), "H56-ZALO-OLD": (ZALO, "zalo-8d")}  # fmt: skip
     last_message = {"fb-new": 0, "fb-old": 25, "zalo-3d": 72, "zalo-8d": 8 * 24}  # hours ago
@@ -36,7 +36,7 @@ async def test_notices_respect_each_platforms_messaging_window(
     for code, (platform, user) in users.items():
         await store.subscribe(platform, user, code, "en" if user == "fb-new" else "vi")
     ready = [row(code=c, status="Đã có kết quả", unit="UBND xã Tân Trào") for c in codes]
-    summary = await import_file(store, write(tmp_path, csv_bytes(ready)), engine.kb)
+    summary = await import_file(store, write(tmp_path, csv_bytes(ready)), bundle.kb)
     assert (summary.counts.notices_queued, summary.counts.notices_undeliverable) == (2, 2)
     sent = {r.outgoing.user_id: r.outgoing.reply.text for r in await store.outbox_rows()}
     assert set(sent) == {"fb-new", "zalo-3d"}

@@ -7,19 +7,19 @@ from typing import Any
 
 import pytest
 
-from bot.case_model import CaseStatus
-from bot.case_replies import case_text
-from bot.engine import Engine
+from bot.bundle import Bundle
+from bot.cases.replies import case_text
 from bot.knowledge import BOT_TEXTS
+from bot.models import CaseStatus
 from tests.case_builders import (
     sample,
 )
 
 
-def test_every_status_has_its_words_in_both_languages(engine: Engine) -> None:
+def test_every_status_has_its_words_in_both_languages(bundle: Bundle) -> None:
     for status in CaseStatus:
         assert f"case_status_{status.value}" in BOT_TEXTS
-        assert engine.kb.texts.get(f"case_status_{status.value}", "en")
+        assert bundle.kb.texts.get(f"case_status_{status.value}", "en")
 
 
 @pytest.mark.parametrize(
@@ -43,13 +43,13 @@ def test_every_status_has_its_words_in_both_languages(engine: Engine) -> None:
          "Thủ tục: Cấp phép X\nTình trạng: Đang được giải quyết\nNgày tiếp nhận: chưa có thông tin"),
     ],
 )  # fmt: skip
-def test_status_texts(engine: Engine, changes: dict[str, Any], expected: str) -> None:
-    text = case_text(engine.kb, sample(**changes), "vi", dt.date(2025, 7, 4))
+def test_status_texts(bundle: Bundle, changes: dict[str, Any], expected: str) -> None:
+    text = case_text(bundle.kb, sample(**changes), "vi", dt.date(2025, 7, 4))
     assert expected in text
 
 
-def test_status_in_english(engine: Engine) -> None:
-    text = case_text(engine.kb, sample(status=CaseStatus.READY), "en", dt.date(2025, 7, 4))
+def test_status_in_english(bundle: Bundle) -> None:
+    text = case_text(bundle.kb, sample(status=CaseStatus.READY), "en", dt.date(2025, 7, 4))
     assert "Procedure: Birth registration" in text
     assert "Status: The result is ready for collection" in text
     assert "Due: 08/07/2025" in text and "completed on time" in text

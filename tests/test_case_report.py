@@ -9,10 +9,10 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from bot.case_model import Case, CaseStatus
-from bot.case_report import add_working_days, build_report, report_html, report_text
+from bot.bundle import Bundle
+from bot.cases.report import add_working_days, build_report, report_html, report_text
 from bot.cli import cli
-from bot.engine import Engine
+from bot.models import Case, CaseStatus
 from tests.case_builders import (
     CODE,
     csv_bytes,
@@ -50,7 +50,7 @@ def report_cases() -> list[Case]:
     ]
 
 
-def test_report_figures(engine: Engine) -> None:
+def test_report_figures(bundle: Bundle) -> None:
     report = build_report(report_cases(), dt.date(2025, 7, 4))
     assert report.total == 10
     assert dict(report.by_status) == {
@@ -72,13 +72,13 @@ def test_report_figures(engine: Engine) -> None:
         "(không rõ đơn vị)": (1, 0, 0, 0, 0),
     }
 
-    text = report_text(report, engine.kb)
+    text = report_text(report, bundle.kb)
     assert "Tỷ lệ giải quyết trước và đúng hạn: 75,0% (3/4 hồ sơ đã giải quyết)" in text
     assert "1 hồ sơ đã giải quyết không đủ ngày để đánh giá" in text
     assert "P1  Đăng ký khai sinh  Xã A  hẹn 02/07/2025, quá 2 ngày" in text
     assert "Đến hạn trong 2 ngày làm việc, tới 08/07/2025 (1):" in text
 
-    page = report_html(report, engine.kb)
+    page = report_html(report, bundle.kb)
     assert page.startswith("<!doctype html>") and "75,0%" in page
     assert 'style="width:75.0%"' in page  # the on-time bar
     assert "src=" not in page and "href=" not in page and "<script" not in page

@@ -2,13 +2,13 @@
 same database. Every acknowledged message must then be answered exactly once.
 
 The fake Graph server runs in this test's event loop on port 0 and first HANGS every Send API
-call. Staff notices queued before start-up occupy every send slot of the outbox worker (each
+call. Staff notices queued before start-up occupy every send slot of the delivery worker (each
 hangs), so the citizens' replies all wait in the outbox when the process is killed. A hung send
 is "in flight" at the kill: its row keeps its claim lease and is sent again only when the lease
 runs out (at least once, bot/outbox.py), a minute later, which is why the notices, not the
 citizens' replies, are the ones left hanging. One batch of messages is acknowledged right before
 the kill: the kill lands before most of those turns ran, so the restart must handle them
-(`Handling.resume_pending`).
+(`TurnQueue.resume_pending`).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
-from bot.engine import Engine
+from bot.bundle import Bundle
+from bot.delivery import DeliveryWorker
 from bot.models import EventKind, Incoming, Outgoing, Platform, Reply
-from bot.outbox import OutboxWorker
 from bot.store import Store
 from tests.payloads import FB_APP_SECRET, encode, fb_batch, fb_sign, fb_text
 from webhooks import facebook
@@ -43,7 +43,7 @@ from webhooks import facebook
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 10.0  # `bot serve` loads the knowledge base before it listens
 DELIVERY_SECONDS = 10.0
-SLOTS = inspect.signature(OutboxWorker.__init__).parameters["concurrency"].default
+SLOTS = inspect.signature(DeliveryWorker.__init__).parameters["concurrency"].default
 QUESTIONS = [
     "Cho hỏi lệ phí đăng ký kết hôn",
     "làm giấy khai sinh cho con cần gì",
@@ -114,7 +114,7 @@ class Bot:
         env.pop("ADMIN_TOKEN", None)
         with self.log.open("ab") as sink:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from webhooks.cli import main; main()", "serve"],
+                [sys.executable, "-c", "from webhooks.main import main; main()", "serve"],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -164,10 +164,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def posts_for(engine: Engine, text: str) -> int:
+def posts_for(bundle: Bundle, text: str) -> int:
     """Send API calls a new conversation's `text` makes (a long reply is several calls)."""
     msg = Incoming(Platform.FACEBOOK, "x", "m", EventKind.TEXT, text)
-    replies = engine.dialog.handle(None, msg, int(time.time() * 1000)).replies
+    replies = bundle.dialog.handle(None, msg, int(time.time() * 1000)).replies
     return sum(len(facebook.render(Outgoing(Platform.FACEBOOK, "x", r))) for r in replies)
 
 
@@ -193,7 +193,7 @@ def bots() -> Iterator[list[Bot]]:
 
 
 async def test_sigkill_then_restart_answers_every_acknowledged_message_once(
-    tmp_path: Path, engine: Engine, graph: tuple[FakeGraph, str], bots: list[Bot]
+    tmp_path: Path, bundle: Bundle, graph: tuple[FakeGraph, str], bots: list[Bot]
 ) -> None:
     fake, graph_url = graph
     notices = [f"staff-{n}" for n in range(SLOTS + 2)]
@@ -218,7 +218,7 @@ async def test_sigkill_then_restart_answers_every_acknowledged_message_once(
             async with session.post(f"{bot.url}/webhooks/facebook", data=raw, headers=headers) as r:
                 assert r.status == 200, await r.text()
             for event in events:
-                want[event["sender"]["id"]] = posts_for(engine, event["message"]["text"])
+                want[event["sender"]["id"]] = posts_for(bundle, event["message"]["text"])
 
         def event(n: int) -> dict[str, Any]:
             return fb_text(QUESTIONS[n % len(QUESTIONS)], mid=f"m-{n}", sender=f"psid-{n}")

@@ -1,12 +1,11 @@
-from bot.dialog import State
-from bot.engine import Engine
-from bot.models import EventKind, Incoming, Platform
+from bot.bundle import Bundle
+from bot.models import EventKind, Incoming, Platform, State
 
 T0 = 1_700_000_000_000
 
 
 def say(
-    engine: Engine,
+    bundle: Bundle,
     state: State | None,
     text: str = "",
     payload: str | None = None,
@@ -14,49 +13,49 @@ def say(
     at: int = T0,
 ):  # type: ignore[no-untyped-def]
     msg = Incoming(Platform.WEBCHAT, "u1", f"m{at}", kind, text, payload)
-    return engine.dialog.handle(state, msg, at)
+    return bundle.dialog.handle(state, msg, at)
 
 
-def test_follow_up_facet_uses_the_current_topic(engine: Engine) -> None:
-    first = say(engine, None, "làm giấy khai sinh cho con")
+def test_follow_up_facet_uses_the_current_topic(bundle: Bundle) -> None:
+    first = say(bundle, None, "làm giấy khai sinh cho con")
     assert first.topic == "khai-sinh"
-    second = say(engine, first.state, "còn lệ phí thì sao?", at=T0 + 1000)
+    second = say(bundle, first.state, "còn lệ phí thì sao?", at=T0 + 1000)
     assert (second.kind, second.topic) == ("followup", "khai-sinh")
     assert "miễn" in second.replies[0].text
 
 
-def test_context_expires_after_idle_time(engine: Engine) -> None:
-    first = say(engine, None, "làm giấy khai sinh cho con")
-    later = say(engine, first.state, "còn lệ phí thì sao?", at=T0 + 3_600_000)
+def test_context_expires_after_idle_time(bundle: Bundle) -> None:
+    first = say(bundle, None, "làm giấy khai sinh cho con")
+    later = say(bundle, first.state, "còn lệ phí thì sao?", at=T0 + 3_600_000)
     assert later.kind == "fallback" and later.unanswered
 
 
-def test_quick_reply_payload_and_numbered_choice(engine: Engine) -> None:
-    first = say(engine, None, "đăng ký khai tử")
-    fee = say(engine, first.state, payload="FACET:khai-tu:fee", kind=EventKind.POSTBACK, at=T0 + 1)
+def test_quick_reply_payload_and_numbered_choice(bundle: Bundle) -> None:
+    first = say(bundle, None, "đăng ký khai tử")
+    fee = say(bundle, first.state, payload="FACET:khai-tu:fee", kind=EventKind.POSTBACK, at=T0 + 1)
     assert fee.topic == "khai-tu" and "miễn" in fee.replies[0].text.lower()
-    menu = say(engine, fee.state, payload="MENU", kind=EventKind.POSTBACK, at=T0 + 2)
+    menu = say(bundle, fee.state, payload="MENU", kind=EventKind.POSTBACK, at=T0 + 2)
     assert menu.kind == "menu"
-    picked = say(engine, menu.state, "1", at=T0 + 3)  # Zalo users type the option's number
-    assert picked.topic == engine.kb.texts.menu[0]
+    picked = say(bundle, menu.state, "1", at=T0 + 3)  # Zalo users type the option's number
+    assert picked.topic == bundle.kb.texts.menu[0]
 
 
-def test_clarify_then_pick(engine: Engine) -> None:
-    turn = say(engine, None, "quốc tịch")
+def test_clarify_then_pick(bundle: Bundle) -> None:
+    turn = say(bundle, None, "quốc tịch")
     if turn.kind == "clarify":
-        pick = say(engine, turn.state, "2", at=T0 + 1)
+        pick = say(bundle, turn.state, "2", at=T0 + 1)
         assert pick.topic is not None and pick.topic.endswith("quoc-tich")
 
 
-def test_follow_attachment_and_handoff(engine: Engine) -> None:
-    welcome = say(engine, None, kind=EventKind.FOLLOW)
+def test_follow_attachment_and_handoff(bundle: Bundle) -> None:
+    welcome = say(bundle, None, kind=EventKind.FOLLOW)
     assert welcome.kind == "welcome" and "Trợ lý Tư pháp" in welcome.replies[0].text
-    image = say(engine, welcome.state, kind=EventKind.ATTACHMENT, at=T0 + 1)
+    image = say(bundle, welcome.state, kind=EventKind.ATTACHMENT, at=T0 + 1)
     assert image.kind == "attachment"
-    staff = say(engine, image.state, "cho tôi gặp cán bộ", at=T0 + 2)
+    staff = say(bundle, image.state, "cho tôi gặp cán bộ", at=T0 + 2)
     assert staff.handoff and staff.topic == "gap-can-bo"
 
 
-def test_unknown_question_is_flagged_for_staff(engine: Engine) -> None:
-    turn = say(engine, None, "hôm nay xổ số miền Bắc về con gì")
+def test_unknown_question_is_flagged_for_staff(bundle: Bundle) -> None:
+    turn = say(bundle, None, "hôm nay xổ số miền Bắc về con gì")
     assert turn.unanswered and turn.topic is None

@@ -2,14 +2,14 @@
 
 import pytest
 
-from bot.engine import Engine
+from bot.bundle import Bundle
 from bot.evaluation import evaluate, load_items, missing_musts
 from tests.conftest import ROOT, SHARED_EVAL
 
 
-def run(engine: Engine, path):  # type: ignore[no-untyped-def]
+def run(bundle: Bundle, path):  # type: ignore[no-untyped-def]
     def ask(q: str) -> tuple[str | None, str]:
-        answer = engine.ask(q)
+        answer = bundle.ask(q)
         return answer.topic, answer.text
 
     return evaluate(load_items(path), ask)
@@ -45,17 +45,17 @@ OWN_SETS = [
 
 @pytest.mark.parametrize(("name", "in_scope", "out_of_scope", "must"), OWN_SETS)
 def test_own_evaluation_sets(
-    engine: Engine, name: str, in_scope: float, out_of_scope: float, must: float
+    bundle: Bundle, name: str, in_scope: float, out_of_scope: float, must: float
 ) -> None:
-    report = run(engine, ROOT / "tests" / "data" / name)
+    report = run(bundle, ROOT / "tests" / "data" / name)
     assert rate(report.in_scope) >= in_scope
     assert rate(report.out_of_scope) >= out_of_scope
     assert rate(report.must) >= must
 
 
 @pytest.mark.skipif(not SHARED_EVAL.exists(), reason="../shared/eval/dev.jsonl not present")
-def test_shared_dev_set_meets_the_bars(engine: Engine) -> None:
-    report = run(engine, SHARED_EVAL)
+def test_shared_dev_set_meets_the_bars(bundle: Bundle) -> None:
+    report = run(bundle, SHARED_EVAL)
     assert rate(report.in_scope) >= 0.97
     assert rate(report.out_of_scope) >= 0.95
     assert rate(report.must) == 1.0

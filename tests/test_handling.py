@@ -18,14 +18,16 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
-from bot.dialog import State
-from bot.engine import Engine
-from bot.models import EventKind, Incoming, Outgoing, Platform, Reply
+from bot.bundle import Bundle, BundleSlot
+from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, State
 from bot.store import Store
+from bot.turns.flood import FloodGate
+from bot.turns.pacer import DialogPacer
+from bot.turns.queue import TurnQueue
 from tests.conftest import FakeClock, FakePlatforms, make_settings
 from tests.payloads import encode, fb_batch, fb_sign, fb_text
-from webhooks.app import STORE_KEY, create_app
-from webhooks.handling import DialogPacer, EngineSlot, FloodGate, Handling
+from webhooks.app import create_app
+from webhooks.keys import STORE_KEY
 
 FB = Platform.FACEBOOK
 
@@ -76,12 +78,12 @@ async def gated(db_path: Path, clock: FakeClock) -> Any:
 
 
 def handling(
-    store: Store, engine: Engine, max_turns: int = 8, dialog_gap: float = 0.01
-) -> Handling:
+    store: Store, bundle: Bundle, max_turns: int = 8, dialog_gap: float = 0.01
+) -> TurnQueue:
     flood = FloodGate(limit=100, window=60)
-    return Handling(
+    return TurnQueue(
         store,
-        EngineSlot(engine),
+        BundleSlot(bundle),
         flood,
         wake=lambda: None,
         max_turns=max_turns,
@@ -139,10 +141,10 @@ async def test_claim_takes_the_earliest_due_first(store: Store, clock: FakeClock
 
 
 async def test_webhooks_arriving_during_a_commit_share_the_next_one(
-    gated: GatedStore, engine: Engine
+    gated: GatedStore, bundle: Bundle
 ) -> None:
     gated.gate = asyncio.Event()
-    work = handling(gated, engine)
+    work = handling(gated, bundle)
     first = asyncio.create_task(work.accept_many([msg("m1")]))
     await asyncio.sleep(0)  # the first commit has started and is held at the gate
     second = asyncio.create_task(work.accept_many([msg("m2"), msg("m3")]))
@@ -162,10 +164,10 @@ async def test_webhooks_arriving_during_a_commit_share_the_next_one(
 
 
 async def test_a_failed_commit_fails_every_webhook_in_it_and_starts_nothing(
-    gated: GatedStore, engine: Engine
+    gated: GatedStore, bundle: Bundle
 ) -> None:
     gated.gate, gated.fail_on = asyncio.Event(), {"m2"}
-    work = handling(gated, engine)
+    work = handling(gated, bundle)
     first = asyncio.create_task(work.accept_many([msg("m1")]))
     await asyncio.sleep(0)  # held at the gate
     second = asyncio.create_task(work.accept_many([msg("m2")]))
@@ -185,10 +187,10 @@ async def test_a_failed_commit_fails_every_webhook_in_it_and_starts_nothing(
 
 
 async def test_a_webhook_that_goes_away_still_gets_its_messages_handled(
-    gated: GatedStore, engine: Engine
+    gated: GatedStore, bundle: Bundle
 ) -> None:
     gated.gate = asyncio.Event()
-    work = handling(gated, engine)
+    work = handling(gated, bundle)
     caller = asyncio.create_task(work.accept_many([msg("m1")]))
     await asyncio.sleep(0)
     caller.cancel()  # the client hung up while the commit was running
@@ -203,8 +205,8 @@ async def test_a_webhook_that_goes_away_still_gets_its_messages_handled(
 # --- bounded turns -----------------------------------------------------------------------------
 
 
-async def test_at_most_max_turns_are_in_progress(gated: GatedStore, engine: Engine) -> None:
-    work = handling(gated, engine, max_turns=2)
+async def test_at_most_max_turns_are_in_progress(gated: GatedStore, bundle: Bundle) -> None:
+    work = handling(gated, bundle, max_turns=2)
     await work.accept_many([msg(f"m{n}") for n in range(6)])  # six senders, six turns
     gated.gate = asyncio.Event()
     await asyncio.sleep(0)  # every turn task has taken its first step
@@ -216,9 +218,9 @@ async def test_at_most_max_turns_are_in_progress(gated: GatedStore, engine: Engi
 
 
 async def test_a_sender_with_many_messages_holds_one_worker_only(
-    gated: GatedStore, engine: Engine
+    gated: GatedStore, bundle: Bundle
 ) -> None:
-    work = handling(gated, engine, max_turns=2)
+    work = handling(gated, bundle, max_turns=2)
     alice = [msg(f"a{n}", "alice", "lệ phí kết hôn") for n in range(3)]
     await work.accept_many([*alice, msg("b0", "bob")])
     assert work.queued == 4
@@ -241,12 +243,12 @@ async def test_a_sender_with_many_messages_holds_one_worker_only(
 async def test_a_messenger_batch_is_recorded_in_one_transaction(
     aiohttp_client: AiohttpClient,
     tmp_path: Path,
-    engine: Engine,
+    bundle: Bundle,
     platforms: FakePlatforms,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client: TestClient[Any, Any] = await aiohttp_client(
-        create_app(make_settings(tmp_path, platforms.url), engine)
+        create_app(make_settings(tmp_path, platforms.url), bundle)
     )
     store: Store = client.app[STORE_KEY]
     calls: list[int] = []
@@ -353,8 +355,8 @@ async def test_a_failing_dialog_fails_its_own_turn_only() -> None:
 class CountingDialog:
     """The real dialog, counting its turns (and those run while a webhook was waiting)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._dialog = engine.dialog
+    def __init__(self, bundle: Bundle) -> None:
+        self._dialog = bundle.dialog
         self.waiting_webhook = False
         self.during_ack = 0
         self.total = 0
@@ -369,11 +371,11 @@ class CountingDialog:
 
 
 async def test_webhooks_are_answered_before_waiting_turns_are_matched(
-    gated: GatedStore, engine: Engine
+    gated: GatedStore, bundle: Bundle
 ) -> None:
-    dialog = CountingDialog(engine)
-    slot = EngineSlot(cast(Engine, type("E", (), {"dialog": dialog, "kb": engine.kb})()))
-    work = Handling(
+    dialog = CountingDialog(bundle)
+    slot = BundleSlot(cast(Bundle, type("E", (), {"dialog": dialog, "kb": bundle.kb})()))
+    work = TurnQueue(
         gated, slot, FloodGate(100, 60), wake=lambda: None, dialog_gap=0.2, flood_waiting=1
     )
     await work.accept_many([msg(f"m{n}") for n in range(4)])  # four turns on their way
@@ -392,10 +394,10 @@ async def test_webhooks_are_answered_before_waiting_turns_are_matched(
 
 
 async def test_each_senders_turns_keep_their_order_through_group_commits(
-    gated: GatedStore, engine: Engine, db_path: Path
+    gated: GatedStore, bundle: Bundle, db_path: Path
 ) -> None:
     gated.gate = asyncio.Event()
-    work = handling(gated, engine)
+    work = handling(gated, bundle)
     texts = ["lệ phí kết hôn", "còn giấy tờ thì sao?", "mất bao lâu?"]
     webhooks = [
         asyncio.create_task(work.accept_many([msg(f"m{n}", "alice", text)]))

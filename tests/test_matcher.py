@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.engine import Engine
+from bot.bundle import Bundle
 
 
 @pytest.mark.parametrize(
@@ -34,8 +34,8 @@ from bot.engine import Engine
         ("cảm ơn ad nhiều", "cam-on"),
     ],
 )
-def test_topic(engine: Engine, message: str, topic: str) -> None:
-    match = engine.matcher.match(message)
+def test_topic(bundle: Bundle, message: str, topic: str) -> None:
+    match = bundle.matcher.match(message)
     assert (match.decision, match.topic) == ("accept", topic)
 
 
@@ -53,8 +53,8 @@ def test_topic(engine: Engine, message: str, topic: str) -> None:
         "",
     ],
 )
-def test_out_of_scope_is_null(engine: Engine, message: str) -> None:
-    match = engine.matcher.match(message)
+def test_out_of_scope_is_null(bundle: Bundle, message: str) -> None:
+    match = bundle.matcher.match(message)
     assert match.topic is None and match.decision == "none"
 
 
@@ -70,25 +70,25 @@ def test_out_of_scope_is_null(engine: Engine, message: str) -> None:
         ("how much does it cost", ("fee",)),
     ],
 )
-def test_facets(engine: Engine, message: str, facets: tuple[str, ...]) -> None:
-    assert engine.matcher.match(message).facets == facets
+def test_facets(bundle: Bundle, message: str, facets: tuple[str, ...]) -> None:
+    assert bundle.matcher.match(message).facets == facets
 
 
-def test_close_variants_ask_which_was_meant(engine: Engine) -> None:
-    match = engine.matcher.match("quốc tịch")
+def test_close_variants_ask_which_was_meant(bundle: Bundle) -> None:
+    match = bundle.matcher.match("quốc tịch")
     assert match.decision in ("clarify", "none")
     if match.decision == "clarify":
         assert len(match.candidates) >= 2
 
 
-def test_language_is_detected(engine: Engine) -> None:
-    assert engine.matcher.match("Where do I register a marriage?").lang == "en"
-    assert engine.matcher.match("dang ky ket hon o dau").lang == "vi"
+def test_language_is_detected(bundle: Bundle) -> None:
+    assert bundle.matcher.match("Where do I register a marriage?").lang == "en"
+    assert bundle.matcher.match("dang ky ket hon o dau").lang == "vi"
 
 
-def test_scores_are_in_unit_interval(engine: Engine) -> None:
+def test_scores_are_in_unit_interval(bundle: Bundle) -> None:
     for message in ("khai sinh", "xyz", "kết hôn với người nước ngoài bao lâu"):
-        match = engine.matcher.match(message)
+        match = bundle.matcher.match(message)
         assert 0.0 <= match.score < 1.0
         assert all(0.0 <= c.score < 1.0 for c in match.candidates)
 
@@ -101,13 +101,13 @@ def test_scores_are_in_unit_interval(engine: Engine) -> None:
         ("xin sao y bằng tốt nghiệp để nộp hồ sơ du học ở đâu", "chung-thuc-ban-sao"),
     ],
 )
-def test_purpose_clause_does_not_veto(engine: Engine, message: str, topic: str) -> None:
-    match = engine.matcher.match(message)
+def test_purpose_clause_does_not_veto(bundle: Bundle, message: str, topic: str) -> None:
+    match = bundle.matcher.match(message)
     assert (match.decision, match.topic) == ("accept", topic)
 
 
-def test_purpose_clause_alone_stays_out_of_scope(engine: Engine) -> None:
-    assert engine.matcher.match("muốn đi tiêm phòng cho bé thì đến đâu").topic is None
+def test_purpose_clause_alone_stays_out_of_scope(bundle: Bundle) -> None:
+    assert bundle.matcher.match("muốn đi tiêm phòng cho bé thì đến đâu").topic is None
 
 
 @pytest.mark.parametrize(
@@ -117,16 +117,16 @@ def test_purpose_clause_alone_stays_out_of_scope(engine: Engine) -> None:
         "Good morning! Is this the Department of Justice chatbot?",
     ],
 )
-def test_greeting_with_introduction_is_a_greeting(engine: Engine, message: str) -> None:
-    assert engine.matcher.match(message).topic == "chao-hoi"
+def test_greeting_with_introduction_is_a_greeting(bundle: Bundle, message: str) -> None:
+    assert bundle.matcher.match(message).topic == "chao-hoi"
 
 
-def test_greeting_before_an_unknown_question_is_not_answered_as_one(engine: Engine) -> None:
+def test_greeting_before_an_unknown_question_is_not_answered_as_one(bundle: Bundle) -> None:
     message = (
         "Chào ad, em ở xã Hàm Yên, cây nhà bên cạnh đổ sang vườn nhà em làm vỡ mái tôn "
         "thì phải làm sao ạ"
     )
-    assert engine.matcher.match(message).topic is None
+    assert bundle.matcher.match(message).topic is None
 
 
 @pytest.mark.parametrize(
@@ -138,8 +138,8 @@ def test_greeting_before_an_unknown_question_is_not_answered_as_one(engine: Engi
         ("thủ tục yêu cầu bồi thừong của nhà nứoc", "boi-thuong-nha-nuoc"),
     ],
 )
-def test_typed_vowels_tell_folded_twins_apart(engine: Engine, message: str, topic: str) -> None:
-    assert engine.matcher.match(message).topic == topic
+def test_typed_vowels_tell_folded_twins_apart(bundle: Bundle, message: str, topic: str) -> None:
+    assert bundle.matcher.match(message).topic == topic
 
 
 @pytest.mark.parametrize(
@@ -152,13 +152,13 @@ def test_typed_vowels_tell_folded_twins_apart(engine: Engine, message: str, topi
         ("Do I need a birth certificate to get a passport?", "ho-chieu"),
     ],
 )
-def test_a_required_paper_is_not_the_topic(engine: Engine, message: str, topic: str) -> None:
-    match = engine.matcher.match(message)
+def test_a_required_paper_is_not_the_topic(bundle: Bundle, message: str, topic: str) -> None:
+    match = bundle.matcher.match(message)
     assert (match.decision, match.topic) == ("accept", topic)
 
 
-def test_asking_for_the_paper_itself_still_finds_it(engine: Engine) -> None:
-    assert engine.matcher.match("em cần giấy khai sinh bản sao, xin ở đâu").topic == (
+def test_asking_for_the_paper_itself_still_finds_it(bundle: Bundle) -> None:
+    assert bundle.matcher.match("em cần giấy khai sinh bản sao, xin ở đâu").topic == (
         "trich-luc-ho-tich"
     )
 
@@ -172,16 +172,16 @@ def test_asking_for_the_paper_itself_still_finds_it(engine: Engine) -> None:
     ],
 )
 def test_sound_alike_real_words_are_read_in_context(
-    engine: Engine, message: str, topic: str
+    bundle: Bundle, message: str, topic: str
 ) -> None:
-    assert engine.matcher.match(message).topic == topic
+    assert bundle.matcher.match(message).topic == topic
 
 
 def test_backstory_words_of_other_domains_do_not_outvote_a_named_procedure(
-    engine: Engine,
+    bundle: Bundle,
 ) -> None:
     message = "đi du học về muốn đăng ký kết hôn với người yêu"
-    assert engine.matcher.match(message).topic == "ket-hon"
+    assert bundle.matcher.match(message).topic == "ket-hon"
 
 
 @pytest.mark.parametrize(
@@ -193,17 +193,17 @@ def test_backstory_words_of_other_domains_do_not_outvote_a_named_procedure(
         ("How do I apply for a work permit?", None),
     ],
 )
-def test_english_purpose_after_for(engine: Engine, message: str, topic: str | None) -> None:
-    assert engine.matcher.match(message).topic == topic
+def test_english_purpose_after_for(bundle: Bundle, message: str, topic: str | None) -> None:
+    assert bundle.matcher.match(message).topic == topic
 
 
-def test_an_info_topic_outweighing_a_bare_modifier_is_kept(engine: Engine) -> None:
+def test_an_info_topic_outweighing_a_bare_modifier_is_kept(bundle: Bundle) -> None:
     # "nước ngoài" alone leans to a foreign-element procedure, but the question is the login
     message = "đang ở nước ngoài thì đăng nhập cổng dịch vụ công nộp hồ sơ qua mạng thế nào"
-    assert engine.matcher.match(message).topic == "nop-truc-tuyen"
+    assert bundle.matcher.match(message).topic == "nop-truc-tuyen"
 
 
-def test_an_info_topic_still_yields_to_a_procedure_named_outright(engine: Engine) -> None:
-    assert engine.matcher.match("xin giấy xác nhận độc thân online được không").topic == (
+def test_an_info_topic_still_yields_to_a_procedure_named_outright(bundle: Bundle) -> None:
+    assert bundle.matcher.match("xin giấy xác nhận độc thân online được không").topic == (
         "xac-nhan-tinh-trang-hon-nhan"
     )

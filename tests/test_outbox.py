@@ -1,4 +1,4 @@
-"""The outbox worker: delivered once, retried with backoff, given up with a reason, resumed."""
+"""The delivery worker: delivered once, retried with backoff, given up with a reason, resumed."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bot.dialog import State
-from bot.models import Incoming, Outgoing, Platform, Reply, SendResult
-from bot.outbox import OutboxWorker, backoff
+from bot.delivery import DeliveryWorker, backoff
+from bot.models import Incoming, Outgoing, Platform, Reply, SendResult, State
 from bot.store import OutboxRow, Store
 from tests.test_store import statements, store_thread_held
 
@@ -45,8 +44,8 @@ def out(text: str, user: str = "u1", platform: Platform = FB) -> Outgoing:
     return Outgoing(platform, user, Reply(text))
 
 
-def worker(store: Store, clock: FakeClock, sender: FakeSender, **kw: int) -> OutboxWorker:
-    return OutboxWorker(
+def worker(store: Store, clock: FakeClock, sender: FakeSender, **kw: int) -> DeliveryWorker:
+    return DeliveryWorker(
         store, {FB: sender}, retry_base_seconds=1, retry_max_seconds=60, clock=clock, **kw
     )
 
@@ -232,7 +231,7 @@ async def test_run_sends_when_woken_and_stop_waits_for_sends(
         seen.append((out.reply.text, stopping[0].done()))
         return OK
 
-    w = OutboxWorker(observed, {FB: slow_sender}, clock=clock, poll_seconds=3600)
+    w = DeliveryWorker(observed, {FB: slow_sender}, clock=clock, poll_seconds=3600)
     runner = asyncio.create_task(w.run())
     await observed.claimed.wait()  # the loop found nothing and now waits an hour-long poll
     observed.claimed.clear()
@@ -259,7 +258,7 @@ async def test_run_claims_a_users_next_message_when_one_is_sent(
             done.set()
         return OK
 
-    w = OutboxWorker(store, {FB: sender}, clock=clock, poll_seconds=3600)
+    w = DeliveryWorker(store, {FB: sender}, clock=clock, poll_seconds=3600)
     await store.enqueue([out(text) for text in ("1", "2", "3")])
     runner = asyncio.create_task(w.run())
     await asyncio.wait_for(done.wait(), 5)
@@ -290,7 +289,7 @@ class HeldSender:
         self._go.set()
 
 
-async def settle_sends(store: Store, w: OutboxWorker, sender: HeldSender) -> list[str]:
+async def settle_sends(store: Store, w: DeliveryWorker, sender: HeldSender) -> list[str]:
     """Run one claim; let its sends end together while the store is busy; the SQL it ran."""
     running = asyncio.create_task(w.run_once())
     await asyncio.wait_for(sender.all_in.wait(), 5)
@@ -314,7 +313,7 @@ async def test_outcomes_of_concurrent_sends_share_one_commit(
             "d": OK,
         }
     )
-    w = OutboxWorker(store, {FB: sender}, retry_base_seconds=1, clock=clock, concurrency=4)
+    w = DeliveryWorker(store, {FB: sender}, retry_base_seconds=1, clock=clock, concurrency=4)
     await store.enqueue([out(f"{u}1", u) for u in "abcd"] + [out("a2", "a")])
     seen = await settle_sends(store, w, sender)
     assert sum(1 for s in seen if s.strip().upper() == "COMMIT") == 1
@@ -332,7 +331,7 @@ async def test_a_send_whose_outcome_cannot_be_recorded_costs_the_others_nothing(
     store: Store, clock: FakeClock, db_path: Path
 ) -> None:
     sender = HeldSender({u: OK for u in "abc"})
-    w = OutboxWorker(store, {FB: sender}, clock=clock, concurrency=3, lease_seconds=30)
+    w = DeliveryWorker(store, {FB: sender}, clock=clock, concurrency=3, lease_seconds=30)
     await store.enqueue([out(f"{u}1", u) for u in "abc"])
     with closing(sqlite3.connect(db_path)) as conn, conn:
         conn.execute(

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from pytest_aiohttp import AiohttpClient
 
+from bot.reload import Reloader
 from tests.conftest import KNOWLEDGE, make_settings
 from webhooks.app import create_app
-from webhooks.reload import RELOADER_KEY, Reloader
+from webhooks.keys import RELOADER_KEY
 
 
 def touch(path: Path) -> None:

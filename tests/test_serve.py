@@ -48,7 +48,7 @@ def test_new_loop_prefers_uvloop_when_installed() -> None:
 def test_serve_refuses_a_broken_knowledge_base_with_a_hint(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
 
-    from webhooks.cli import cli
+    from webhooks.main import cli
 
     result = CliRunner().invoke(
         cli, ["serve"], env={"BOT_KNOWLEDGE": str(tmp_path), "BOT_DB": str(tmp_path / "x.db")}

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.dialog import State
-from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, Reply
+from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, Reply, State
 from bot.store import OutboxRow, Store, StoreClosedError
 from bot.store.checkpoint import BACKSTOP_PAGES
 

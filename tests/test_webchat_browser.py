@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 from pytest_aiohttp import AiohttpServer
 
-from bot.engine import Engine
+from bot.bundle import Bundle
 from bot.models import EventKind, Incoming, Platform, Reply
 from tests.conftest import make_settings
 from webhooks.app import create_app
@@ -171,13 +171,13 @@ async def _discard(stream: asyncio.StreamReader) -> None:
         pass
 
 
-def expected_answer(engine: Engine) -> list[Reply]:
+def expected_answer(bundle: Bundle) -> list[Reply]:
     """What the page should show for QUESTION: a web chat starts with GET_STARTED."""
     now = int(time.time() * 1000)
     start = Incoming(Platform.WEBCHAT, "s", "1", EventKind.POSTBACK, "", "GET_STARTED")
-    state = engine.dialog.handle(None, start, now).state
+    state = bundle.dialog.handle(None, start, now).state
     question = Incoming(Platform.WEBCHAT, "s", "2", EventKind.TEXT, QUESTION)
-    return list(engine.dialog.handle(state, question, now).replies)
+    return list(bundle.dialog.handle(state, question, now).replies)
 
 
 BOT_TEXTS = "[...document.querySelectorAll('.msg.bot')].map((p) => p.lastChild.textContent)"
@@ -187,10 +187,10 @@ IDLE = "document.getElementById('tin-nhan')?.getAttribute('aria-busy') === 'fals
 
 
 async def test_a_citizen_asks_in_the_browser_and_reads_the_answer(
-    aiohttp_server: AiohttpServer, tmp_path: Path, engine: Engine
+    aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
 ) -> None:
     settings = make_settings(tmp_path, facebook=False, zalo=False)
-    server = await aiohttp_server(create_app(settings, engine))
+    server = await aiohttp_server(create_app(settings, bundle))
     async with chromium(tmp_path / "profile") as page:
         await page.call("Page.navigate", url=str(server.make_url("/chat")))
         # The welcome and the main menu arrive on their own (GET_STARTED at load).
@@ -208,7 +208,7 @@ async def test_a_citizen_asks_in_the_browser_and_reads_the_answer(
             f"{{bot: {BOT_TEXTS}, user: {USER_TEXTS}, quick: {QUICK_TITLES}}}",
         )
         assert shown["user"] == [QUESTION]
-        expected = expected_answer(engine)
+        expected = expected_answer(bundle)
         assert shown["bot"][len(welcome) :] == [r.text for r in expected]
         assert "kết hôn" in shown["bot"][-1].lower()
         assert shown["quick"] == [q.title for q in expected[-1].quick_replies]

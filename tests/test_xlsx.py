@@ -23,8 +23,8 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from bot.case_table import CasesFileError, read_table
-from bot.xlsx import XlsxError, first_sheet_rows
+from bot.cases.table import CasesFileError, read_table
+from bot.cases.xlsx import XlsxError, first_sheet_rows
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -17,6 +17,7 @@ from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, Reply, SendResult
+from bot.zalo_tokens import DEFAULT_EXPIRES_IN, TokenPair, TokenRefreshError
 from tests.payloads import (
     ZALO_APP_ID,
     ZALO_OA_ID,
@@ -32,7 +33,7 @@ from tests.payloads import (
     zalo_text,
 )
 from webhooks import zalo
-from webhooks.errors import PayloadError, TokenRefreshError
+from webhooks.errors import PayloadError
 
 BODY = encode(zalo_text())
 GOOD = zalo_sign(BODY)["X-ZEvent-Signature"]
@@ -473,7 +474,7 @@ async def test_send_group(fake: FakeZalo, session: aiohttp.ClientSession) -> Non
 async def test_refresh_token(fake: FakeZalo, session: aiohttp.ClientSession) -> None:
     fake.answers.append((200, {"access_token": "A2", "refresh_token": "R2", "expires_in": "90000"}))
     pair = await zalo.refresh_token(session, fake.url, ZALO_APP_ID, "APP-SECRET", "R1")
-    assert pair == zalo.TokenPair("A2", "R2", 90000)
+    assert pair == TokenPair("A2", "R2", 90000)
     assert "A2" not in repr(pair) and "R2" not in repr(pair)
     [(path, query, headers, raw)] = fake.received
     assert (path, query) == ("/v4/oa/access_token", {})
@@ -494,7 +495,7 @@ async def test_refresh_keeps_a_pair_with_an_odd_lifetime(
         (200, {"access_token": "A2", "refresh_token": "R2", "expires_in": expires_in})
     )
     pair = await zalo.refresh_token(session, fake.url, ZALO_APP_ID, "S", "R1")
-    assert pair == zalo.TokenPair("A2", "R2", zalo.DEFAULT_EXPIRES_IN)
+    assert pair == TokenPair("A2", "R2", DEFAULT_EXPIRES_IN)
 
 
 @pytest.mark.parametrize(

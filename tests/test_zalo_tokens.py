@@ -15,10 +15,17 @@ import pytest
 
 from bot.models import Outgoing, Platform, Reply
 from bot.store import Store
+from bot.zalo_tokens import (
+    REFRESH_SHARE,
+    ZALO_ACCESS,
+    ZALO_EXPIRES,
+    ZALO_REFRESH,
+    TokenPair,
+    TokenRefreshError,
+)
 from tests.conftest import FakeClock, FakePlatforms, Received, make_settings
 from webhooks import zalo
-from webhooks.app import REFRESH_SHARE, ZALO_ACCESS, ZALO_EXPIRES, ZALO_REFRESH, ZaloSender
-from webhooks.errors import TokenRefreshError
+from webhooks.app import ZaloSender
 
 HOUR = 3600.0
 LIFETIME = 90_000.0  # what the fake OAuth server answers, as Zalo documents
@@ -131,7 +138,7 @@ async def test_a_failed_early_refresh_still_sends_and_waits_before_trying_again(
     await stored_pair(store, "zalo-access", "zalo-refresh", clock.now + HOUR)
     calls: list[str] = []
 
-    async def refused(*args: object) -> zalo.TokenPair:
+    async def refused(*args: object) -> TokenPair:
         calls.append("refresh")
         raise TokenRefreshError("http 200 zalo -14014: Invalid refresh token")
 

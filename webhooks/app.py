@@ -1,7 +1,7 @@
 """The HTTP edge: `create_app(settings)` wires the webhooks, the web chat and the workers.
 
 Every resource is opened and closed in its own cleanup context, in this order (closed in
-reverse): the Store, the one outbound ClientSession, the outbox worker, the message handling
+reverse): the Store, the one outbound ClientSession, the delivery worker, the turn queue
 (whose start-up re-processes messages acknowledged before a crash). Section numbers (§) refer
 to /work/shared/reference/platforms.md.
 """
@@ -9,6 +9,7 @@ to /work/shared/reference/platforms.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -16,68 +17,51 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 from aiohttp import web
 
+from bot.bundle import Bundle, BundleSlot
 from bot.config import Settings
-from bot.engine import Engine
+from bot.delivery import DeliveryWorker, Sender
 from bot.models import Incoming, Outgoing, Platform, SendResult
-from bot.outbox import OutboxWorker, Sender
 from bot.rate_limit import per_minute, per_second
+from bot.reload import Reloader
 from bot.store import Store
+from bot.turns.flood import FloodGate
+from bot.turns.queue import TurnQueue
+from bot.zalo_tokens import TokenPair, TokenRefreshError, ZaloTokens
 from webhooks import facebook, webchat, zalo
-from webhooks.errors import PayloadError, TokenRefreshError
-from webhooks.handling import ENGINE_KEY, HANDLING_KEY, EngineSlot, FloodGate, Handling
-from webhooks.reload import RELOADER_KEY, Reloader, reloading
+from webhooks.errors import PayloadError
+from webhooks.keys import (
+    BUNDLE_KEY,
+    RELOADER_KEY,
+    SESSION_KEY,
+    SETTINGS_KEY,
+    STORE_KEY,
+    TURNS_KEY,
+    WORKER_KEY,
+)
 
 log = logging.getLogger(__name__)
 
-SETTINGS_KEY = web.AppKey("settings", Settings)
-STORE_KEY = web.AppKey("store", Store)
-SESSION_KEY = web.AppKey("http_session", aiohttp.ClientSession)
-WORKER_KEY = web.AppKey("outbox_worker", OutboxWorker)
-
-# kv keys of the Zalo tokens once refreshed; they win over the environment's (which go stale).
-ZALO_ACCESS = "zalo.access_token"
-ZALO_REFRESH = "zalo.refresh_token"
-ZALO_PREVIOUS_REFRESH = "zalo.refresh_token.previous"
-ZALO_EXPIRES = "zalo.access_token.expires_at"  # seconds since the epoch, of ZALO_ACCESS
-
-# Refresh once the access token has less than this share of its life left: 5 h of the 25 h
-# (§3.6 and §7: "refresh proactively, e.g. every 20-24 h").
-REFRESH_SHARE = 0.2
-# After a failed proactive refresh, sends go on with the current token; the next proactive try
-# waits this long, so a dead refresh token does not cost one OAuth call per message.
-PROACTIVE_RETRY_SECONDS = 300.0
-
-__all__ = [
-    "ENGINE_KEY",
-    "HANDLING_KEY",
-    "SESSION_KEY",
-    "SETTINGS_KEY",
-    "STORE_KEY",
-    "WORKER_KEY",
-    "create_app",
-    "enabled_platforms",
-    "startup_lines",
-]
+__all__ = ["create_app", "enabled_platforms", "startup_lines"]
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
-    """The whole server. `engine` defaults to the knowledge base at settings.knowledge
+def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Application:
+    """The whole server. `bundle` defaults to the knowledge base at settings.knowledge
     (raises KnowledgeError when it has errors). Webhook routes exist only for the enabled
     platforms; the web chat always does."""
-    if engine is None:
-        engine = Engine.load(settings.knowledge_path(), settings.matcher, settings.idle_seconds)
+    if bundle is None:
+        bundle = Bundle.load(settings.knowledge_path(), settings.matcher, settings.idle_seconds)
     # client_max_size makes request.read() answer 413 beyond the limit, chunked bodies included.
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS_KEY] = settings
-    slot = EngineSlot(engine)
-    app[ENGINE_KEY] = slot
+    slot = BundleSlot(bundle)
+    app[BUNDLE_KEY] = slot
     app[RELOADER_KEY] = Reloader(
         settings.knowledge_path(),
-        lambda root: Engine.load(root, settings.matcher, settings.idle_seconds),
+        lambda root: Bundle.load(root, settings.matcher, settings.idle_seconds),
         lambda new: setattr(slot, "current", new),
         settings.reload_seconds,
     )
-    app.cleanup_ctx.extend([_store, _http_session, _outbox_worker, _handling, reloading])
+    app.cleanup_ctx.extend([_store, _http_session, _delivery_worker, _turns, _reloading])
     app.router.add_get("/healthz", healthz)
     if settings.facebook_enabled:
         app.router.add_get("/webhooks/facebook", facebook_verify)
@@ -134,35 +118,35 @@ async def _http_session(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
+async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     settings, store, session = app[SETTINGS_KEY], app[STORE_KEY], app[SESSION_KEY]
     senders: dict[Platform, Sender] = {Platform.WEBCHAT: app[webchat.MAILBOX_KEY].deliver}
     if settings.facebook_enabled:
         senders[Platform.FACEBOOK] = _messenger_sender(session, settings)
     if settings.zalo_enabled:
         senders[Platform.ZALO] = ZaloSender(store, session, settings)
-    worker = OutboxWorker.from_settings(store, senders, settings)
+    worker = DeliveryWorker.from_settings(store, senders, settings)
     app[WORKER_KEY] = worker
-    task = asyncio.create_task(worker.run(), name="outbox worker")
+    task = asyncio.create_task(worker.run(), name="delivery worker")
     yield
     await worker.stop()  # returns once in-flight sends are recorded
     await task
 
 
-async def _handling(app: web.Application) -> AsyncIterator[None]:
+async def _turns(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     flood = FloodGate(settings.flood_messages, settings.flood_window_seconds)
-    handling = Handling(app[STORE_KEY], app[ENGINE_KEY], flood, app[WORKER_KEY].wake)
-    app[HANDLING_KEY] = handling
+    turns = TurnQueue(app[STORE_KEY], app[BUNDLE_KEY], flood, app[WORKER_KEY].wake)
+    app[TURNS_KEY] = turns
     # Before the first webhook is served: a message acknowledged before a crash (SIGKILL
     # included) is answered now, and cannot be running twice.
-    resumed = await handling.resume_pending()
+    resumed = await turns.resume_pending()
     if resumed:
         log.info("re-processed %d message(s) acknowledged before the restart", resumed)
     for line in startup_lines(settings):
         log.info("%s", line)
     yield
-    await handling.drain()  # commit running turns before the worker and the store close
+    await turns.drain()  # commit running turns before the worker and the store close
 
 
 # -- senders -----------------------------------------------------------------------------
@@ -181,15 +165,8 @@ def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sen
 
 
 class ZaloSender:
-    """Sends CS replies with the current OA access token, refreshed BEFORE it expires.
-
-    The access token lives 25 h and the refresh token is SINGLE USE (§3.6). When a pair is
-    stored its expiry is stored with it (ZALO_EXPIRES); a send finding the token in the last
-    REFRESH_SHARE of its life refreshes first. A token error still refreshes once and retries
-    (the environment's token has no known expiry; Zalo may revoke a token early). One lock
-    makes concurrent sends spend the refresh token once, and the new refresh token is stored
-    before the new access token is used, so a crash in between leaves a usable one behind.
-    """
+    """Sends CS replies with the OA access token that `ZaloTokens` keeps fresh; a token error
+    refreshes once and retries (bot/zalo_tokens.py has the life cycle)."""
 
     def __init__(
         self,
@@ -198,93 +175,48 @@ class ZaloSender:
         settings: Settings,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.store = store
         self.session = session
         self.settings = settings
-        self.clock = clock
-        self._lock = asyncio.Lock()
-        # Cached; the kv store holds the durable copies. `_expires` is None when unknown.
-        self._access: str | None = None
-        self._expires: float | None = None
-        self._lifetime = float(zalo.DEFAULT_EXPIRES_IN)  # of the last pair this process got
-        self._proactive_after = 0.0  # no proactive refresh before this (after a failure)
+        refresher = self._refresh if settings.zalo_app_secret else None
+        self.tokens = ZaloTokens(
+            store, refresher, settings.zalo_access_token, settings.zalo_refresh_token, clock
+        )
         self._limit = per_minute(settings.zalo_sends_per_minute)  # per app (platforms.md §3.7)
 
+    async def _refresh(self, refresh_token: str) -> TokenPair:
+        """The OAuth call (§3.6) the token life cycle spends a refresh token on."""
+        s = self.settings
+        return await zalo.refresh_token(
+            self.session, s.zalo_oauth_url, s.zalo_app_id, s.zalo_app_secret, refresh_token
+        )
+
     async def __call__(self, out: Outgoing) -> SendResult:
-        token = await self._access_token()
-        if self._expiring():
-            token = await self._refresh_early(token)
+        token = await self.tokens.current()
         result = await zalo.send(self.session, self.settings.zalo_api_url, token, out, self._limit)
         if not result.auth_failed:
             return result
         try:
-            fresh = await self._refresh(token)
+            fresh = await self.tokens.refresh(token)
         except TokenRefreshError as exc:
-            # The message is safe to log by contract (webhooks/errors.py): no token in it.
+            # The message is safe to log by contract (bot/zalo_tokens.py): no token in it.
             log.error("zalo: access token refresh failed: %s", exc)
             error = f"{result.error}; token refresh failed: {exc}"
             return SendResult(ok=False, retryable=exc.retryable, error=error)
         return await zalo.send(self.session, self.settings.zalo_api_url, fresh, out, self._limit)
 
-    async def _access_token(self) -> str:
-        if self._access is None:
-            stored = await self.store.get_value(ZALO_ACCESS)
-            expires = await self.store.get_value(ZALO_EXPIRES) if stored else None
-            self._access = stored or self.settings.zalo_access_token
-            self._expires = _float(expires)
-        return self._access
 
-    def _expiring(self) -> bool:
-        now = self.clock()
-        if self._expires is None or now < self._proactive_after:
-            return False
-        return now >= self._expires - REFRESH_SHARE * self._lifetime
-
-    async def _refresh_early(self, token: str) -> str:
-        """The token to send with: a fresh one, or `token` when the refresh fails (it may
-        still be valid; if not, the send's token error tries once more)."""
-        try:
-            return await self._refresh(token)
-        except TokenRefreshError as exc:
-            self._proactive_after = self.clock() + PROACTIVE_RETRY_SECONDS
-            log.warning("zalo: early token refresh failed, sending with the current one: %s", exc)
-            return token
-
-    async def _refresh(self, spent: str) -> str:
-        async with self._lock:
-            current = await self._access_token()
-            if current != spent:
-                return current  # another send refreshed it while this one waited
-            refresh = await self.store.get_value(ZALO_REFRESH) or self.settings.zalo_refresh_token
-            if not refresh or not self.settings.zalo_app_secret:
-                raise TokenRefreshError("no refresh token or app secret: set ZALO_REFRESH_TOKEN")
-            pair = await zalo.refresh_token(
-                self.session,
-                self.settings.zalo_oauth_url,
-                self.settings.zalo_app_id,
-                self.settings.zalo_app_secret,
-                refresh,
-            )
-            expires = self.clock() + pair.expires_in
-            # The old refresh token is dead now: persist the new one FIRST (§3.6), keep the
-            # previous one for an operator's recovery, and only then use the access token.
-            # Its expiry goes last: a crash before it costs one early refresh, nothing more.
-            await self.store.set_value(ZALO_PREVIOUS_REFRESH, refresh)
-            await self.store.set_value(ZALO_REFRESH, pair.refresh_token)
-            await self.store.set_value(ZALO_ACCESS, pair.access_token)
-            await self.store.set_value(ZALO_EXPIRES, repr(expires))
-            self._access, self._expires = pair.access_token, expires
-            self._lifetime = float(pair.expires_in)
-            self._proactive_after = 0.0
-            log.info("zalo: access token refreshed, valid %d s", pair.expires_in)
-            return pair.access_token
-
-
-def _float(text: str | None) -> float | None:
+@contextlib.asynccontextmanager
+async def _reloading(app: web.Application) -> AsyncIterator[None]:
+    """Runs the app's knowledge reloader while the app runs (off when interval <= 0)."""
+    reloader = app[RELOADER_KEY]
+    task = asyncio.create_task(reloader.run()) if reloader.interval > 0 else None
     try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -296,7 +228,7 @@ async def healthz(request: web.Request) -> web.Response:
     app = request.app
     body: dict[str, object] = {
         "status": "ok",
-        "knowledge_version": app[ENGINE_KEY].current.kb.version,
+        "knowledge_version": app[BUNDLE_KEY].current.kb.version,
         # A broken edit keeps the last good knowledge base serving; staff see why here.
         "knowledge_errors": [str(p) for p in app[RELOADER_KEY].errors],
         "platforms": enabled_platforms(app[SETTINGS_KEY]),
@@ -372,4 +304,4 @@ async def _accept(app: web.Application, messages: list[Incoming]) -> None:
     """Record the messages (a whole Messenger batch in one transaction) and start their turns.
     If the store itself fails here the request fails (500) on purpose: nothing was
     acknowledged, so the platform's retry is wanted."""
-    await app[HANDLING_KEY].accept_many(messages)
+    await app[TURNS_KEY].accept_many(messages)

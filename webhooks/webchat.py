@@ -2,7 +2,7 @@
 
 A web chat message takes the same path as a platform's (DESIGN.md, "How a message flows"):
 recorded with a generated id, one turn in a tracked task, replies committed to the outbox with
-platform "webchat". The outbox worker "delivers" them to `Mailbox`, and `POST /api/chat`
+platform "webchat". The delivery worker "delivers" them to `Mailbox`, and `POST /api/chat`
 answers once every reply queued for that session so far has been delivered.
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, SendResult
-from webhooks.handling import HANDLING_KEY
 from webhooks.keyed_lock import KeyedLock
+from webhooks.keys import TURNS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class _Box:
 
 
 class Mailbox:
-    """Where the outbox worker "sends" web chat replies, per session, until the API takes them.
+    """Where the delivery worker "sends" web chat replies, per session, until the API takes them.
 
     `expect(session, n)` counts replies a turn queued; `collect` waits until everything queued
     for the session so far was delivered, then returns (and forgets) what was delivered: any
@@ -141,9 +141,9 @@ async def api(request: web.Request) -> web.Response:
     msg = Incoming(
         Platform.WEBCHAT, session, f"web-{uuid.uuid4().hex}", kind, text, payload, now_ms
     )
-    handling, mailbox = request.app[HANDLING_KEY], request.app[MAILBOX_KEY]
+    turns, mailbox = request.app[TURNS_KEY], request.app[MAILBOX_KEY]
     async with mailbox.serial(session):
-        task = await handling.accept(msg)
+        task = await turns.accept(msg)
         if task is None:
             return _error(409, "duplicate message id")  # a uuid4: cannot happen
         # Shielded: a browser that goes away must not cancel a turn already recorded.

@@ -13,14 +13,14 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, SendResult
 from bot.rate_limit import RateLimit
-from webhooks.errors import PayloadError, TokenRefreshError
+from bot.zalo_tokens import DEFAULT_EXPIRES_IN, TokenPair, TokenRefreshError
+from webhooks.errors import PayloadError
 from webhooks.wire import answer_object, body_object, send_parts
 from webhooks.wire import header as _header
 from webhooks.wire import integer as _int
@@ -30,7 +30,6 @@ from webhooks.wire import split as _split
 TEXT_LIMIT = 2000  # §3.4 "tối đa 2.000 ký tự"; undocumented for groups, assumed the same (§3.9)
 SEND_TIMEOUT = 10.0  # seconds per call; a timeout is retryable, the outbox retries
 RATE_LIMIT_WAIT = 60.0  # -32: the per-minute quota resets each minute (§3.7)
-DEFAULT_EXPIRES_IN = 90_000  # 25 h, the documented access-token lifetime (§3.6)
 
 _SIGNATURE = re.compile(r"(?:mac\s*=\s*)?([0-9a-f]{64})", re.IGNORECASE)
 _ATTACHMENT_EVENTS = frozenset(
@@ -75,18 +74,6 @@ _CODES: dict[int, tuple[bool, str]] = {
     -403: (False, "OA is not in the group"),
 }
 _AUTH_CODES = frozenset({-216, -220})
-
-
-@dataclass(frozen=True, slots=True)
-class TokenPair:
-    """A fresh OA access token and the refresh token that replaces the one just spent.
-
-    Tokens are hidden from repr so that logging the pair leaks nothing.
-    """
-
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_in: int  # seconds of validity of `access_token`
 
 
 def verify(raw: bytes, headers: Mapping[str, str], app_id: str, oa_secret_key: str) -> bool:

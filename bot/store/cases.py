@@ -15,16 +15,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.cases import (
+from bot.models import (
     CLOSED,
     MAX_CODE_CHARS,
     Case,
     CaseStatus,
     LookupOutcome,
+    Outgoing,
+    Platform,
+    Reply,
     Subscriber,
     digits_match,
 )
-from bot.models import Outgoing, Platform, Reply
 from bot.store.engine import Engine
 from bot.store.outbox import body_json, insert_outbox
 
@@ -251,7 +253,7 @@ class Cases(Engine):
                 db.execute(
                     "INSERT INTO case_lookups (platform, user_id, code, outcome, at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    [platform.value, user_id, code[:MAX_CODE_CHARS], outcome, now],
+                    [platform.value, user_id, code[:MAX_CODE_CHARS], outcome.value, now],
                 )
 
             with db.atomic():
@@ -261,16 +263,16 @@ class Cases(Engine):
                     [now, sender, code],
                 ).fetchone()
                 if locked:
-                    audit("locked")
-                    return "locked", None
+                    audit(LookupOutcome.LOCKED)
+                    return LookupOutcome.LOCKED, None
                 row = db.execute(
                     f"SELECT {_CASE_COLUMNS} FROM cases WHERE code = ?", [code]
                 ).fetchone()
                 case = None if row is None else _case(row)
                 if digits_match(case, digits):
-                    audit("found")
-                    return "found", case
-                audit("no_match")
+                    audit(LookupOutcome.FOUND)
+                    return LookupOutcome.FOUND, case
+                audit(LookupOutcome.NO_MATCH)
                 since = now - window_seconds
                 failures = {
                     ("sender", sender): db.execute(
@@ -284,7 +286,7 @@ class Cases(Engine):
                         [code, since],
                     ).fetchone()[0],
                 }
-                outcome: LookupOutcome = "no_match"
+                outcome = LookupOutcome.NO_MATCH
                 for (scope, key), count in failures.items():
                     if count >= max_failures:
                         db.execute(
@@ -294,7 +296,7 @@ class Cases(Engine):
                             " created_at = excluded.created_at",
                             [scope, key, now + window_seconds, now],
                         )
-                        outcome = "locked"
+                        outcome = LookupOutcome.LOCKED
                 return outcome, None
 
         return await self._run(work)

@@ -83,7 +83,7 @@ class Engine:
     async def open(cls, path: str | Path, *, clock: Clock = time.time) -> Self:
         """Open (creating if needed) the database at `path`, apply pending migrations.
 
-        `clock` gives the `*_at` timestamps and must be the outbox worker's clock too.
+        `clock` gives the `*_at` timestamps and must be the delivery worker's clock too.
         """
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         try:

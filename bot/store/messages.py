@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.dialog import State
-from bot.models import EventKind, Incoming, Outgoing, Platform
+from bot.models import CaseStep, EventKind, Incoming, Outgoing, Platform, State
 from bot.store.engine import Engine, trim_error
 from bot.store.outbox import body_json, insert_outbox
 
@@ -243,6 +242,9 @@ def _state_from_json(text: str) -> State | None:
         elif f.name == "lang":
             if value in ("vi", "en"):
                 values[f.name] = value
+        elif f.name == "case_step":
+            if isinstance(value, str) and value in CaseStep.__members__.values():
+                values[f.name] = CaseStep(value)
         elif f.default is None:
             if isinstance(value, str):
                 values[f.name] = value

@@ -107,7 +107,7 @@ class Outbox(Engine):
 
     async def mark_sent(self, row_id: int) -> None:
         """The platform accepted the message. Outcomes of sends that end while the store is
-        busy share one commit (the outbox worker runs several sends at once)."""
+        busy share one commit (the delivery worker runs several sends at once)."""
         await self._finish(row_id, "status = 'sent', sent_at = ?", [self._clock()])
 
     async def mark_retry(self, row_id: int, next_attempt_at: float, error: str) -> None:

@@ -1,7 +1,8 @@
-"""One loaded knowledge base with everything derived from it, swapped as a whole on reload.
+"""The knowledge bundle: one loaded knowledge base with everything derived from it (the
+matcher's index, the dialog and its composer), swapped as a whole on reload.
 
-The matcher index and the composer are built from a knowledge base once; a reload builds a new
-`Engine` and only then replaces the old one, so a broken edit leaves the last good one serving.
+A reload builds a new `Bundle` and only then puts it in the `BundleSlot`, so a broken edit
+leaves the last good one serving. (Not to be confused with the store's SQLite engine.)
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config import MatcherSettings
 from bot.dialog import Dialog
 from bot.knowledge import KnowledgeBase, Problem, load
-from bot.matcher import Matcher, MatcherSettings
-from bot.models import EventKind, Incoming, Platform, Reply
+from bot.models import EventKind, Incoming, Platform, Reply, TurnKind
+from bot.understanding.matcher import Matcher
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A one-shot answer to a question, as `bot ask` reports it."""
+    """A one-shot answer to a question, as `bot ask` reports it: `kind` is "clarify",
+    "unknown", or the answered topic's kind."""
 
     question: str
     topic: str | None
@@ -31,7 +34,7 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
-class Engine:
+class Bundle:
     kb: KnowledgeBase
     matcher: Matcher
     dialog: Dialog
@@ -43,7 +46,7 @@ class Engine:
         root: Path | str,
         settings: MatcherSettings | None = None,
         idle_seconds: int = 1800,
-    ) -> Engine:
+    ) -> Bundle:
         """Raises `KnowledgeError` when the knowledge base has errors."""
         kb, warnings = load(root)
         matcher = Matcher(kb, settings)
@@ -54,10 +57,19 @@ class Engine:
         msg = Incoming(Platform.CLI, "cli", "cli", EventKind.TEXT, question)
         turn = self.dialog.handle(None, msg, now_ms=0)
         score = turn.match.score if turn.match else 0.0
-        if turn.kind == "clarify":
-            kind = "clarify"
+        if turn.kind is TurnKind.CLARIFY:
+            kind = TurnKind.CLARIFY.value
         elif turn.topic is None:
             kind = "unknown"
         else:
-            kind = self.kb.topics[turn.topic].kind
+            kind = self.kb.topics[turn.topic].kind.value
         return Answer(question, turn.topic, kind, score, turn.replies)
+
+
+@dataclass(slots=True)
+class BundleSlot:
+    """The bundle in service. A knowledge reload builds a new Bundle and assigns `current`;
+    turns already running finish on the bundle they started with. (A mutable slot, because an
+    aiohttp app's keys cannot be reassigned once it has started.)"""
+
+    current: Bundle

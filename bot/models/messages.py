@@ -1,4 +1,4 @@
-"""Neutral, platform-free value objects passed between the edge and the core.
+"""Messages in and out: neutral, platform-free values passed between the edge and the core.
 
 `Incoming` and `Reply` know nothing of Messenger or Zalo: each platform module turns its payloads
 into `Incoming` and renders `Reply` into its own Send API body. The raw payload is kept on
@@ -68,28 +68,6 @@ class Outgoing:
     platform: Platform
     user_id: str
     reply: Reply
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    topic: str
-    score: float
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """What the matcher understood of one message.
-
-    `decision` is "accept" (answer `topic`), "clarify" (ask which of `candidates` was meant) or
-    "none" (out of scope or not understood). `score` is in [0, 1].
-    """
-
-    decision: Literal["accept", "clarify", "none"]
-    topic: str | None
-    score: float
-    candidates: tuple[Candidate, ...]
-    facets: tuple[str, ...]
-    lang: Lang
 
 
 @dataclass(frozen=True, slots=True)

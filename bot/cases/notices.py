@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from bot.case_model import Case, Subscriber, today_of
-from bot.case_replies import case_text, replies
+from bot.cases.dates import today_of
+from bot.cases.replies import case_text, replies
 from bot.knowledge import KnowledgeBase
-from bot.models import Lang, Platform, Reply
+from bot.models import Case, Lang, Platform, Reply, Subscriber
 
 # How long after the user's last message a platform lets the bot write (platforms.md): Messenger
 # 24 h (§2.5; later needs a Utility template, not built), Zalo CS messages 7 days (§3.5). The web

@@ -16,7 +16,7 @@ from webhooks.serve import run
 @cli.command()
 @click.pass_obj
 def serve(config: str | None) -> None:
-    """Run the webhook server, the web chat (/chat) and the outbox worker.
+    """Run the webhook server, the web chat (/chat) and the delivery worker.
 
     With no platform secrets in the environment only the web chat is enabled.
 

@@ -14,8 +14,9 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.case_model import FINISHED, OPEN, Case, CaseStatus, days_late, format_date
+from bot.cases.dates import days_late, format_date
 from bot.knowledge import KnowledgeBase
+from bot.models import FINISHED, OPEN, Case, CaseStatus
 
 DUE_SOON_WORKING_DAYS = 2
 NO_UNIT = "(không rõ đơn vị)"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
-from bot.case_model import CaseStatus
+from bot.models import CaseStatus
 from bot.text import fold
 
 _STATUS_ALIASES: Mapping[CaseStatus, tuple[str, ...]] = {

@@ -2,18 +2,17 @@
 message, and the policy that keeps strangers out.
 
 Pure. The owner proves ownership with the last 4 digits of the phone number on the dossier;
-`digits_match` compares them in constant time. The lock policy (`MAX_FAILURES` failed checks per
-sender and per dossier within `LOCK_SECONDS`, then a lock for as long) is applied, atomically and
-audited, by the Store; `cases.lookup` is the I/O call. A wrong digit and an unknown code answer
-alike, so the bot never tells which codes exist.
+`bot.models.digits_match` compares them in constant time. The lock policy (`MAX_FAILURES`
+failed checks per sender and per dossier within `LOCK_SECONDS`, then a lock for as long) is
+applied, atomically and audited, by the Store; `bot.cases.actions.lookup` is the I/O call. A
+wrong digit and an unknown code answer alike, so the bot never tells which codes exist.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 
-from bot.case_model import MAX_CODE_CHARS, Case, normalise_code
+from bot.models import MAX_CODE_CHARS, normalise_code
 from bot.text import raw_tokens
 
 MAX_FAILURES = 5  # failed checks per sender and per dossier ...
@@ -75,10 +74,3 @@ def wants_notice(text: str) -> bool:
     """ "Báo cho tôi khi có kết quả", "notify me"."""
     key = " ".join(raw_tokens(text))
     return any(phrase in key for phrase in _NOTIFY_PHRASES)
-
-
-def digits_match(case: Case | None, digits: str) -> bool:
-    """Whether `digits` are the last 4 of the dossier's phone; constant time when it exists."""
-    if case is None or len(digits) != 4:
-        return False
-    return hmac.compare_digest(case.phone_last4.encode(), digits.encode())

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.case_fields import words_key
+from bot.cases.fields import words_key
 from bot.knowledge import KnowledgeBase
-from bot.matcher import Matcher
+from bot.models import FILED, Decision
+from bot.understanding.matcher import Matcher
 
 
 class TopicResolver:
@@ -30,7 +31,7 @@ class TopicResolver:
         self._index: dict[str, str] = {}
         self._cache: dict[str, str | None] = {}
         for topic in kb.topics.values() if kb else ():
-            if topic.kind not in ("procedure", "referral"):
+            if topic.kind not in FILED:
                 continue
             keys = [topic.id, topic.id.replace("-", " "), topic.name.vi, topic.name.en]
             if topic.code:
@@ -66,6 +67,6 @@ class TopicResolver:
                 self._matcher = self._matcher()
             match = self._matcher.match(cell)
             topic = self.kb.topics.get(match.topic or "")
-            if match.decision == "accept" and topic and topic.kind in ("procedure", "referral"):
+            if match.decision is Decision.ACCEPT and topic and topic.kind in FILED:
                 return topic.id
         return None

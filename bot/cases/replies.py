@@ -13,9 +13,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from bot.answers import HANDOFF, MENU, split_text
-from bot.case_model import CLOSED, FINISHED, SUBSCRIBE, Case, CaseStatus, days_late, format_date
+from bot.cases.dates import days_late, format_date
 from bot.knowledge import KnowledgeBase
-from bot.models import Lang, QuickReply, Reply
+from bot.models import CLOSED, FINISHED, SUBSCRIBE, Case, CaseStatus, Lang, QuickReply, Reply
 
 
 def procedure_name(kb: KnowledgeBase, case: Case, lang: Lang) -> str:

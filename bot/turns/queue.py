@@ -1,9 +1,9 @@
 """What happens to a message after the webhook answered 200: one turn, by a worker task.
 
-`Handling.accept_many` records a webhook's messages (the idempotency gate, style.md §7) and
+`TurnQueue.accept_many` records a webhook's messages (the idempotency gate, style.md §7) and
 queues each new one behind its sender's earlier ones; a worker loads the state, applies the
 per-sender flood control, runs the pure dialog and commits the turn and its replies to the
-outbox in one transaction (`Store.complete_turn`), then wakes the outbox worker. Anything
+outbox in one transaction (`Store.complete_turn`), then wakes the delivery worker. Anything
 raised in a turn is logged with the platform and message id and the message is marked failed:
 the webhook already answered 200, so a poison message cannot start a platform retry storm
 (style.md §12, platforms.md §1.4 and §5.7 botman#755).
@@ -22,174 +22,31 @@ loop and the turns catch up when it eases, yet they never stop while webhooks ke
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TypeVar, cast
+from typing import cast
 
-from aiohttp import web
-
-from bot.cases import resolve_turn
-from bot.dialog import State
-from bot.engine import Engine
-from bot.models import Incoming, Outgoing, Platform, Reply
+from bot.bundle import BundleSlot
+from bot.models import Incoming, Outgoing, Platform, Reply, State
 from bot.store import Store
+from bot.turns.flood import FloodGate, UserKey, Verdict
+from bot.turns.pacer import DIALOG_GAP, FLOOD_WAITING, DialogPacer
+from bot.turns.resolve import resolve_turn
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-UserKey = tuple[Platform, str]
 
 PENDING_BATCH = 100
 MAX_TURNS = 8  # turns in progress at once: enough to keep the loop and the store thread busy
-# A flood: at least FLOOD_WAITING webhooks waiting for their 200 at once. Then, and for
-# DIALOG_GAP seconds after, one dialog per DIALOG_GAP: the 200s get most of the loop
-# (bench/load.py: at 50 saturating connections p99 to the 200 went from ~20-24 ms with 0.01 s
-# to ~14-17 ms with 0.03 s). Below it dialogs run unpaced, so a steady load the bot can carry
-# (say 200 msg/s, one webhook at a time) is never held to 1 / DIALOG_GAP turns per second.
-FLOOD_WAITING = 4
-DIALOG_GAP = 0.03
 
 Turn = asyncio.Future[int | None]
-T = TypeVar("T")
 
 
-@dataclass(slots=True)
-class EngineSlot:
-    """The engine in service. A knowledge reload builds a new Engine and assigns `current`;
-    turns already running finish on the engine they started with. (A mutable slot, because an
-    aiohttp app's keys cannot be reassigned once it has started.)"""
-
-    current: Engine
-
-
-class Verdict(Enum):
-    OK = "ok"
-    NOTICE = "notice"  # the first message over the limit: one polite notice
-    DROP = "drop"  # further messages in the window: recorded as handled, no reply
-
-
-class FloodGate:
-    """Per-sender sliding-window flood control, in memory.
-
-    At most `limit` messages per `window` seconds are answered; the first one over the limit
-    gets a notice, the rest of the window nothing. Every message counts, answered or not, so a
-    sender who keeps flooding stays quiet until they pause for a whole window.
-    """
-
-    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._seen: dict[UserKey, deque[float]] = {}
-        self._noticed: set[UserKey] = set()
-        self._calls = 0
-
-    def check(self, key: UserKey) -> Verdict:
-        now = self.clock()
-        self._calls += 1
-        if self._calls % 1024 == 0:
-            self._forget_idle(now)
-        times = self._seen.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        times.append(now)
-        if len(times) <= self.limit:
-            self._noticed.discard(key)
-            return Verdict.OK
-        if key in self._noticed:
-            return Verdict.DROP
-        self._noticed.add(key)
-        return Verdict.NOTICE
-
-    def _forget_idle(self, now: float) -> None:
-        """Drop senders quiet for a whole window, so memory follows active users only."""
-        idle = [k for k, times in self._seen.items() if not times or times[-1] <= now - self.window]
-        for key in idle:
-            del self._seen[key]
-            self._noticed.discard(key)
-
-
-class DialogPacer:
-    """Runs the turns' CPU-bound step (the dialog: matching, ~0.5-1 ms) behind the webhooks.
-
-    Jobs run in the order asked, each as a callback of its own, the next one scheduled only when
-    one ends: never two in one pass of the event loop (asyncio runs in one pass every callback
-    ready when it began, so eight turns whose states came back together would otherwise match
-    eight messages back to back while every webhook waits). During a flood (`busy()`: at least
-    `flood` webhooks waiting for their 200 at once, or were within the last `gap` seconds) a
-    job runs only once per `gap`: the 200s get the loop, and the turns still move on (at least
-    1 / `gap` per second) however long it lasts. The quiet spell is needed because a flood is
-    not continuous from the inside: every group commit answers all its webhooks at once, and the
-    next ones are still being read when it does. One or two webhooks in flight at a time are a
-    steady load, not a flood: pacing them would cap the turns below what arrives.
-    """
-
-    def __init__(self, gap: float, flood: int = FLOOD_WAITING) -> None:
-        self.gap = gap
-        self.flood = flood
-        self._jobs: deque[tuple[Callable[[], object], asyncio.Future[object]]] = deque()
-        self._acknowledging = 0
-        self._quiet_at = 0.0  # loop time from which the last flood has been over for `gap`
-        self._next_at = 0.0  # loop time before which, while busy, no job runs
-        self._handle: asyncio.Handle | None = None  # the scheduled `_next`, if any
-
-    @contextlib.contextmanager
-    def acknowledging(self) -> Iterator[None]:
-        """Around the work before a webhook's 200: dialogs give way meanwhile during a flood."""
-        self._acknowledging += 1
-        try:
-            yield
-        finally:
-            if self._acknowledging >= self.flood:
-                self._quiet_at = asyncio.get_running_loop().time() + self.gap
-            self._acknowledging -= 1
-
-    def busy(self) -> bool:
-        """Is a flood of webhooks being acknowledged, or was one within the last `gap` seconds?"""
-        return (
-            self._acknowledging >= self.flood or asyncio.get_running_loop().time() < self._quiet_at
-        )
-
-    async def run(self, job: Callable[[], T]) -> T:
-        """`job()`'s result (or exception), once its turn has come."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[object] = loop.create_future()
-        self._jobs.append((job, done))
-        self._schedule(loop)
-        return cast(T, await done)  # what `job` returned
-
-    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._handle is not None or not self._jobs:
-            return
-        wait = self._next_at - loop.time() if self.busy() else 0.0
-        if wait > 0:
-            self._handle = loop.call_later(wait, self._next)
-        else:
-            self._handle = loop.call_soon(self._next)  # the NEXT pass: sockets are read first
-
-    def _next(self) -> None:
-        self._handle = None
-        loop = asyncio.get_running_loop()
-        job, done = self._jobs.popleft()
-        try:
-            if done.cancelled():  # a turn cancelled while it waited (shutdown): no gap spent
-                return
-            try:
-                done.set_result(job())
-            except Exception as exc:
-                done.set_exception(exc)
-            self._next_at = loop.time() + self.gap
-        finally:
-            self._schedule(loop)
-
-
-class Handling:
+class TurnQueue:
     """Turns recorded messages into committed turns: one FIFO queue per sender, and at most
     `max_turns` worker tasks taking the senders whose next message is ready, in turn.
 
@@ -202,7 +59,7 @@ class Handling:
     def __init__(
         self,
         store: Store,
-        engine: EngineSlot,
+        bundle: BundleSlot,
         flood: FloodGate,
         wake: Callable[[], None],
         clock: Clock = time.time,
@@ -211,7 +68,7 @@ class Handling:
         flood_waiting: int = FLOOD_WAITING,
     ) -> None:
         self.store = store
-        self.engine = engine
+        self.bundle = bundle
         self.flood = flood
         self.wake = wake
         self.clock = clock
@@ -375,30 +232,26 @@ class Handling:
             return None
 
     async def _turn(self, msg: Incoming) -> int:
-        engine = self.engine.current
+        bundle = self.bundle.current
         state = await self.store.load_state(msg.platform, msg.user_id)
         verdict = self.flood.check((msg.platform, msg.user_id))
         unanswered = handoff = False
         replies: tuple[Reply, ...] = ()
         if verdict is Verdict.OK:
             now_ms = int(self.clock() * 1000)
-            turn = await self._dialogs.run(partial(engine.dialog.handle, state, msg, now_ms))
+            turn = await self._dialogs.run(partial(bundle.dialog.handle, state, msg, now_ms))
             # A dossier lookup or subscription is resolved against the store (issue 4).
-            turn = await resolve_turn(self.store, engine.dialog, msg, turn, now_ms)
+            turn = await resolve_turn(self.store, bundle.dialog, msg, turn, now_ms)
             state, replies = turn.state, turn.replies
             unanswered, handoff = turn.unanswered, turn.handoff
         else:
             state = state or State()
             if verdict is Verdict.NOTICE:
                 log.info("%s user flooding: one notice, then silence", msg.platform)
-                replies = tuple(engine.dialog.composer.text("flood", state.lang))
+                replies = tuple(bundle.dialog.composer.text("flood", state.lang))
         outgoing = [Outgoing(msg.platform, msg.user_id, r) for r in replies]
         if not await self.store.complete_turn(msg, state, outgoing, unanswered, handoff):
             return 0  # already handled (a resumed message raced a live one): nothing queued
         if outgoing:
             self.wake()
         return len(outgoing)
-
-
-HANDLING_KEY = web.AppKey("handling", Handling)
-ENGINE_KEY = web.AppKey("engine", EngineSlot)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.case_fields import (
+from bot.cases.fields import (
     FIELDS,
     HEADER_LABELS,
     cell_text,
@@ -21,8 +21,8 @@ from bot.case_fields import (
     parse_status,
     phone_last4,
 )
-from bot.case_model import MAX_CODE_CHARS, Case, normalise_code
-from bot.case_table import Table, find_header
+from bot.cases.table import Table, find_header
+from bot.models import MAX_CODE_CHARS, Case, normalise_code
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,25 +1,24 @@
-"""The dossier as the bot keeps it (issue 4): the words the import, the lookup, the replies, the
-report and the store share.
+"""The dossier as the bot keeps it (issue 4): the values the import, the lookup, the replies,
+the report and the store share.
 
-Pure: frozen types, the status groups, and the office-date rules. Nothing here reads a file,
-speaks SQL or knows a platform's API. Privacy by construction: a `Case` holds the owner's name
-masked and only the last 4 digits of the phone number; a `LookupRequest` keeps its digits out of
-its repr, so out of logs.
+Pure: frozen types, the status groups and the ownership check (office dates are in
+`bot.cases.dates`). Nothing here reads a file, speaks SQL or knows a platform's API. Privacy by
+construction: a `Case` holds the owner's name masked and only the last 4 digits of the phone
+number; a `LookupRequest` keeps its digits out of its repr, so out of logs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
 
-from bot.models import Lang, Platform
+from bot.models.messages import Lang, Platform
 
 CASE_TOPIC = "tra-cuu-ho-so"
 SUBSCRIBE = "CASE_SUBSCRIBE"  # payload "CASE_SUBSCRIBE:<code>" of the "notify me" button
 MAX_CODE_CHARS = 64
-VN_TZ = dt.timezone(dt.timedelta(hours=7))  # dates are Vietnamese office dates (UTC+7)
 
 
 class CaseStatus(StrEnum):
@@ -39,7 +38,11 @@ CLOSED = FINISHED | {CaseStatus.REJECTED, CaseStatus.WITHDRAWN}
 # Deadline running, on the office's side: the overdue and due-soon lists.
 OPEN = frozenset({CaseStatus.RECEIVED, CaseStatus.PROCESSING})
 
-LookupOutcome = Literal["found", "no_match", "locked"]
+
+class LookupOutcome(StrEnum):
+    FOUND = "found"
+    NO_MATCH = "no_match"  # unknown code or wrong digits: answered alike
+    LOCKED = "locked"  # too many failed checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,8 @@ class Case:
 
 @dataclass(frozen=True, slots=True)
 class LookupRequest:
-    """The dialog asks its caller to check `digits` against dossier `code` (see `cases.lookup`)."""
+    """The dialog asks its caller to check `digits` against dossier `code`
+    (see `bot.cases.actions.lookup`)."""
 
     code: str
     digits: str = field(repr=False)  # part of the phone number: kept out of logs and reprs
@@ -89,27 +93,11 @@ def normalise_code(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-# -- office dates -------------------------------------------------------------------------------
+# -- the ownership check -----------------------------------------------------------------------
 
 
-def today_of(now_ms: int | float, ms: bool = True) -> dt.date:
-    """The office date (UTC+7) at a timestamp (milliseconds, or seconds with ms=False)."""
-    seconds = now_ms / 1000 if ms else now_ms
-    return dt.datetime.fromtimestamp(seconds, VN_TZ).date()
-
-
-def format_date(day: dt.date | None) -> str | None:
-    return None if day is None else day.strftime("%d/%m/%Y")
-
-
-def days_late(case: Case, today: dt.date) -> int | None:
-    """How many days after its due date a finished dossier was resolved (0: on time), or None
-    when that cannot be told. A dossier ready today with no date exported was ready by today,
-    so it is on time if today is not past the due date."""
-    if case.status not in FINISHED or case.due is None:
-        return None
-    if case.returned is not None:
-        return max(0, (case.returned - case.due).days)
-    if case.status is CaseStatus.READY and today <= case.due:
-        return 0
-    return None
+def digits_match(case: Case | None, digits: str) -> bool:
+    """Whether `digits` are the last 4 of the dossier's phone; constant time when it exists."""
+    if case is None or len(digits) != 4:
+        return False
+    return hmac.compare_digest(case.phone_last4.encode(), digits.encode())

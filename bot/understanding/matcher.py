@@ -23,9 +23,9 @@ from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
-from bot.facets import detect_facets
+from bot.config import MatcherSettings
 from bot.knowledge import KnowledgeBase, Topic
-from bot.models import Candidate, Lang, Match
+from bot.models import FILED, Candidate, Decision, Lang, Match, TopicKind
 from bot.spelling import Speller
 from bot.text import (
     COMMON_EN,
@@ -36,6 +36,7 @@ from bot.text import (
     token_shapes,
     tokens,
 )
+from bot.understanding.facets import detect_facets
 
 # Words too common in citizens' questions to say anything about the topic. They still count
 # for the speller's vocabulary and for the facet detector.
@@ -84,23 +85,6 @@ _REQUIREMENT_REACH = 7
 _REQUIREMENT_DISCOUNT = 0.4
 _NOT_NEED = frozenset((w,) for w in ("cuoc", "ho", "nha", "cu", "phong"))
 _NEED_END = frozenset(("for", "to", "when", "if", "so"))
-
-
-@dataclass(frozen=True, slots=True)
-class MatcherSettings:
-    """Thresholds on the raw score scale (a keyword of weight 5 scores 5)."""
-
-    accept: float = 4.0
-    margin: float = 1.0
-    clarify: float = 2.5
-    anchor: float = 3.0  # an accepted topic needs one key term at least this strong...
-    fuzzy_anchor: float = 88.0  # ...or a phrasing this similar (token_set_ratio, 0-100)
-    fuzzy_cutoff: float = 60.0
-    fuzzy_weight: float = 3.0
-    bm25_weight: float = 2.0
-    max_candidates: int = 3
-    rescore_top: int = 6
-    max_gap: int = 2  # words allowed inside a multi-word key term
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,17 +161,17 @@ class Matcher:
                         self._reach[toks[0]] = max(self._reach.get(toks[0], 0), reach)
                     preferred.update(toks)
                     self._pairs.update(itertools.pairwise(toks))
-                    if weight > 0 and topic.kind != "outofscope":
+                    if weight > 0 and topic.kind is not TopicKind.OUTOFSCOPE:
                         self._term_words.update(toks)
                     if weight >= 4:
                         self._strong_pairs.update(
                             p for p in itertools.pairwise(toks) if not set(p) & _STOP
                         )
                 term_id += 1
-        self._smalltalk = [t.kind == "smalltalk" for t in self.topics]
-        self._outside = [t.kind == "outofscope" for t in self.topics]
-        self._general = [t.kind == "info" for t in self.topics]
-        self._specific = [t.kind in ("procedure", "referral") for t in self.topics]
+        self._smalltalk = [t.kind is TopicKind.SMALLTALK for t in self.topics]
+        self._outside = [t.kind is TopicKind.OUTOFSCOPE for t in self.topics]
+        self._general = [t.kind is TopicKind.INFO for t in self.topics]
+        self._specific = [t.kind in FILED for t in self.topics]
         self._last_hits: dict[int, list[_Hit]] = {}
         self._phrasings: list[list[str]] = [
             [" ".join(tokens(p)) for p in t.phrasings] for t in self.topics
@@ -459,14 +443,16 @@ class Matcher:
             if v > 0 and not self._outside[i]
         )[: s.max_candidates]
         if not ranked or ranked[0][1] < s.clarify:
-            return Match("none", None, _squash(ranked[0][1]) if ranked else 0.0, (), facets, lang)
+            return Match(
+                Decision.NONE, None, _squash(ranked[0][1]) if ranked else 0.0, (), facets, lang
+            )
         best_idx, best = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         outside = max((key.get(i, 0.0) for i, _ in ranked if self._outside[i]), default=0.0)
         if self._outside[best_idx] or outside >= key.get(best_idx, 0.0) - s.margin / 2:
             # The language of another domain (taxes, fines, weather) is as strong as any
             # justice topic: say honestly that this is not ours rather than guess.
-            return Match("none", None, _squash(best), (), facets, lang)
+            return Match(Decision.NONE, None, _squash(best), (), facets, lang)
         # One strong term, a near-copy of a phrasing, or several terms adding up well past
         # the bar (a variant's base term plus its modifier).
         anchored = (
@@ -476,11 +462,11 @@ class Matcher:
         )
         if best >= s.accept and best - second >= s.margin and anchored:
             topic = self.topics[best_idx].id
-            return Match("accept", topic, _squash(best), candidates, facets, lang)
+            return Match(Decision.ACCEPT, topic, _squash(best), candidates, facets, lang)
         close = tuple(c for c in candidates if c.score >= _squash(s.clarify))
         if not anchored and not any(strongest.get(i, 0.0) >= s.anchor for i, _ in ranked[:3]):
-            return Match("none", None, _squash(best), close, facets, lang)
-        return Match("clarify", close[0].topic, _squash(best), close, facets, lang)
+            return Match(Decision.NONE, None, _squash(best), close, facets, lang)
+        return Match(Decision.CLARIFY, close[0].topic, _squash(best), close, facets, lang)
 
 
 def _same_shape(term: _Term, typed: Sequence[str | None], positions: Iterable[int]) -> bool:

@@ -39,7 +39,7 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None = N
     return delay
 
 
-class OutboxWorker:
+class DeliveryWorker:
     """Sends the outbox through one async sender per platform.
 
     A sender returns a `SendResult` and must enforce its own timeout (shorter than the lease).
@@ -78,7 +78,7 @@ class OutboxWorker:
     @classmethod
     def from_settings(
         cls, store: Store, senders: Mapping[Platform, Sender], settings: Settings
-    ) -> OutboxWorker:
+    ) -> DeliveryWorker:
         """A worker with the retry settings, and a lease well beyond one send's timeout."""
         return cls(
             store,

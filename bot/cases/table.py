@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import xlsx
-from bot.case_fields import HEADER_LABELS, REQUIRED, cell_text, match_headers
+from bot.cases import xlsx
+from bot.cases.fields import HEADER_LABELS, REQUIRED, cell_text, match_headers
 
 HEADER_SCAN_ROWS = 20  # exports often put a title and blank lines above the header row
 

@@ -1,9 +1,9 @@
 """Reload the knowledge base without a restart, keeping the last good one on a broken edit.
 
 Staff edit the YAML files in place. A background task notices a change (file names, sizes and
-modification times under the knowledge folder), builds a new Engine off the event loop and
-swaps it into the EngineSlot only when it loaded cleanly; a broken edit is logged one problem a
-line (file:line: field: message) and the running engine keeps answering.
+modification times under the knowledge folder), builds a new Bundle off the event loop and
+swaps it into the BundleSlot only when it loaded cleanly; a broken edit is logged one problem a
+line (file:line: field: message) and the running bundle keeps answering.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiohttp import web
-
-from bot.engine import Engine
+from bot.bundle import Bundle
 from bot.knowledge import KnowledgeError, Problem
 
 log = logging.getLogger(__name__)
@@ -40,11 +38,11 @@ def fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 @dataclass
 class Reloader:
-    """Checks the folder and swaps engines. `check()` is one step; `run()` repeats it."""
+    """Checks the folder and swaps bundles. `check()` is one step; `run()` repeats it."""
 
     root: Path
-    load: Callable[[Path], Engine]
-    swap: Callable[[Engine], None]
+    load: Callable[[Path], Bundle]
+    swap: Callable[[Bundle], None]
     interval: float = 5.0
     last: tuple[tuple[str, int, int], ...] = ()
     errors: list[Problem] = field(default_factory=list)
@@ -53,13 +51,13 @@ class Reloader:
         self.last = fingerprint(self.root)
 
     async def check(self) -> bool:
-        """Reload if the folder changed. True when a new engine is now serving."""
+        """Reload if the folder changed. True when a new bundle is now serving."""
         current = await asyncio.to_thread(fingerprint, self.root)
         if current == self.last:
             return False
         self.last = current
         try:
-            engine = await asyncio.to_thread(self.load, self.root)
+            bundle = await asyncio.to_thread(self.load, self.root)
         except KnowledgeError as exc:
             self.errors = exc.problems
             log.error(
@@ -70,11 +68,11 @@ class Reloader:
                 log.error("  %s", problem)
             return False
         self.errors = []
-        self.swap(engine)
+        self.swap(bundle)
         # The index is long-lived: keep the collector from rescanning it (latency spikes).
         gc.collect()
         gc.freeze()
-        log.info("knowledge base reloaded: version %s", engine.kb.version)
+        log.info("knowledge base reloaded: version %s", bundle.kb.version)
         return True
 
     async def run(self) -> None:
@@ -84,20 +82,3 @@ class Reloader:
                 await self.check()
             except Exception:  # never let a reload bug stop the server from answering
                 log.exception("knowledge reload failed")
-
-
-RELOADER_KEY = web.AppKey("knowledge_reloader", Reloader)
-
-
-@contextlib.asynccontextmanager
-async def reloading(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context: runs the app's reloader while the app runs (off when interval <= 0)."""
-    reloader = app[RELOADER_KEY]
-    task = asyncio.create_task(reloader.run()) if reloader.interval > 0 else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -1,0 +1,21 @@
+"""The aiohttp application's typed keys (style.md §4), in one place for every route module."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from bot.bundle import BundleSlot
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.reload import Reloader
+from bot.store import Store
+from bot.turns.queue import TurnQueue
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+STORE_KEY = web.AppKey("store", Store)
+SESSION_KEY = web.AppKey("http_session", aiohttp.ClientSession)
+WORKER_KEY = web.AppKey("delivery_worker", DeliveryWorker)
+TURNS_KEY = web.AppKey("turns", TurnQueue)
+BUNDLE_KEY = web.AppKey("bundle", BundleSlot)
+RELOADER_KEY = web.AppKey("knowledge_reloader", Reloader)
