@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.models import Lang
@@ -123,28 +124,6 @@ TEENCODE: dict[str, str] = {
     "qui": "quy",
 }
 
-# Function words that tell English from unaccented Vietnamese.
-_LATIN_EN = frozenset(
-    "the a an is are am was were be been do does did how what where when which who whom why can "
-    "could would should will shall may might must i my me we our you your he she his her it its "
-    "they their them this that these those to of in on at for from with by about and or but if "
-    "not no yes please thanks thank hello hi hey need want get got have has had much many long "
-    "there here any some so just also as than then into out up down over more most very".split()
-)
-# Words of everyday English that must stay as typed (the speller would "correct" them).
-COMMON_EN = _LATIN_EN | frozenset(
-    "him hers ours yours mine its let lets go going gone went come came make made take took "
-    "give gave know knew see saw say said tell told ask asked use used try tried work live "
-    "lived still already yet ago again back now today tomorrow yesterday week month year day "
-    "time thing way man woman child son daughter wife husband father mother parents family "
-    "friend home house city country office help apply get".split()
-)
-_LATIN_VI = frozenset(
-    "toi em anh chi ad cho hoi lam o dau khong duoc bao nhieu can gi thu tuc xin a nhe oi va "
-    "cua la co the nao ma thi vay roi ban minh con me bo ong ba di ve nha nay giay to "
-    "ngay lau sao muon giup nhu khi dang ky khai sinh ket hon chua nha nhan mat phai".split()
-)
-
 
 def _strip_marks(ch: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
@@ -197,6 +176,63 @@ def tokens(text: str) -> tuple[str, ...]:
         else:
             out.extend(_normal_token(tok))
     return tuple(out)
+
+
+# Function words that tell English from unaccented Vietnamese. `detect_lang` compares them with
+# the message's raw tokens (folded, nothing else): "need" is "need" there, not "ned".
+_LATIN_EN_WORDS = (
+    "the a an is are am was were be been do does did how what where when which who whom why can "
+    "could would should will shall may might must i my me we our you your he she his her it its "
+    "they their them this that these those to of in on at for from with by about and or but if "
+    "not no yes please thanks thank hello hi hey need want get got have has had much many long "
+    "there here any some so just also as than then into out up down over more most very"
+)
+_LATIN_EN = frozenset(raw_tokens(_LATIN_EN_WORDS))
+_LATIN_VI = frozenset(
+    raw_tokens(
+        "toi em anh chi ad cho hoi lam o dau khong duoc bao nhieu can gi thu tuc xin a nhe oi va "
+        "cua la co the nao ma thi vay roi ban minh con me bo ong ba di ve nha nay giay to "
+        "ngay lau sao muon giup nhu khi dang ky khai sinh ket hon chua nha nhan mat phai"
+    )
+)
+
+
+def normalised_word(word: str) -> str:
+    """The one token a message's `word` becomes ("apply" -> "aply", "cần" -> "can").
+
+    Word lists compared with message tokens are written in plain words and pass through this
+    at load time, so they hold what a message holds. A word that is not one token ("dk" is
+    "dang ky") could never equal a message token: that is a mistake in the list.
+    """
+    toks = tokens(word)
+    if len(toks) != 1:
+        raise ValueError(f"{word!r} normalises to {toks!r}, not one token")
+    return toks[0]
+
+
+def normalised_words(words: str) -> frozenset[str]:
+    """The normalised forms of whitespace-separated `words` (see `normalised_word`)."""
+    return frozenset(normalised_word(w) for w in words.split())
+
+
+def normalised_phrases(phrases: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    """Each phrase as the token sequence a message holds: "bao lâu" -> ("bao", "lau")."""
+    out = frozenset(tokens(p) for p in phrases)
+    if () in out:
+        raise ValueError("an empty phrase can never match")
+    return out
+
+
+# Words of everyday English that must stay as typed (the speller would "correct" them). The
+# speller sees normalised tokens: "will" is "wil" there.
+COMMON_EN = normalised_words(
+    _LATIN_EN_WORDS
+    + " him hers ours yours mine its let lets go going gone went come came make made take took "
+    "give gave know knew see saw say said tell told ask asked use used try tried work live "
+    "lived still already yet ago again back now today tomorrow yesterday week month year day "
+    "time thing way man woman child son daughter wife husband father mother parents family "
+    "friend home house city country office help apply get"
+)
 
 
 # Tone marks (grave, acute, tilde, hook above, dot below). The other marks (circumflex, breve,

@@ -3,6 +3,8 @@
 import pytest
 
 from bot.bundle import Bundle
+from bot.text import tokens
+from bot.understanding import matcher
 
 
 @pytest.mark.parametrize(
@@ -191,6 +193,8 @@ def test_backstory_words_of_other_domains_do_not_outvote_a_named_procedure(
         ("Where can I get a police clearance certificate for my new job?", "ly-lich-tu-phap"),
         # ... but "apply for X" asks for X itself
         ("How do I apply for a work permit?", None),
+        # ... and so does "applied for X" (once a dead entry: messages hold "aplied")
+        ("I already applied for a work permit last month, when will it be ready?", None),
     ],
 )
 def test_english_purpose_after_for(bundle: Bundle, message: str, topic: str | None) -> None:
@@ -207,3 +211,40 @@ def test_an_info_topic_still_yields_to_a_procedure_named_outright(bundle: Bundle
     assert bundle.matcher.match("xin giấy xác nhận độc thân online được không").topic == (
         "xac-nhan-tinh-trang-hon-nhan"
     )
+
+
+_WORD_SETS = ("_STOP", "_PURPOSE", "_FOR_REQUEST", "_QUESTION", "_QUESTION_END", "_NEED_END")
+_PHRASE_SETS = ("_QUESTION_PAIRS", "_NOT_NEED")
+_WORDS = ("_FOR", "_NEED_VI", "_NEED_EN", "_DO")
+
+
+@pytest.mark.parametrize("name", _WORD_SETS + _PHRASE_SETS + _WORDS)
+def test_word_lists_hold_normalised_tokens(name: str) -> None:
+    # Messages are normalised before they meet these lists: an entry that normalisation would
+    # change ("applied" -> "aplied") can never match.
+    value = getattr(matcher, name)
+    entries = [value] if isinstance(value, str) else list(value)
+    assert entries
+    for entry in entries:
+        phrase = (entry,) if isinstance(entry, str) else entry
+        assert tokens(" ".join(phrase)) == phrase, entry
+
+
+@pytest.mark.parametrize("verb", ["apply", "applied", "applying", "look", "looking", "register"])
+def test_for_after_a_request_verb_is_no_purpose(verb: str) -> None:
+    toks = tokens(f"I {verb} for a work permit")
+    permit = toks.index("work")
+    hit = matcher._Hit(permit, permit + 2, 5.0, 0, ())
+    assert matcher._discount_purpose(toks, [hit])[0].weight == 5.0
+
+
+def test_for_after_a_paper_starts_a_purpose() -> None:
+    toks = tokens("a criminal record certificate for a work permit")
+    permit = toks.index("work")
+    hit = matcher._Hit(permit, permit + 2, 5.0, 0, ())
+    assert matcher._discount_purpose(toks, [hit])[0].weight == 2.5
+
+
+def test_english_stop_words_say_nothing_about_the_topic() -> None:
+    # "hello", "will" and "need" were dead entries: messages hold "helo", "wil", "ned".
+    assert matcher._grams(tokens("Hello, I will need it")) == []

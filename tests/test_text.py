@@ -1,8 +1,15 @@
 import pytest
 
 from bot.text import (
+    _LATIN_EN,
+    _LATIN_VI,
+    COMMON_EN,
     detect_lang,
     fold,
+    normalised_phrases,
+    normalised_word,
+    normalised_words,
+    raw_tokens,
     sound_alikes,
     telex_variants,
     term_shapes,
@@ -10,6 +17,7 @@ from bot.text import (
     tokens,
     vowel_shape,
 )
+from bot.understanding import facets
 
 
 @pytest.mark.parametrize(
@@ -109,3 +117,40 @@ def test_sound_alikes_swap_one_onset_or_coda() -> None:
     assert "luc" in sound_alikes("lut")
     assert "sinh" in sound_alikes("xinh")
     assert "chung" in sound_alikes("trung")
+
+
+def test_word_lists_are_written_plainly_and_normalised_like_messages() -> None:
+    assert normalised_words("apply applied look will need hello") == {
+        "aply",
+        "aplied",
+        "lok",
+        "wil",
+        "ned",
+        "helo",
+    }
+    assert normalised_word("cần") == "can"
+    assert normalised_phrases(["bao lâu", "ở đâu"]) == {("bao", "lau"), ("o", "dau")}
+
+
+def test_a_list_word_that_is_not_one_token_is_refused() -> None:
+    with pytest.raises(ValueError, match="not one token"):
+        normalised_word("dk")  # teencode for "dang ky": no single message token equals it
+    with pytest.raises(ValueError, match="empty"):
+        normalised_phrases(["..."])
+
+
+def test_english_words_for_the_speller_are_normalised() -> None:
+    # The speller sees message tokens: "will" arrives as "wil" and must be known as such.
+    assert {"wil", "ned", "helo", "aply", "stil"} <= COMMON_EN
+    assert all(tokens(w) == (w,) for w in COMMON_EN)
+
+
+def test_language_cue_words_are_raw_tokens() -> None:
+    # `detect_lang` reads raw tokens (folded only): "need" stays "need" there.
+    for words in (_LATIN_EN, _LATIN_VI):
+        assert all(raw_tokens(w) == [w] for w in words)
+    assert "need" in _LATIN_EN
+
+
+def test_facet_phrases_are_normalised_like_messages() -> None:
+    assert all(tokens(" ".join(key)) == key for key in facets._TABLE)

@@ -31,6 +31,9 @@ from bot.text import (
     COMMON_EN,
     detect_lang,
     is_syllable,
+    normalised_phrases,
+    normalised_word,
+    normalised_words,
     sound_alikes,
     term_shapes,
     token_shapes,
@@ -38,18 +41,19 @@ from bot.text import (
 )
 from bot.understanding.facets import detect_facets
 
+# Word lists are written in plain words and normalised like messages when loaded (`tokens`:
+# "apply" is "aply", "need" is "ned" in a message); tests check every entry is a fixed point.
+#
 # Words too common in citizens' questions to say anything about the topic. They still count
 # for the speller's vocabulary and for the facet detector.
-_STOP = frozenset(
-    (
-        "a ad admin oi cho em hoi xin toi minh anh chi ban nhe vay roi thi la co khong duoc lam "
-        "the nao gi nhu can muon phai di o dau bao nhieu thu tuc ho so giay to dang ky va voi cua "
-        "nay do ma de khi nao neu nhung cac mot hay hoac ve tai tu den ra len vao bi da dang se "
-        "con nha ong ba bo me vo chong ah nua gium giup voi hien nay sao vui long "
-        "i my me we you the a an is are am was be do does did how what where when can could "
-        "would should will to of in on at for from with by and or please need want get have "
-        "it this that there about any some thanks hello hi"
-    ).split()
+_STOP = normalised_words(
+    "a ad admin oi cho em hoi xin toi minh anh chi ban nhe vay roi thi la co khong duoc lam "
+    "the nao gi nhu can muon phai di o dau bao nhieu thu tuc ho so giay to dang ky va voi cua "
+    "nay do ma de khi nao neu nhung cac mot hay hoac ve tai tu den ra len vao bi da dang se "
+    "con nha ong ba bo me vo chong ah nua gium giup voi hien nay sao vui long "
+    "i my me we you the a an is are am was be do does did how what where when can could "
+    "would should will to of in on at for from with by and or please need want get have "
+    "it this that there about any some thanks hello hi"
 )
 
 # Words that end a message's request and start its reason: "giấy tờ cho bé để còn đi tiêm chủng",
@@ -57,12 +61,12 @@ _STOP = frozenset(
 # needs the paper, not what they ask for, so they count less against a justice topic. English
 # says it with "for" ("a criminal record certificate for my work permit"); "for" is no folded
 # Vietnamese word.
-_PURPOSE = frozenset(("de", "nham", "for"))
+_FOR = normalised_word("for")
+_PURPOSE = normalised_words("để nhằm for")
 _PURPOSE_REACH = 4
 # "apply for a work permit" asks for the permit: after these words "for" names the request.
-# Tokens are folded and collapsed ("apply" -> "aply", "fee" -> "fe").
-_FOR_REQUEST = frozenset(
-    "aply aplying applied ask asking register registering loking look pay fe".split()
+_FOR_REQUEST = normalised_words(
+    "apply applying applied ask asking register registering looking look pay fee"
 )
 _PURPOSE_DISCOUNT = 0.5
 _OUTSIDE_REST = 0.5
@@ -73,18 +77,20 @@ _YIELD_RATIO = 2.5
 # question ("chào bạn, mình ở xã Hàm Yên, lần đầu dùng trang này") is still a greeting. Folded
 # Vietnamese is ambiguous ("đâu" and "đầu" are both "dau"), so most cues are word pairs, and
 # "không"/"chưa" ask only at the end of a sentence.
-_QUESTION = frozenset("gi sao nao what how where when why which".split())
-_QUESTION_PAIRS = frozenset(
-    tuple(p.split())
-    for p in ("o dau", "di dau", "bao nhieu", "bao lau", "bao gio", "the nao", "duoc khong")
+_QUESTION = normalised_words("gì sao nào what how where when why which")
+_QUESTION_PAIRS = normalised_phrases(
+    ("ở đâu", "đi đâu", "bao nhiêu", "bao lâu", "bao giờ", "thế nào", "được không")
 )
-_QUESTION_END = frozenset(("khong", "chua"))
+_QUESTION_END = normalised_words("không chưa")
 _SHAPED = frozenset("âăêôơư")
 # "cần X không": X is a paper the procedure may require. "căn cước", "căn hộ" fold to "can" too.
 _REQUIREMENT_REACH = 7
 _REQUIREMENT_DISCOUNT = 0.4
-_NOT_NEED = frozenset((w,) for w in ("cuoc", "ho", "nha", "cu", "phong"))
-_NEED_END = frozenset(("for", "to", "when", "if", "so"))
+_NEED_VI = normalised_word("cần")
+_NEED_EN = normalised_word("need")
+_DO = normalised_word("do")
+_NOT_NEED = normalised_phrases(("cước", "hộ", "nhà", "cứ", "phòng"))
+_NEED_END = normalised_words("for to when if so")
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,20 +531,20 @@ def _requirement_windows(toks: Sequence[str], typed: Sequence[str | None]) -> li
     sinh] không", "do I need [a birth certificate] for a passport".
 
     Vietnamese: words after "cần" (not "căn cước", "căn hộ") up to a "không" or "chưa" within
-    reach. English: words after "do I / we / you need" (folded "ned") up to "for", "to",
+    reach. English: words after "do I / we / you need" (normalised "ned") up to "for", "to",
     "when" or the end.
     """
     out: list[tuple[int, int]] = []
     n = len(toks)
     for i, tok in enumerate(toks):
-        if tok == "can" and typed[i] != "căn" and toks[i + 1 : i + 2] not in _NOT_NEED:
+        if tok == _NEED_VI and typed[i] != "căn" and toks[i + 1 : i + 2] not in _NOT_NEED:
             for j in range(i + 2, min(n, i + 2 + _REQUIREMENT_REACH)):
                 if toks[j] in _QUESTION_END:
                     out.append((i + 1, j))
                     break
-                if toks[j] == "can":
+                if toks[j] == _NEED_VI:
                     break
-        elif tok == "ned" and i >= 2 and toks[i - 2] == "do" and i + 1 < n:
+        elif tok == _NEED_EN and i >= 2 and toks[i - 2] == _DO and i + 1 < n:
             j = next((k for k in range(i + 1, n) if toks[k] in _NEED_END), n)
             if j > i + 1:
                 out.append((i + 1, j))
@@ -590,7 +596,7 @@ def _discount_purpose(toks: Sequence[str], hits: list[_Hit]) -> list[_Hit]:
     for hit in hits:
         lo = max(0, hit.start - _PURPOSE_REACH)
         purpose = any(
-            t in _PURPOSE and not (t == "for" and k > 0 and toks[k - 1] in _FOR_REQUEST)
+            t in _PURPOSE and not (t == _FOR and k > 0 and toks[k - 1] in _FOR_REQUEST)
             for k, t in enumerate(toks[lo : hit.start], lo)
         )
         if hit.weight > 0 and purpose:
