@@ -1,7 +1,7 @@
 """Benchmark of the dossier import and lookup (issue 4); not part of the test suite.
 
 Generates an export of N dossiers (100,000 by default) as CSV, or as XLSX with --xlsx (written
-with openpyxl, which the `test` extra installs; read by bot/xlsx.py), then times, on a fresh
+with openpyxl, which the `test` extra installs; read by bot/cases/xlsx.py), then times, on a fresh
 database: reading and validating the file, the first import (all rows new), an unchanged
 re-import, a re-import where 5% of the statuses changed (history rows), and lookups: the store's
 audited, lock-checked lookup alone, and a whole lookup turn (dialog + store + reply composition).

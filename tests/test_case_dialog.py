@@ -1,4 +1,4 @@
-"""The dossier lookup in the conversation (bot/dialog.py with bot/case_*.py), pure: asking for
+"""The dossier lookup in the conversation (bot/dialog.py with bot/cases/), pure: asking for
 the code and the digits, the answers, the "notify me" subscription."""
 
 from __future__ import annotations

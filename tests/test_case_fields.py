@@ -1,4 +1,4 @@
-"""What one cell of a dossier export means (bot/case_fields.py): dates, statuses, owner names,
+"""What one cell of a dossier export means (bot/cases/fields.py): dates, statuses, owner names,
 phone numbers, in the spellings the exports and their clerks use."""
 
 from __future__ import annotations

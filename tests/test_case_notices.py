@@ -1,4 +1,4 @@
-"""Notices to subscribers (bot/case_notices.py): sent by the import when a status changes, only
+"""Notices to subscribers (bot/cases/notices.py): sent by the import when a status changes, only
 while the platform's messaging window is open."""
 
 from __future__ import annotations

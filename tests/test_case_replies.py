@@ -1,4 +1,4 @@
-"""What the citizen reads about a dossier (bot/case_replies.py), in Vietnamese and English."""
+"""What the citizen reads about a dossier (bot/cases/replies.py), in Vietnamese and English."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The dossier report (bot/case_report.py) and the `bot cases import` / `bot report cases`
+"""The dossier report (bot/cases/report.py) and the `bot cases import` / `bot report cases`
 commands."""
 
 from __future__ import annotations

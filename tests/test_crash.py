@@ -5,7 +5,7 @@ The fake Graph server runs in this test's event loop on port 0 and first HANGS e
 call. Staff notices queued before start-up occupy every send slot of the delivery worker (each
 hangs), so the citizens' replies all wait in the outbox when the process is killed. A hung send
 is "in flight" at the kill: its row keeps its claim lease and is sent again only when the lease
-runs out (at least once, bot/outbox.py), a minute later, which is why the notices, not the
+runs out (at least once, bot/delivery.py), a minute later, which is why the notices, not the
 citizens' replies, are the ones left hanging. One batch of messages is acknowledged right before
 the kill: the kill lands before most of those turns ran, so the restart must handle them
 (`TurnQueue.resume_pending`).

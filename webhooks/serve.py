@@ -16,7 +16,7 @@ from bot.config import Settings
 from webhooks.app import create_app
 
 # Long enough for running turns and in-flight sends to be recorded (DeliveryWorker.stop waits
-# for them); a SIGKILL instead loses nothing either, only time (see Handling.resume_pending).
+# for them); a SIGKILL instead loses nothing either, only time (see TurnQueue.resume_pending).
 SHUTDOWN_TIMEOUT = 30.0
 SLOW_WEBHOOK_SECONDS = 0.5
 

@@ -1,7 +1,7 @@
 """What one cell of a dossier export means: the column headers, statuses, dates, phone numbers
 and names, as the one-stop systems and the people who fill them in spell them.
 
-Pure functions of a cell's value (str, number, date or None, as CSV or bot/xlsx.py give them).
+Pure functions of a cell's value (str, number, date or None, as CSV or bot/cases/xlsx.py give them).
 Words are compared folded (case, diacritics and punctuation ignored, "(...)" dropped), so
 "Mã hồ sơ", "MA HO SO" and " Mã HS " all name the code column. A value that is not understood
 gives None, or ValueError for dates, and the caller rejects the row with a reason.
