@@ -1,7 +1,8 @@
 """The Zalo OA access token is refreshed BEFORE it expires (25 h, platforms.md §3.6), the single-use
 refresh token is stored before the new access token is used, and a token error still refreshes.
 
-`ZaloSender` is driven directly against the fake Zalo API and OAuth servers, on a fake clock.
+`ZaloSender` is driven directly against the fake Zalo API and OAuth servers, on a fake clock;
+the life cycle itself (`ZaloTokens`) is also tested alone, with a fake refresher.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.zalo_tokens import (
     ZALO_REFRESH,
     TokenPair,
     TokenRefreshError,
+    ZaloTokens,
 )
 from tests.conftest import FakeClock, FakePlatforms, Received, make_settings
 from webhooks import zalo
@@ -154,3 +156,75 @@ async def test_a_failed_early_refresh_still_sends_and_waits_before_trying_again(
     assert len(refreshes(platforms)) == 1
     assert tokens_used(platforms)[-1] == "new-access"
     assert await store.get_value(ZALO_REFRESH) == "new-refresh"
+
+
+# -- the life cycle alone (bot/zalo_tokens.py): a fake refresher, no HTTP --------------------
+
+
+class FakeRefresher:
+    """Spends refresh tokens like Zalo: each one once; hands out numbered pairs."""
+
+    def __init__(self) -> None:
+        self.spent: list[str] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self, refresh_token: str) -> TokenPair:
+        await self.gate.wait()
+        if refresh_token in self.spent:
+            raise TokenRefreshError("http 200 zalo -14014: Invalid refresh token")
+        self.spent.append(refresh_token)
+        n = len(self.spent)
+        return TokenPair(f"access-{n}", f"refresh-{n}", int(LIFETIME))
+
+
+def tokens(store: Store, clock: FakeClock, refresher: FakeRefresher | None) -> ZaloTokens:
+    return ZaloTokens(store, refresher, "env-access", "env-refresh", clock)
+
+
+async def test_the_environment_token_serves_until_a_pair_is_stored(
+    store: Store, clock: FakeClock
+) -> None:
+    refresher = FakeRefresher()
+    life = tokens(store, clock, refresher)
+    assert await life.current() == "env-access"  # no known expiry: no early refresh
+    assert refresher.spent == []
+    assert await life.refresh("env-access") == "access-1"
+    assert refresher.spent == ["env-refresh"]
+    assert await store.get_value(ZALO_REFRESH) == "refresh-1"
+    assert await store.get_value(ZALO_EXPIRES) == repr(clock.now + LIFETIME)
+    # A new process reads the stored pair, not the stale environment.
+    assert await tokens(store, clock, refresher).current() == "access-1"
+
+
+async def test_refreshed_early_in_the_last_share_of_its_life(
+    store: Store, clock: FakeClock
+) -> None:
+    refresher = FakeRefresher()
+    await stored_pair(store, "old-access", "old-refresh", clock.now + LIFETIME)
+    life = tokens(store, clock, refresher)
+    clock.advance(LIFETIME * (1 - REFRESH_SHARE) - 1)
+    assert await life.current() == "old-access"
+    clock.advance(2)
+    assert await life.current() == "access-1"
+    assert refresher.spent == ["old-refresh"]
+
+
+async def test_concurrent_refreshes_spend_the_refresh_token_once(
+    store: Store, clock: FakeClock
+) -> None:
+    refresher = FakeRefresher()
+    refresher.gate.clear()
+    life = tokens(store, clock, refresher)
+    first = asyncio.ensure_future(life.refresh("env-access"))
+    second = asyncio.ensure_future(life.refresh("env-access"))
+    refresher.gate.set()
+    assert await asyncio.gather(first, second) == ["access-1", "access-1"]
+    assert refresher.spent == ["env-refresh"]
+
+
+async def test_without_an_app_secret_a_refresh_is_refused_clearly(
+    store: Store, clock: FakeClock
+) -> None:
+    with pytest.raises(TokenRefreshError, match="ZALO_REFRESH_TOKEN"):
+        await tokens(store, clock, None).refresh("env-access")
