@@ -52,6 +52,17 @@ BOT_TEXTS = (
 )  # fmt: skip
 SHORT_LIMIT = 20  # Messenger's quick-reply title limit
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")
+# The keys the loader reads, so docs/kb-format.md can be checked against them
+# (tests/test_docs.py). Any other key is ignored without a word; only an unknown facet under
+# `facets` is an error.
+LANGS: tuple[Lang, ...] = ("vi", "en")  # the languages of every text
+TOPIC_KEYS = frozenset(
+    ("id", "kind", "name", "short", "summary", "handled_by", "code", "facets", "legal_basis",
+     "updated", "review_by", "verify", "match")
+)  # fmt: skip
+MATCH_KEYS = frozenset(("keywords", "phrasings", "extends"))
+VERIFY_KEYS = frozenset(("facet", "note"))  # of each entry of a topic's `verify` list
+BOT_KEYS = frozenset(("texts", "facet_labels", "menu"))
 # The topic ids of ../shared/reference/topics.md: a contract with `bot ask --json` and the
 # evaluation sets. Topics may be added; none of these may disappear.
 CONTRACT_TOPICS = (
@@ -200,7 +211,7 @@ class _File:
             self.error(dotted, "must be a mapping with vi and en")
             return None
         parts: dict[str, str] = {}
-        for lang in ("vi", "en"):
+        for lang in LANGS:
             item = value.get(lang)
             if not isinstance(item, str) or not item.strip():
                 self.error(f"{dotted}.{lang}", "missing or empty text")
@@ -273,7 +284,7 @@ def _short(f: _File) -> Text | None:
     short = f.text("short", required=False)
     if short is None:
         return None
-    for lang in ("vi", "en"):
+    for lang in LANGS:
         if len(short.get(lang)) > SHORT_LIMIT:
             f.error(f"short.{lang}", f"at most {SHORT_LIMIT} characters (a quick-reply title)")
     return short
