@@ -28,7 +28,6 @@ from bot.knowledge import (
     BOT_TEXTS,
     FACET_LABELS,
     FOLDER_KINDS,
-    KINDS,
     LANGS,
     MATCH_KEYS,
     SHORT_LIMIT,
@@ -39,9 +38,9 @@ from bot.knowledge import (
     Problem,
     load,
 )
-from bot.matcher import Matcher
-from bot.models import FACETS
-from webhooks.cli import serve
+from bot.models import FACETS, TopicKind
+from bot.understanding.matcher import Matcher
+from webhooks.main import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "kb-format.md"
@@ -296,11 +295,11 @@ def test_type_column_says_text_and_date_where_the_loader_reads_them(reads: Reads
 
 def _required_kinds(cell: str) -> set[str]:
     if cell == "all":
-        return set(KINDS)
+        return {k.value for k in TopicKind}
     if cell == "no":
         return set()
     kinds = {k.strip() for k in cell.split(",")}
-    assert kinds <= set(KINDS), f"'required in' names an unknown kind: {cell!r}"
+    assert kinds <= {k.value for k in TopicKind}, f"'required in' names an unknown kind: {cell!r}"
     return kinds
 
 
@@ -310,7 +309,9 @@ def test_required_in_column_is_what_the_loader_requires(tmp_path: Path) -> None:
     for row in field_rows():
         if row.table != TOPIC or "<n>" in row.field:
             continue
-        topics = [full_topic(kind, kind) for kind in KINDS]  # one knowledge base, one per kind
+        topics = [
+            full_topic(kind, kind) for kind in [k.value for k in TopicKind]
+        ]  # one knowledge base, one per kind
         for topic in topics:
             delete(topic, row.field)
         errors = errors_of(write_kb(tmp_path / row.field, topics))
