@@ -198,10 +198,6 @@ def test_parse_event_kinds(event: dict[str, Any], expected: list[Any]) -> None:
     assert parse_one(event) == expected
 
 
-def test_get_started_constant() -> None:
-    assert facebook.GET_STARTED_PAYLOAD == "GET_STARTED"
-
-
 def test_postback_without_mid_gets_a_stable_id() -> None:
     first = facebook.parse(encode(fb_batch(fb_postback("MENU", mid=None))))
     again = facebook.parse(encode(fb_batch(fb_postback("MENU", mid=None))))
