@@ -1,5 +1,5 @@
 from bot.bundle import Bundle
-from bot.models import EventKind, Incoming, Platform, State
+from bot.models import EventKind, Incoming, Platform, State, TurnKind
 
 T0 = 1_700_000_000_000
 
@@ -20,14 +20,14 @@ def test_follow_up_facet_uses_the_current_topic(bundle: Bundle) -> None:
     first = say(bundle, None, "làm giấy khai sinh cho con")
     assert first.topic == "khai-sinh"
     second = say(bundle, first.state, "còn lệ phí thì sao?", at=T0 + 1000)
-    assert (second.kind, second.topic) == ("followup", "khai-sinh")
+    assert (second.kind, second.topic) == (TurnKind.FOLLOWUP, "khai-sinh")
     assert "miễn" in second.replies[0].text
 
 
 def test_context_expires_after_idle_time(bundle: Bundle) -> None:
     first = say(bundle, None, "làm giấy khai sinh cho con")
     later = say(bundle, first.state, "còn lệ phí thì sao?", at=T0 + 3_600_000)
-    assert later.kind == "fallback" and later.unanswered
+    assert later.kind is TurnKind.FALLBACK and later.unanswered
 
 
 def test_quick_reply_payload_and_numbered_choice(bundle: Bundle) -> None:
@@ -35,23 +35,39 @@ def test_quick_reply_payload_and_numbered_choice(bundle: Bundle) -> None:
     fee = say(bundle, first.state, payload="FACET:khai-tu:fee", kind=EventKind.POSTBACK, at=T0 + 1)
     assert fee.topic == "khai-tu" and "miễn" in fee.replies[0].text.lower()
     menu = say(bundle, fee.state, payload="MENU", kind=EventKind.POSTBACK, at=T0 + 2)
-    assert menu.kind == "menu"
+    assert menu.kind is TurnKind.MENU
     picked = say(bundle, menu.state, "1", at=T0 + 3)  # Zalo users type the option's number
     assert picked.topic == bundle.kb.texts.menu[0]
 
 
 def test_clarify_then_pick(bundle: Bundle) -> None:
-    turn = say(bundle, None, "quốc tịch")
-    if turn.kind == "clarify":
-        pick = say(bundle, turn.state, "2", at=T0 + 1)
-        assert pick.topic is not None and pick.topic.endswith("quoc-tich")
+    # "liên thông" alone fits both combined procedures equally: the bot must ask which.
+    turn = say(bundle, None, "liên thông")
+    assert turn.kind is TurnKind.CLARIFY
+    offered = [q.payload for q in turn.replies[-1].quick_replies]
+    both = {"lien-thong-khai-tu", "lien-thong-khai-sinh"}
+    assert {payload.removeprefix("TOPIC:") for payload in offered[:2]} == both
+    assert turn.state.options == tuple(offered)
+    for name in both:
+        assert bundle.kb.topics[name].name.vi in turn.replies[0].text
+
+    # Zalo users type the option's number ...
+    second = offered[1].removeprefix("TOPIC:")
+    typed = say(bundle, turn.state, "2", at=T0 + 1)
+    assert (typed.kind, typed.topic) == (TurnKind.ANSWER, second)
+    assert typed.replies[0].text.startswith(bundle.kb.topics[second].name.vi)
+    # ... Messenger users tap the quick reply, which sends its payload.
+    first = offered[0].removeprefix("TOPIC:")
+    tapped = say(bundle, turn.state, payload=offered[0], kind=EventKind.POSTBACK, at=T0 + 1)
+    assert (tapped.kind, tapped.topic) == (TurnKind.ANSWER, first)
+    assert tapped.replies[0].text.startswith(bundle.kb.topics[first].name.vi)
 
 
 def test_follow_attachment_and_handoff(bundle: Bundle) -> None:
     welcome = say(bundle, None, kind=EventKind.FOLLOW)
-    assert welcome.kind == "welcome" and "Trợ lý Tư pháp" in welcome.replies[0].text
+    assert welcome.kind is TurnKind.WELCOME and "Trợ lý Tư pháp" in welcome.replies[0].text
     image = say(bundle, welcome.state, kind=EventKind.ATTACHMENT, at=T0 + 1)
-    assert image.kind == "attachment"
+    assert image.kind is TurnKind.ATTACHMENT
     staff = say(bundle, image.state, "cho tôi gặp cán bộ", at=T0 + 2)
     assert staff.handoff and staff.topic == "gap-can-bo"
 

@@ -26,20 +26,23 @@ def test_must_comparison_rules() -> None:
     assert missing_musts("Tòa án", ["cong an"]) == ("cong an",)
 
 
-# The project's own sets, with floors a little under the figures reached: they guard against
-# regressions; the figures are tracked in the issue notes. Baselines before any tuning on them:
-# - eval.jsonl: written independently of the knowledge base, harder than the dev set;
+# The project's own sets, each floor 1-2 points under the figure reached, so that a regression of
+# a message or two fails. Figures (in-scope / out-of-scope / must) on 2026-12-06; raise the
+# floors with them. Baselines are the figures before any tuning on the set.
+# - eval.jsonl: written independently of the knowledge base, harder than the dev set
+#   (96.3% / 97.9% / 95.0%);
 # - eval_chatty.jsonl: long chatty messages with backstory, teencode and mixed Vietnamese-English
-#   (baseline 93.2% / 84.1% / 90.9%);
-# - eval_blind.jsonl: written before reading the knowledge base (96.5% / 94.4% / 95.8%);
+#   (100% / 100% / 100%; baseline 93.2% / 84.1% / 90.9%);
+# - eval_blind.jsonl: written before reading the knowledge base (100% / 100% / 100%;
+#   baseline 96.5% / 94.4% / 95.8%);
 # - eval_personas.jsonl: six imagined writers (farmer's wife, student, retired cadre, expat,
-#   migrant worker, shop owner), written before reading the knowledge base (91.2% / 79.4% /
-#   91.7%).
+#   migrant worker, shop owner), written before reading the knowledge base (98.8% / 94.1% /
+#   100%; baseline 91.2% / 79.4% / 91.7%).
 OWN_SETS = [
-    ("eval.jsonl", 0.85, 0.75, 0.75),
-    ("eval_chatty.jsonl", 0.95, 0.93, 0.93),
-    ("eval_blind.jsonl", 0.97, 0.94, 0.95),
-    ("eval_personas.jsonl", 0.96, 0.91, 0.9),
+    ("eval.jsonl", 0.95, 0.96, 0.93),
+    ("eval_chatty.jsonl", 0.98, 0.98, 0.98),
+    ("eval_blind.jsonl", 0.98, 0.98, 0.98),
+    ("eval_personas.jsonl", 0.97, 0.93, 0.98),
 ]
 
 
@@ -54,6 +57,7 @@ def test_own_evaluation_sets(
 
 
 @pytest.mark.skipif(not SHARED_EVAL.exists(), reason="../shared/eval/dev.jsonl not present")
+# The shared dev set keeps the shared bars (2026-12-06: 100% / 100% / 100%).
 def test_shared_dev_set_meets_the_bars(bundle: Bundle) -> None:
     report = run(bundle, SHARED_EVAL)
     assert rate(report.in_scope) >= 0.97

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import closing
 from functools import partial
 from pathlib import Path
@@ -36,18 +37,55 @@ def msg(mid: str, user: str | None = None, text: str = "lệ phí kết hôn") -
     return Incoming(FB, user or f"user-{mid}", mid, EventKind.TEXT, text)
 
 
+class Signal:
+    """Wakes whoever waits for a condition each time something it depends on changes.
+
+    `notify()` may be called from plain (non-async) code, a dialog for one. `until(check)` waits
+    for exactly `check()`, re-checked at each notification; never on a time budget (`seconds`
+    only turns a hang into a failure)."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Event()
+
+    def notify(self) -> None:
+        self._changed.set()
+
+    async def until(self, check: Callable[[], bool], seconds: float = 5.0) -> None:
+        async with asyncio.timeout(seconds):
+            while not check():
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def parked(*tasks: asyncio.Task[Any], passes: int = 10) -> None:
+    """Until each task has run up to its first await: a webhook that has handed its messages to
+    the recorder and waits for their commit. Nothing signals that, so this looks once per pass of
+    the loop, a few passes at most (a task starts on the pass after its creation)."""
+    for _ in range(passes):
+        if all(inspect.getcoroutinestate(t.get_coro()) == inspect.CORO_SUSPENDED for t in tasks):
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"not started after {passes} passes of the loop")
+
+
 class GatedStore(Store):
-    """A store whose calls can be held at a gate, and which notes what it was asked."""
+    """A store whose calls can be held at a gate, and which notes what it was asked.
+
+    `changed` is notified at each recording, each turn's start and end, and each turn held."""
 
     recorded: list[list[str]]
     gate: asyncio.Event | None
     record_gate: asyncio.Event | None  # holds recordings only
+    turn_gate: asyncio.Event | None  # holds turns once their state is loaded, before the dialog
     in_turn: int
     most_in_turn: int
+    held: int  # turns waiting at `turn_gate`
     fail_on: set[str]  # a commit holding one of these message ids fails
+    changed: Signal
 
     async def record_inbound_many(self, msgs: Sequence[Incoming]) -> list[bool]:
         self.recorded.append([m.message_id for m in msgs])
+        self.changed.notify()
         if self.gate is not None:
             await self.gate.wait()
         if self.record_gate is not None:
@@ -59,12 +97,20 @@ class GatedStore(Store):
     async def load_state(self, platform: Platform, user_id: str) -> State | None:
         self.in_turn += 1
         self.most_in_turn = max(self.most_in_turn, self.in_turn)
+        self.changed.notify()
         if self.gate is not None:
             await self.gate.wait()
-        return await super().load_state(platform, user_id)
+        state = await super().load_state(platform, user_id)
+        if self.turn_gate is not None:
+            self.held += 1
+            self.changed.notify()
+            await self.turn_gate.wait()
+            self.held -= 1
+        return state
 
     async def complete_turn(self, *args: Any, **kwargs: Any) -> bool:
         self.in_turn -= 1
+        self.changed.notify()
         return await super().complete_turn(*args, **kwargs)
 
 
@@ -72,7 +118,8 @@ class GatedStore(Store):
 async def gated(db_path: Path, clock: FakeClock) -> Any:
     store = await GatedStore.open(db_path, clock=clock)
     store.recorded, store.gate, store.record_gate, store.fail_on = [], None, None, set()
-    store.in_turn = store.most_in_turn = 0
+    store.turn_gate, store.changed = None, Signal()
+    store.in_turn = store.most_in_turn = store.held = 0
     yield store
     await store.close()
 
@@ -146,10 +193,10 @@ async def test_webhooks_arriving_during_a_commit_share_the_next_one(
     gated.gate = asyncio.Event()
     work = handling(gated, bundle)
     first = asyncio.create_task(work.accept_many([msg("m1")]))
-    await asyncio.sleep(0)  # the first commit has started and is held at the gate
+    await gated.changed.until(lambda: gated.recorded == [["m1"]])  # held at the gate
     second = asyncio.create_task(work.accept_many([msg("m2"), msg("m3")]))
     third = asyncio.create_task(work.accept_many([msg("m1"), msg("m4")]))  # m1: a retry
-    await asyncio.sleep(0)
+    await parked(second, third)  # both wait for the commit after the one in progress
     assert gated.recorded == [["m1"]]
     gated.gate.set()
     one, two, three = await asyncio.gather(first, second, third)
@@ -169,10 +216,10 @@ async def test_a_failed_commit_fails_every_webhook_in_it_and_starts_nothing(
     gated.gate, gated.fail_on = asyncio.Event(), {"m2"}
     work = handling(gated, bundle)
     first = asyncio.create_task(work.accept_many([msg("m1")]))
-    await asyncio.sleep(0)  # held at the gate
+    await gated.changed.until(lambda: gated.recorded == [["m1"]])  # held at the gate
     second = asyncio.create_task(work.accept_many([msg("m2")]))
     third = asyncio.create_task(work.accept_many([msg("m3")]))
-    await asyncio.sleep(0)
+    await parked(second, third)
     gated.gate.set()
     results = await asyncio.gather(first, second, third, return_exceptions=True)
     assert gated.recorded == [["m1"], ["m2", "m3"]]
@@ -192,8 +239,8 @@ async def test_a_webhook_that_goes_away_still_gets_its_messages_handled(
     gated.gate = asyncio.Event()
     work = handling(gated, bundle)
     caller = asyncio.create_task(work.accept_many([msg("m1")]))
-    await asyncio.sleep(0)
-    caller.cancel()  # the client hung up while the commit was running
+    await gated.changed.until(lambda: gated.recorded == [["m1"]])  # the commit is running
+    caller.cancel()  # the client hung up meanwhile
     gated.gate.set()
     with pytest.raises(asyncio.CancelledError):
         await caller
@@ -207,11 +254,12 @@ async def test_a_webhook_that_goes_away_still_gets_its_messages_handled(
 
 async def test_at_most_max_turns_are_in_progress(gated: GatedStore, bundle: Bundle) -> None:
     work = handling(gated, bundle, max_turns=2)
+    gated.turn_gate = asyncio.Event()
     await work.accept_many([msg(f"m{n}") for n in range(6)])  # six senders, six turns
-    gated.gate = asyncio.Event()
-    await asyncio.sleep(0)  # every turn task has taken its first step
-    assert gated.in_turn == 2
-    gated.gate.set()
+    await gated.changed.until(lambda: gated.held >= 2)
+    # Two turns are held; had more started, they would all have started in the same pass.
+    assert (gated.in_turn, work.queued) == (2, 6)
+    gated.turn_gate.set()
     await work.drain()
     assert gated.most_in_turn == 2
     assert len({r.outgoing.user_id for r in await gated.outbox_rows(limit=1000)}) == 6
@@ -302,29 +350,64 @@ async def test_dialogs_run_one_per_pass_of_the_loop_in_order() -> None:
     assert at[-1] - at[0] <= 6  # and no waiting: nothing was being acknowledged
 
 
-async def test_while_webhooks_wait_dialogs_go_once_per_gap_and_never_stop() -> None:
-    pacer = DialogPacer(gap=0.02, flood=1)
-    loop = asyncio.get_running_loop()
-    at: list[float] = []
-    with pacer.acknowledging():  # a webhook that never gets its 200: the turns still move
-        await asyncio.gather(*(pacer.run(lambda: at.append(loop.time())) for _ in range(3)))
-    assert [round(b - a, 3) >= 0.02 for a, b in itertools.pairwise(at)] == [True, True]
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop on a fake clock: its time stands still while callbacks are ready to run and
+    jumps to the next timer when none is. A paced test then takes no wall time, and how busy the
+    machine is cannot change what it sees: `sleep(0.01)` is exactly 0.01 s of loop time.
+    Only for code that waits on nothing but the loop (no threads, no sockets)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._now = 0.0
+
+    def time(self) -> float:
+        return self._now
+
+    def _run_once(self) -> None:
+        if not self._ready and self._scheduled:  # asyncio's own queues: nothing ready, a timer
+            self._now = max(self._now, self._scheduled[0].when())
+        super()._run_once()
 
 
-async def test_dialogs_give_way_until_the_webhooks_have_been_quiet_for_a_gap() -> None:
-    pacer = DialogPacer(gap=0.05, flood=1)
-    loop = asyncio.get_running_loop()
-    with pacer.acknowledging():
-        await pacer.run(lambda: None)  # the first goes at once
-        second = asyncio.ensure_future(pacer.run(loop.time))
-        await asyncio.sleep(0.01)
-        assert not second.done()
-        answered = loop.time()
-    assert pacer.busy()  # the next webhook is usually on its way
-    assert await asyncio.wait_for(second, 1) >= answered
-    await asyncio.sleep(0.05)
-    assert not pacer.busy()
-    assert await pacer.run(lambda: "at once") == "at once"
+def on_virtual_clock(scenario: Coroutine[Any, Any, None]) -> None:
+    loop = VirtualClockLoop()
+    try:
+        loop.run_until_complete(scenario)
+    finally:
+        loop.close()
+
+
+def test_while_webhooks_wait_dialogs_go_once_per_gap_and_never_stop() -> None:
+    async def scenario() -> None:
+        pacer = DialogPacer(gap=0.02, flood=1)
+        loop = asyncio.get_running_loop()
+        at: list[float] = []
+        with pacer.acknowledging():  # a webhook that never gets its 200: the turns still move
+            await asyncio.gather(*(pacer.run(lambda: at.append(loop.time())) for _ in range(3)))
+        assert [b - a for a, b in itertools.pairwise(at)] == pytest.approx([0.02, 0.02])
+
+    on_virtual_clock(scenario())
+
+
+def test_dialogs_give_way_until_the_webhooks_have_been_quiet_for_a_gap() -> None:
+    async def scenario() -> None:
+        pacer = DialogPacer(gap=0.05, flood=1)
+        loop = asyncio.get_running_loop()
+        with pacer.acknowledging():
+            first = await pacer.run(loop.time)  # the first goes at once
+            second = asyncio.ensure_future(pacer.run(loop.time))
+            await asyncio.sleep(0.01)  # on the fake clock: all that was due within 0.01 s ran
+            assert not second.done()
+            answered = loop.time()
+        assert pacer.busy()  # the next webhook is usually on its way
+        assert await asyncio.wait_for(second, 1) == pytest.approx(first + 0.05)  # a gap later
+        assert pacer.busy()  # quiet for 0.04 s only
+        await asyncio.sleep(0.02)
+        assert loop.time() > answered + 0.05  # quiet for more than a gap
+        assert not pacer.busy()
+        assert await pacer.run(lambda: "at once") == "at once"
+
+    on_virtual_clock(scenario())
 
 
 async def test_a_steady_load_is_not_a_flood_and_is_not_paced() -> None:
@@ -352,43 +435,48 @@ async def test_a_failing_dialog_fails_its_own_turn_only() -> None:
     assert results[0] == 1 and isinstance(results[1], KeyError) and results[2] == 3
 
 
-class CountingDialog:
-    """The real dialog, counting its turns (and those run while a webhook was waiting)."""
+class TimedDialog:
+    """The real dialog, noting the loop time of each of its turns."""
 
     def __init__(self, bundle: Bundle) -> None:
         self._dialog = bundle.dialog
-        self.waiting_webhook = False
-        self.during_ack = 0
-        self.total = 0
+        self.at: list[float] = []
+        self.changed = Signal()
 
     def handle(self, *args: Any) -> Any:
-        self.total += 1
-        self.during_ack += self.waiting_webhook
+        self.at.append(asyncio.get_running_loop().time())
+        self.changed.notify()
         return self._dialog.handle(*args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._dialog, name)
 
 
-async def test_webhooks_are_answered_before_waiting_turns_are_matched(
+async def test_turns_give_way_to_a_webhook_waiting_for_its_200(
     gated: GatedStore, bundle: Bundle
 ) -> None:
-    dialog = CountingDialog(bundle)
+    gap = 0.1
+    dialog = TimedDialog(bundle)
     slot = BundleSlot(cast(Bundle, type("E", (), {"dialog": dialog, "kb": bundle.kb})()))
     work = TurnQueue(
-        gated, slot, FloodGate(100, 60), wake=lambda: None, dialog_gap=0.2, flood_waiting=1
+        gated, slot, FloodGate(100, 60), wake=lambda: None, dialog_gap=gap, flood_waiting=1
     )
+    gated.turn_gate = asyncio.Event()
     await work.accept_many([msg(f"m{n}") for n in range(4)])  # four turns on their way
+    await gated.changed.until(lambda: gated.held == 4)  # each a step short of its dialog
     gated.record_gate = asyncio.Event()
-    webhook = asyncio.create_task(work.accept_many([msg("late")]))  # held at its recording
-    dialog.waiting_webhook = True
-    await asyncio.sleep(0.05)  # time enough for every turn to reach its dialog
-    assert dialog.during_ack == 1  # one went at once; the others wait for the webhook's 200
-    dialog.waiting_webhook = False
+    webhook = asyncio.create_task(work.accept_many([msg("late")]))
+    await gated.changed.until(lambda: gated.recorded[-1:] == [["late"]])  # waits for its 200
+    gated.turn_gate.set()  # all four turns want their dialogs at once
+    await dialog.changed.until(lambda: len(dialog.at) == 2)
+    assert not webhook.done()
+    # One went at once; the next one waited for the gap, leaving the loop to the webhook. Timers
+    # fire up to the clock's resolution early: hence the millisecond.
+    assert dialog.at[1] - dialog.at[0] >= gap - 0.001
     gated.record_gate.set()
     assert (await webhook)[0] is not None
     await work.drain()
-    assert dialog.total == 5
+    assert len(dialog.at) == 5
     assert await gated.pending_inbound() == []
     assert len(await gated.outbox_rows(limit=1000)) >= 5
 
@@ -399,14 +487,17 @@ async def test_each_senders_turns_keep_their_order_through_group_commits(
     gated.gate = asyncio.Event()
     work = handling(gated, bundle)
     texts = ["lệ phí kết hôn", "còn giấy tờ thì sao?", "mất bao lâu?"]
-    webhooks = [
+    webhooks = [asyncio.create_task(work.accept_many([msg("m0", "alice", texts[0])]))]
+    await gated.changed.until(lambda: gated.recorded == [["m0"]])  # held at the gate
+    webhooks += [
         asyncio.create_task(work.accept_many([msg(f"m{n}", "alice", text)]))
-        for n, text in enumerate(texts)
+        for n, text in enumerate(texts[1:], start=1)
     ]
     webhooks.append(asyncio.create_task(work.accept_many([msg("b0", "bob")])))
-    await asyncio.sleep(0)
+    await parked(*webhooks[1:])  # all wait for the next commit
     gated.gate.set()
     await asyncio.gather(*webhooks)
+    assert gated.recorded == [["m0"], ["m1", "m2", "b0"]]
     await work.drain()
     with closing(sqlite3.connect(db_path)) as conn:
         order = conn.execute(
