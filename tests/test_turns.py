@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import inspect
 import itertools
+import selectors
 import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import closing
@@ -350,23 +351,33 @@ async def test_dialogs_run_one_per_pass_of_the_loop_in_order() -> None:
     assert at[-1] - at[0] <= 6  # and no waiting: nothing was being acknowledged
 
 
-class VirtualClockLoop(asyncio.SelectorEventLoop):
-    """An event loop on a fake clock: its time stands still while callbacks are ready to run and
-    jumps to the next timer when none is. A paced test then takes no wall time, and how busy the
-    machine is cannot change what it sees: `sleep(0.01)` is exactly 0.01 s of loop time.
-    Only for code that waits on nothing but the loop (no threads, no sockets)."""
+class VirtualClockSelector(selectors.DefaultSelector):
+    """Never sleeps: a wait for the next timer moves the virtual clock there instead."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._now = 0.0
+        self.now = 0.0
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = super().select(0)
+        if not ready and timeout:  # nothing to read and a timer ahead: jump to it
+            self.now += timeout
+        return ready
+
+
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop on a fake clock: its time stands still while callbacks are ready to run and
+    jumps to the next timer when none is. A paced test then takes no wall time, and how busy the
+    machine is cannot change what it sees: `sleep(0.01)` is exactly 0.01 s of loop time. Built
+    from public hooks only (the selector the loop waits on, and `time()`). Only for code that
+    waits on nothing but the loop (no threads, no sockets)."""
+
+    def __init__(self) -> None:
+        self._clock = VirtualClockSelector()
+        super().__init__(self._clock)
 
     def time(self) -> float:
-        return self._now
-
-    def _run_once(self) -> None:
-        if not self._ready and self._scheduled:  # asyncio's own queues: nothing ready, a timer
-            self._now = max(self._now, self._scheduled[0].when())
-        super()._run_once()
+        return self._clock.now
 
 
 def on_virtual_clock(scenario: Coroutine[Any, Any, None]) -> None:
