@@ -39,9 +39,15 @@ from bot.text import detect_lang, raw_tokens
 from bot.understanding.matcher import Matcher
 
 _DIGIT = re.compile(r"\d")
+_DIGITS_ONLY = re.compile(r"[\d\s.\-/]*\d[\d\s.\-/]*")
 
 GET_STARTED = "GET_STARTED"
 HANDOFF_TOPIC = "gap-can-bo"
+
+
+def _digits_only(text: str) -> bool:
+    """Digits and their separators only: "0002", "0912 345 678", "0912.345.678"."""
+    return _DIGITS_ONLY.fullmatch(text.strip()) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +132,9 @@ class Dialog:
         """The dossier lookup's steps, or None when `text` is not part of one.
 
         A message with a dossier code starts a lookup anywhere (issue 4); once asked for the
-        code, a shorter code-like token is taken too; once asked for the digits, 4 digits (or a
-        whole phone number) make the lookup request.
+        code, a shorter code-like token is taken too, and digits that are no code are asked
+        again; once asked for the digits, 4 digits (or a whole phone number) make the lookup
+        request.
         """
         # Codes and phone digits hold digits: most messages need nothing more than this scan.
         if _DIGIT.search(text) is None:
@@ -145,6 +152,10 @@ class Dialog:
                     state, tuple(text_replies(self.kb, hint, state.lang)), TurnKind.CASE_ASK
                 )
             return None
+        if state.case_step is CaseStep.CODE and code is None and _digits_only(text):
+            # "0002", "0912 345 678": an answer, but not a code; ask again for the code.
+            hint = self.kb.texts.get("case_code_invalid", state.lang)
+            return Turn(state, tuple(text_replies(self.kb, hint, state.lang)), TurnKind.CASE_ASK)
         if code is not None:
             # A bare code or digits say nothing of the language: keep the conversation's.
             words = [w for w in raw_tokens(text) if _DIGIT.search(w) is None]
@@ -168,13 +179,20 @@ class Dialog:
 
     @staticmethod
     def _numbered_choice(state: State, text: str) -> str | None:
-        """Zalo shows options as numbered lines: a bare "2" picks the second one offered."""
+        """Zalo shows options as numbered lines: a bare "2" picks the second one offered.
+
+        Inside a dossier lookup digits are digits ("Proof under hostile input", 6): "0002" is the
+        end of a phone number or of a code, not option 2. There only the option's own number as
+        written ("2", not "02" or "0002") picks it: it can be neither the 4 digits nor a code,
+        and the Zalo citizen who reads "2. Gặp cán bộ" under the question still reaches staff.
+        """
         words = raw_tokens(text)
-        if len(words) == 1 and words[0].isdigit():
-            n = int(words[0])
-            if 1 <= n <= len(state.options):
-                return state.options[n - 1]
-        return None
+        if len(words) != 1 or not words[0].isdigit():
+            return None
+        n = int(words[0])
+        if state.case_step is not None and words[0] != str(n):
+            return None
+        return state.options[n - 1] if 1 <= n <= len(state.options) else None
 
     def _payload(self, state: State, payload: str) -> Turn:
         lang = state.lang

@@ -62,3 +62,29 @@ def test_only_the_verified_owner_may_subscribe(bundle: Bundle) -> None:
     assert say(bundle, verified, payload=f"CASE_SUBSCRIBE:{CODE}").subscribe == CODE
     assert say(bundle, verified, payload="CASE_SUBSCRIBE:H56-OTHER").subscribe is None
     assert say(bundle, verified, "Báo cho tôi khi có kết quả").subscribe == CODE
+
+
+def test_inside_the_lookup_digits_are_digits_outside_numbers_pick_options(bundle: Bundle) -> None:
+    # After a code the bot offers "1. Menu" and "2. Gặp cán bộ" (numbered lines on Zalo), yet
+    # "0001" and "0002" are the last digits of real phones: the lookup's, not a handoff.
+    asked = say(bundle, None, CODE)
+    assert asked.state.options == ("MENU", "HANDOFF")
+    for digits in ("0001", "0002", "0 0 0 2"):
+        turn = say(bundle, asked.state, digits, at=T0 + 1)
+        assert turn.kind == "lookup" and not turn.handoff
+        assert turn.lookup == LookupRequest(CODE, digits.replace(" ", ""))
+    # Asked for a code, digits are a (wrong) answer to that question: asked again, politely.
+    topic = say(bundle, None, "tra cứu hồ sơ")
+    assert topic.state.options == ("MENU", "HANDOFF")
+    for text in ("0002", "02", "0912 345 678"):
+        turn = say(bundle, topic.state, text, at=T0 + 1)
+        assert (turn.kind, turn.handoff, turn.state.case_step) == ("case_ask", False, "code")
+        assert "Giấy tiếp nhận hồ sơ" in turn.replies[0].text
+    # An option's own number can be neither 4 digits nor a code: it still picks the option.
+    assert say(bundle, asked.state, "2", at=T0 + 1).handoff
+    assert say(bundle, topic.state, "1", at=T0 + 1).kind == "menu"
+    # Outside the lookup, numbers pick options as before, leading zeros and all.
+    menu = say(bundle, None, payload="MENU")
+    second = menu.state.options[1].removeprefix("TOPIC:")
+    for text in ("2", "02"):
+        assert say(bundle, menu.state, text, at=T0 + 1).topic == second
