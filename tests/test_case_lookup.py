@@ -1,5 +1,6 @@
-"""Looking a dossier up (bot/cases/lookup.py, `bot.cases.actions.lookup`): codes and digits in messages, the
-lock policy per dossier and per sender, the audit."""
+"""Looking a dossier up (bot/cases/lookup.py, `bot.cases.actions.lookup`): codes and digits in
+messages, the lock per sender, the slow-down per dossier against fresh senders, the owner's
+exemption, the staff unlock, the audit."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.bundle import Bundle
-from bot.cases.actions import import_file, lookup
-from bot.cases.lookup import find_code, find_digits
+from bot.cases.actions import import_file, lookup, unlock
+from bot.cases.lookup import Throttled, find_code, find_digits
 from bot.models import LookupRequest, LookupResult, Platform
 from bot.store import Store
 from tests.case_builders import (
@@ -20,7 +21,8 @@ from tests.case_builders import (
 )
 from tests.conftest import FakeClock
 
-FB = Platform.FACEBOOK
+FB, ZALO, WEB = Platform.FACEBOOK, Platform.ZALO, Platform.WEBCHAT
+DAY = 24 * 3600
 
 # --- lookup: codes, digits, locks, audit ------------------------------------------------------------
 
@@ -64,24 +66,99 @@ async def seeded(tmp_path: Path, store: Store, bundle: Bundle) -> None:
     await import_file(store, write(tmp_path, csv_bytes(rows)), bundle.kb)
 
 
-async def check(store: Store, code: str, digits: str, user: str = "u1") -> LookupResult:
-    return await lookup(store, FB, user, LookupRequest(code, digits))
+async def check(
+    store: Store, code: str, digits: str, user: str = "u1", platform: Platform = FB
+) -> LookupResult:
+    return await lookup(store, platform, user, LookupRequest(code, digits))
 
 
-async def test_five_failures_per_dossier_lock_it_for_everyone(
+async def attack(store: Store, clock: FakeClock, platform: Platform, until: float) -> int:
+    """Wrong guesses at dossier CODE, each from a fresh sender of `platform` and each as soon as
+    the dossier allows, until the clock would pass `until`; how many were checked."""
+    guesses = 0
+    for n in range(100_000):
+        result = await check(store, CODE, f"{guesses:04d}", f"{platform}-fresh-{n}", platform)
+        if isinstance(result, Throttled):
+            assert result.outcome == "locked" and result.retry_at > clock.now
+            if result.retry_at > until:
+                return guesses
+            clock.now = result.retry_at  # the earliest moment the next guess is checked
+            continue
+        assert result.outcome == "no_match", result
+        guesses += 1
+    raise AssertionError("the attack was never slowed down")
+
+
+async def test_fresh_senders_get_at_most_the_stated_guesses_per_dossier(
     tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
 ) -> None:
     await seeded(tmp_path, store, bundle)
-    found = await check(store, CODE.lower(), "5678")
+    start = clock.now
+    # The figures of README.md (Dossier status) and bot/cases/lookup.py: 5 at once, then waits
+    # of 1 min doubling to 24 h, counted over 30 days.
+    assert await attack(store, clock, WEB, start + DAY) == 15
+    assert await attack(store, clock, WEB, start + 30 * DAY) == 44 - 15
+    assert await attack(store, clock, WEB, start + 365 * DAY) == 379 - 44
+    # Messenger and Zalo ids are real accounts: their own allowance, not a second one each.
+    clock.now = start
+    assert await attack(store, clock, FB, start + DAY) == 15
+    assert await attack(store, clock, ZALO, start + DAY) == 0
+    audit = await store.case_rows("case_lookups", limit=10_000)
+    assert sum(a["outcome"] == "no_match" for a in audit) == 379 + 15
+    assert {a["outcome"] for a in audit} == {"no_match", "locked"}  # refusals are audited
+
+
+async def test_the_owner_verified_before_gets_the_dossier_during_an_attack(
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
+) -> None:
+    await seeded(tmp_path, store, bundle)
+    found = await check(store, CODE.lower(), "5678", user="owner")
     assert found.outcome == "found" and found.case is not None and found.case.code == CODE
-    outcomes = [(await check(store, CODE, "0000", user=f"guess-{n}")).outcome for n in range(5)]
-    assert outcomes == ["no_match"] * 4 + ["locked"]
-    # The dossier is locked, even for its owner with the right digits, elsewhere too ...
-    assert (await check(store, CODE, "5678", user="owner")).outcome == "locked"
-    assert (await check(store, "H56-250701-0002", "4321", user="owner")).outcome == "found"
-    # ... for 24 hours.
-    clock.advance(24 * 3600 + 1)
+    clock.advance(7 * DAY)
+    until = clock.now + 3 * DAY
+    for platform in (WEB, FB):  # fresh web chat sessions, and fresh Messenger accounts
+        await attack(store, clock, platform, until)
+    # A new owner who never verified waits, and is told until when; right digits or not.
+    refused = await check(store, CODE, "5678", user="new-owner")
+    assert isinstance(refused, Throttled) and refused.case is None
+    assert clock.now < refused.retry_at <= clock.now + DAY
+    # The owner's platform id verified this dossier before: exempt from its slow-down ...
     assert (await check(store, CODE, "5678", user="owner")).outcome == "found"
+    # ... but only on that platform (the web chat session "owner" is someone else) ...
+    assert isinstance(await check(store, CODE, "5678", user="owner", platform=WEB), Throttled)
+    # ... and not from its own limit as a sender.
+    outcomes = [(await check(store, CODE, "0000", user="owner")).outcome for _ in range(5)]
+    assert outcomes == ["no_match"] * 4 + ["locked"]
+    locked = await check(store, CODE, "5678", user="owner")
+    assert locked.outcome == "locked" and not isinstance(locked, Throttled)
+    # Other dossiers are not slowed down by the attack on this one.
+    assert (await check(store, "H56-250701-0002", "4321", user="new-owner")).outcome == "found"
+
+
+async def test_a_web_chat_attack_does_not_slow_messenger_or_zalo(
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
+) -> None:
+    await seeded(tmp_path, store, bundle)
+    await attack(store, clock, WEB, clock.now + DAY)
+    assert isinstance(await check(store, CODE, "5678", user="new", platform=WEB), Throttled)
+    for platform in (FB, ZALO):
+        assert (await check(store, CODE, "5678", user="new", platform=platform)).outcome == "found"
+
+
+async def test_staff_unlock_forgives_the_failed_checks_audited(
+    tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
+) -> None:
+    await seeded(tmp_path, store, bundle)
+    await attack(store, clock, FB, clock.now + DAY)
+    assert isinstance(await check(store, CODE, "5678", user="at-the-desk"), Throttled)
+    assert await unlock(store, CODE.lower(), by="hoa", reason="came to the desk") == 15
+    assert (await check(store, CODE, "5678", user="at-the-desk")).outcome == "found"
+    assert await unlock(store, "H56-NOPE-0001", by="hoa") is None  # no such dossier
+    (row_,) = await store.case_rows("case_unlocks")
+    assert {k: row_[k] for k in ("code", "by", "reason", "forgiven")} == {
+        "code": CODE, "by": "hoa", "reason": "came to the desk", "forgiven": 15,
+    }  # fmt: skip
+    assert row_["at"] == clock.now
 
 
 async def test_five_failures_per_sender_lock_the_sender(
@@ -100,13 +177,13 @@ async def test_five_failures_per_sender_lock_the_sender(
     assert not {"5678", "0000"} & {str(v) for a in audit for v in a.values()}
 
 
-async def test_failures_older_than_a_day_do_not_count(
+async def test_a_senders_failures_older_than_a_day_do_not_count(
     tmp_path: Path, store: Store, clock: FakeClock, bundle: Bundle
 ) -> None:
     await seeded(tmp_path, store, bundle)
     for _ in range(4):
         assert (await check(store, CODE, "0000")).outcome == "no_match"
     clock.advance(24 * 3600 + 1)
-    for _ in range(4):
-        assert (await check(store, CODE, "0000")).outcome == "no_match"
+    for _ in range(4):  # another dossier: the first one's failures count for 30 days
+        assert (await check(store, "H56-250701-0002", "0000")).outcome == "no_match"
     assert (await check(store, CODE, "5678")).outcome == "found"

@@ -2,14 +2,15 @@
 
 `import_cases` upserts a whole export in ONE transaction, history and notices included, so a
 crash midway leaves the store as it was. `lookup_case` checks and audits atomically with the
-locks; only (sender, code, outcome, time) is kept, never the digits. These calls are their own
-transactions (`_run`), not units of the message path's group commit.
+sender locks and the dossier slow-down; only (sender, code, outcome, time) is kept, never the
+digits; `unlock_case` records staff forgiving a dossier's failed checks. These calls are their
+own transactions (`_run`), not units of the message path's group commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,11 @@ _UPSERT_CASE = (
     + ", updated_at = excluded.updated_at"
 )
 _CASE_TABLES = frozenset(
-    {"case_lookups", "case_subscriptions", "case_notices", "case_imports", "case_locks"}
-)
+    {
+        "case_lookups", "case_subscriptions", "case_notices", "case_imports", "case_locks",
+        "case_unlocks",
+    }
+)  # fmt: skip
 
 # What the import does for a subscriber of a changed dossier: replies to queue, or the reason
 # they cannot be delivered.
@@ -154,6 +158,36 @@ def _notify_subscribers(
     return queued, undeliverable
 
 
+def _found_before(db: Database, platform: Platform, user_id: str, code: str) -> bool:
+    """Whether this (platform, user_id) once proved to own dossier `code` (the owner's pass)."""
+    return (
+        db.execute(
+            "SELECT 1 FROM case_lookups WHERE code = ? AND platform = ? AND user_id = ?"
+            " AND outcome = 'found' LIMIT 1",
+            [code, platform.value, user_id],
+        ).fetchone()
+        is not None
+    )
+
+
+def _dossier_failures(
+    db: Database, code: str, platforms: Sequence[str] | None, since: float
+) -> tuple[int, float | None]:
+    """(count, time of the last) of the failed checks on `code` after `since` and after its
+    last staff unlock, from `platforms` (None: all)."""
+    unlocked = db.execute("SELECT max(at) FROM case_unlocks WHERE code = ?", [code]).fetchone()[0]
+    sql = (
+        "SELECT count(*), max(at) FROM case_lookups WHERE code = ? AND outcome = 'no_match'"
+        " AND at > ?"
+    )
+    params: list[Any] = [code, since if unlocked is None else max(since, unlocked)]
+    if platforms is not None:
+        sql += f" AND platform IN ({', '.join('?' for _ in platforms)})"
+        params.extend(platforms)
+    count, last = db.execute(sql, params).fetchone()
+    return int(count), last
+
+
 class Cases(Engine):
     """Store methods for the dossier tables."""
 
@@ -236,17 +270,26 @@ class Cases(Engine):
         *,
         max_failures: int,
         window_seconds: float,
-    ) -> tuple[LookupOutcome, Case | None]:
-        """One audited check of `digits` against dossier `code`, atomically with the locks.
+        dossier_wait: Callable[[int], float],
+        dossier_window: float,
+        allowance: Collection[Platform],
+    ) -> tuple[LookupOutcome, Case | None, float | None]:
+        """One audited check of `digits` against dossier `code`, atomically with the limits:
+        (outcome, the dossier when found, when a dossier that refused may be tried again).
 
-        A lock on the sender or on the code refuses the check, right digits or not. A failed
-        check (wrong digits and unknown code alike) counts against both; the one that makes
-        `max_failures` within `window_seconds` locks that sender or code for `window_seconds`,
-        and answers "locked". Only (sender, code, outcome, time) is kept: never the digits.
+        A locked sender is refused, right digits or not. So is anyone but a (platform, user_id)
+        that found this dossier before while the dossier waits: `dossier_wait(n)` seconds after
+        the last of its n failed checks from the platforms of `allowance` within
+        `dossier_window` (and since its last staff unlock). A refusal compares nothing, is
+        audited as "locked" and is no failed check. A failed check (wrong digits and unknown
+        code alike) that makes `max_failures` of the sender's within `window_seconds` locks the
+        sender for `window_seconds` and answers "locked". Only (sender, code, outcome, time) is
+        kept: never the digits.
         """
         sender = f"{platform.value}:{user_id}"
+        peers = sorted(p.value for p in allowance)
 
-        def work(db: Database) -> tuple[LookupOutcome, Case | None]:
+        def work(db: Database) -> tuple[LookupOutcome, Case | None, float | None]:
             now = self._clock()
 
             def audit(outcome: LookupOutcome) -> None:
@@ -257,47 +300,65 @@ class Cases(Engine):
                 )
 
             with db.atomic():
+                # Only the sender's: 'code' locks of the old policy (issue 4) are not obeyed.
                 locked = db.execute(
-                    "SELECT 1 FROM case_locks WHERE until > ? AND ((scope = 'sender' AND key = ?)"
-                    " OR (scope = 'code' AND key = ?))",
-                    [now, sender, code],
+                    "SELECT 1 FROM case_locks WHERE until > ? AND scope = 'sender' AND key = ?",
+                    [now, sender],
                 ).fetchone()
                 if locked:
                     audit(LookupOutcome.LOCKED)
-                    return LookupOutcome.LOCKED, None
+                    return LookupOutcome.LOCKED, None, None
+                if not _found_before(db, platform, user_id, code):
+                    failures, last = _dossier_failures(db, code, peers, now - dossier_window)
+                    retry_at = None if last is None else last + dossier_wait(failures)
+                    if retry_at is not None and now < retry_at:
+                        audit(LookupOutcome.LOCKED)
+                        return LookupOutcome.LOCKED, None, retry_at
                 row = db.execute(
                     f"SELECT {_CASE_COLUMNS} FROM cases WHERE code = ?", [code]
                 ).fetchone()
                 case = None if row is None else _case(row)
                 if digits_match(case, digits):
                     audit(LookupOutcome.FOUND)
-                    return LookupOutcome.FOUND, case
+                    return LookupOutcome.FOUND, case, None
                 audit(LookupOutcome.NO_MATCH)
-                since = now - window_seconds
-                failures = {
-                    ("sender", sender): db.execute(
-                        "SELECT count(*) FROM case_lookups WHERE platform = ? AND user_id = ?"
-                        " AND outcome = 'no_match' AND at > ?",
-                        [platform.value, user_id, since],
-                    ).fetchone()[0],
-                    ("code", code): db.execute(
-                        "SELECT count(*) FROM case_lookups WHERE code = ?"
-                        " AND outcome = 'no_match' AND at > ?",
-                        [code, since],
-                    ).fetchone()[0],
-                }
-                outcome = LookupOutcome.NO_MATCH
-                for (scope, key), count in failures.items():
-                    if count >= max_failures:
-                        db.execute(
-                            "INSERT INTO case_locks (scope, key, until, created_at)"
-                            " VALUES (?, ?, ?, ?) ON CONFLICT (scope, key)"
-                            " DO UPDATE SET until = excluded.until,"
-                            " created_at = excluded.created_at",
-                            [scope, key, now + window_seconds, now],
-                        )
-                        outcome = LookupOutcome.LOCKED
-                return outcome, None
+                failed = db.execute(
+                    "SELECT count(*) FROM case_lookups WHERE platform = ? AND user_id = ?"
+                    " AND outcome = 'no_match' AND at > ?",
+                    [platform.value, user_id, now - window_seconds],
+                ).fetchone()[0]
+                if failed < max_failures:
+                    return LookupOutcome.NO_MATCH, None, None
+                db.execute(
+                    "INSERT INTO case_locks (scope, key, until, created_at)"
+                    " VALUES ('sender', ?, ?, ?) ON CONFLICT (scope, key)"
+                    " DO UPDATE SET until = excluded.until, created_at = excluded.created_at",
+                    [sender, now + window_seconds, now],
+                )
+                return LookupOutcome.LOCKED, None, None
+
+        return await self._run(work)
+
+    async def unlock_case(
+        self, code: str, *, by: str, reason: str, window_seconds: float
+    ) -> int | None:
+        """Staff forgive the failed checks on dossier `code` so far: it checks at once again.
+        Recorded in case_unlocks (who, why, how many failed checks of the last
+        `window_seconds` were forgiven); None, recording nothing, when no dossier has `code`.
+        """
+
+        def work(db: Database) -> int | None:
+            now = self._clock()
+            with db.atomic():
+                if db.execute("SELECT 1 FROM cases WHERE code = ?", [code]).fetchone() is None:
+                    return None
+                forgiven, _ = _dossier_failures(db, code, None, now - window_seconds)
+                db.execute(
+                    "INSERT INTO case_unlocks (code, by, reason, forgiven, at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [code, by, reason, forgiven, now],
+                )
+                return forgiven
 
         return await self._run(work)
 
@@ -324,7 +385,7 @@ class Cases(Engine):
 
     async def case_rows(self, table: str, limit: int = 1000) -> list[dict[str, Any]]:
         """Rows of a dossier side table, oldest first: case_lookups (the audit),
-        case_subscriptions, case_notices, case_imports or case_locks."""
+        case_subscriptions, case_notices, case_imports, case_locks or case_unlocks."""
         if table not in _CASE_TABLES:
             raise ValueError(f"not a dossier table: {table}")
         sql = f"SELECT * FROM {table} ORDER BY rowid LIMIT ?"
