@@ -8,12 +8,14 @@ choices, then free text through the matcher, then follow-ups on the current topi
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from dataclasses import dataclass, replace
 
 from bot.answers import HANDOFF, MENU, Composer
-from bot.cases.dates import today_of
-from bot.cases.lookup import find_code, find_digits, wants_notice
+from bot.cases.dates import VN_TZ, today_of
+from bot.cases.lookup import Throttled, find_code, find_digits, wants_notice
 from bot.cases.replies import case_replies
 from bot.cases.replies import replies as text_replies
 from bot.knowledge import KnowledgeBase
@@ -93,14 +95,22 @@ class Dialog:
         """The second, pure half of a lookup turn: the answer to `turn.lookup`'s `result`.
 
         Wrong digits and an unknown code get the same answer, so nobody can learn which codes
-        exist; the citizen may try the digits again or send another code.
+        exist; the citizen may try the digits again or send another code. A dossier slowed down
+        by failed checks (`Throttled`) says when it checks again (rounded up to the minute) and
+        whom to ask; the citizen stays at the digits step.
         """
         state, lang, kb = turn.state, turn.state.lang, self.kb
         if result.outcome is LookupOutcome.FOUND and result.case is not None:
             state = replace(state, case_step=None, case_code=None, case_verified=result.case.code)
             answer = case_replies(kb, result.case, lang, today_of(now_ms))
             kind = TurnKind.CASE
-        elif result.outcome is LookupOutcome.LOCKED:
+        elif isinstance(result, Throttled):  # the dossier, slowed down: try again later
+            at = dt.datetime.fromtimestamp(math.ceil(result.retry_at / 60) * 60, VN_TZ)
+            text = kb.texts.get("case_throttled", lang)
+            text = text.format(time=at.strftime("%H:%M"), date=at.strftime("%d/%m/%Y"))
+            answer = text_replies(kb, text, lang)
+            kind = TurnKind.CASE_LOCKED
+        elif result.outcome is LookupOutcome.LOCKED:  # the sender's own lock
             state = replace(state, case_step=None, case_code=None)
             answer = text_replies(kb, kb.texts.get("case_locked", lang), lang)
             kind = TurnKind.CASE_LOCKED

@@ -49,8 +49,8 @@ BOT_TEXTS = (
     "case_next_supplement", "case_next_supplement_ask", "case_next_ready",
     "case_next_returned", "case_next_rejected", "case_note", "case_subscribe_offer",
     "case_subscribe_button", "case_subscribe_verify_first", "case_subscribed", "case_notice",
-    # hostile input and faults: digits that are no code
-    "case_code_invalid",
+    # hostile input and faults: digits that are no code, a dossier slowed down
+    "case_code_invalid", "case_throttled",
 )  # fmt: skip
 SHORT_LIMIT = 20  # Messenger's quick-reply title limit
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")

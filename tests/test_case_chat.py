@@ -42,6 +42,16 @@ async def fb_say(
     return "\n\n".join(r.text for r in sent)
 
 
+async def fb_wait(client: Client, platforms: FakePlatforms, text: str, expected: str) -> str:
+    """Send `text` on Messenger and wait for a reply holding `expected` (unlike `fb_say`, with
+    web chat replies in the outbox too); the replies Graph received since, joined."""
+    before = len(platforms.sent())
+    event = fb_text(text, mid=f"m-{uuid.uuid4().hex}")
+    assert (await post_facebook(client, fb_batch(event))).status == 200
+    await platforms.wait_for(lambda: any(expected in r.text for r in platforms.sent()[before:]))
+    return "\n\n".join(r.text for r in platforms.sent()[before:])
+
+
 async def test_messenger_lookup_right_wrong_unknown_and_lock(
     aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
@@ -116,3 +126,37 @@ async def test_web_chat_lookup(
     wrong = await chat(other, "0000")
     await chat(other, "H56-000000-0000")
     assert await chat(other, "5678") == wrong
+
+
+async def test_an_attack_from_fresh_web_chat_sessions_spares_the_owners(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
+    await import_file(store_of(client), export(tmp_path), bundle.kb, bundle.matcher)
+
+    async def chat(session: str, text: str) -> str:
+        answer = await client.post("/api/chat", json={"session": session, "text": text})
+        assert answer.status == 200
+        return "\n\n".join(r["text"] for r in (await answer.json())["replies"])
+
+    owner = str(uuid.uuid4())
+    await chat(owner, CODE)
+    assert "Người nộp: Nguyễn T. H." in await chat(owner, "5678")
+    for _ in range(5):  # five fresh sessions, one wrong guess each: no sender is ever locked
+        attacker = str(uuid.uuid4())
+        await chat(attacker, CODE)
+        assert "chưa tìm thấy hồ sơ" in await chat(attacker, "0000")
+    # A new owner on the web chat, right digits: told when to retry and whom to ask.
+    newcomer = str(uuid.uuid4())
+    await chat(newcomer, CODE)
+    told = await chat(newcomer, "5678")
+    assert "thử lại sau" in told and "nơi đã nộp hồ sơ" in told and "Nguyễn T. H." not in told
+    # The owner who found it before still does; so does a new owner on Messenger.
+    await chat(owner, CODE)
+    assert "Người nộp: Nguyễn T. H." in await chat(owner, "5678")
+    assert "4 số cuối" in await fb_wait(client, platforms, CODE, "4 số cuối")
+    assert "Nguyễn T. H." in await fb_wait(client, platforms, "5678", "Người nộp: Nguyễn T. H.")
+    audit = await store_of(client).case_rows("case_lookups")
+    assert [a["outcome"] for a in audit] == ["found"] + ["no_match"] * 5 + ["locked"] + [
+        "found"
+    ] * 2

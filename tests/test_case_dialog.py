@@ -4,6 +4,7 @@ the code and the digits, the answers, the "notify me" subscription."""
 from __future__ import annotations
 
 from bot.bundle import Bundle
+from bot.cases.lookup import Throttled
 from bot.models import LookupOutcome, LookupRequest, LookupResult, State
 from tests.case_builders import (
     CODE,
@@ -53,6 +54,22 @@ def test_not_found_and_locked_answers(bundle: Bundle) -> None:
     locked = bundle.dialog.resolve_lookup(turn, LookupResult(LookupOutcome.LOCKED), T0 + 1)
     assert "tạm khóa trong 24 giờ" in locked.replies[0].text
     assert locked.state.case_step is None
+
+
+def test_a_slowed_down_dossier_says_when_to_retry_and_whom_to_ask(bundle: Bundle) -> None:
+    # T0 is 10:33:20 on 04/07/2025 in Viet Nam; the dossier checks again 1 h 30 s later.
+    busy = Throttled(LookupOutcome.LOCKED, retry_at=T0 / 1000 + 3630)
+    for lang, parts in (
+        ("vi", ("thử lại sau 11:34 ngày 04/07/2025", "nơi đã nộp hồ sơ", "Gặp cán bộ")),
+        ("en", ("try again after 11:34 on 04/07/2025", "office where you filed", "Talk to staff")),
+    ):
+        asked = say(bundle, State(lang=lang), CODE)
+        turn = say(bundle, asked.state, "5678", at=T0 + 1)
+        told = bundle.dialog.resolve_lookup(turn, busy, T0 + 1)
+        assert told.kind == "case_locked" and told.state.case_step == "digits"  # try later
+        for part in parts:
+            assert part in told.replies[0].text
+        assert told.replies[-1].quick_replies[-1].payload == "HANDOFF"
 
 
 def test_only_the_verified_owner_may_subscribe(bundle: Bundle) -> None:
