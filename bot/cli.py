@@ -1,4 +1,4 @@
-"""The `bot` command: ask, eval, chat, kb check, serve.
+"""The `bot` command: ask, eval, chat, kb check, cases import/unlock, report cases, serve.
 
 Domain errors become `click.ClickException` with a hint; nothing prints a traceback at a user.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import getpass
 import json
 import sys
 import time
@@ -16,7 +17,7 @@ from typing import Any
 import click
 
 from bot.bundle import Bundle
-from bot.cases.actions import ImportSummary, import_parsed
+from bot.cases.actions import ImportSummary, import_parsed, unlock
 from bot.cases.dates import VN_TZ, today_of
 from bot.cases.parse import parse_table
 from bot.cases.report import build_report, report_html, report_text
@@ -26,7 +27,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.dialog import Turn
 from bot.evaluation import evaluate, load_items
 from bot.knowledge import KnowledgeBase, KnowledgeError, load
-from bot.models import Case, EventKind, Incoming, Platform, State
+from bot.models import Case, EventKind, Incoming, Platform, State, normalise_code
 from bot.store import Store
 from bot.turns.resolve import resolve_turn
 from bot.understanding.matcher import Matcher
@@ -291,6 +292,50 @@ def cases_import(config: str | None, file: str, knowledge: str | None) -> None:
         click.echo(f"  line {row.line}:{code} {row.reason}")
     if len(summary.rejected) > MAX_REJECTED_SHOWN:
         click.echo(f"  ... and {len(summary.rejected) - MAX_REJECTED_SHOWN} more rejected rows")
+
+
+@cases_group.command(name="unlock")
+@click.argument("code")
+@click.option("--reason", default="", help="Why, for the record (e.g. who asked, how checked).")
+@click.pass_obj
+def cases_unlock(config: str | None, code: str, reason: str) -> None:
+    """Forgive the failed checks on dossier CODE, so that its lookups are checked at once again.
+
+    A dossier is never locked by failed checks, only slowed down (up to one check a day); its
+    owner's Messenger, Zalo or web chat id that found it before is never slowed. Use this when
+    a citizen who never looked it up is made to wait, once the attack has stopped or with the
+    owner at hand. A sender's own 24-hour lock is not lifted. Each unlock is recorded in
+    case_unlocks with the user who ran it, the reason and how many failed checks were forgiven.
+
+    \b
+    Examples:
+      bot cases unlock H56-250701-0001
+      bot cases unlock "000.00.20.H56-250701-0001" --reason "chủ hồ sơ đến bộ phận một cửa"
+    """
+    settings = cli_settings(config)
+    try:
+        by = getpass.getuser()
+    except (KeyError, OSError):  # no login name in this environment: record none
+        by = ""
+
+    async def run() -> int | None:
+        store = await Store.open(settings.db_path())
+        try:
+            return await unlock(store, code, by=by, reason=reason)
+        finally:
+            await store.close()
+
+    forgiven = asyncio.run(run())
+    if forgiven is None:
+        raise click.ClickException(
+            f"no dossier {normalise_code(code)} in the database; nothing was changed.\nHint: the"
+            " code as printed on the receipt (spaces and case do not matter), imported with"
+            " `bot cases import`"
+        )
+    click.echo(
+        f"{normalise_code(code)}: {forgiven} failed checks forgiven; its lookups are checked at"
+        " once again (recorded in case_unlocks)."
+    )
 
 
 @cli.group()

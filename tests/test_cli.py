@@ -1,9 +1,17 @@
+import asyncio
+import getpass
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
+from bot.cases.actions import lookup
+from bot.cases.lookup import Throttled
 from bot.cli import cli
+from bot.models import LookupRequest, LookupResult, Platform
+from bot.store import Store
+from tests.case_builders import CODE, csv_bytes, row, write
 from tests.conftest import KNOWLEDGE, ROOT
 
 
@@ -64,3 +72,39 @@ def test_ask_explain_shows_the_key_terms() -> None:
     assert result.exit_code == 0
     assert "tokens: ket hon voi nguoi nuoc ngoai" in result.output
     assert "ket-hon-nuoc-ngoai:" in result.output
+
+
+def test_cases_unlock_reopens_a_slowed_down_dossier_and_is_recorded(tmp_path: Path) -> None:
+    runner = CliRunner(env={"BOT_DB": str(tmp_path / "bot.db")})
+    export = write(tmp_path, csv_bytes([row()]))
+    assert runner.invoke(cli, ["cases", "import", str(export)]).exit_code == 0
+
+    async def lookups(digits: list[str]) -> list[LookupResult]:
+        store = await Store.open(tmp_path / "bot.db")
+        try:  # fresh web chat sessions, one guess each
+            return [
+                await lookup(store, Platform.WEBCHAT, str(n), LookupRequest(CODE, d))
+                for n, d in enumerate(digits)
+            ]
+        finally:
+            await store.close()
+
+    *guesses, owner = asyncio.run(lookups(["0000"] * 5 + ["5678"]))
+    assert [g.outcome for g in guesses] == ["no_match"] * 5 and isinstance(owner, Throttled)
+    result = runner.invoke(cli, ["cases", "unlock", CODE.lower(), "--reason", "đến một cửa"])
+    assert result.exit_code == 0, result.output
+    assert f"{CODE}: 5 failed checks forgiven" in result.output
+    assert [r.outcome for r in asyncio.run(lookups(["5678"]))] == ["found"]
+    unknown = runner.invoke(cli, ["cases", "unlock", "H56-NOPE-0001"])
+    assert unknown.exit_code == 1 and "no dossier H56-NOPE-0001" in unknown.output
+
+    async def unlocks() -> list[dict[str, Any]]:
+        store = await Store.open(tmp_path / "bot.db")
+        try:
+            return await store.case_rows("case_unlocks")
+        finally:
+            await store.close()
+
+    (recorded,) = asyncio.run(unlocks())
+    assert (recorded["code"], recorded["reason"], recorded["forgiven"]) == (CODE, "đến một cửa", 5)
+    assert recorded["by"] == getpass.getuser()
