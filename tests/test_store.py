@@ -49,7 +49,7 @@ async def test_open_migrates_once_and_sets_pragmas(db_path: Path, clock: FakeClo
         store = await Store.open(db_path, clock=clock)
         await store.close()
     names = sql(db_path, "SELECT name FROM _sqlite_migrations ORDER BY name")
-    assert names == [("0001_initial",), ("0002_cases",)]
+    assert names == [("0001_initial",), ("0002_cases",), ("0003_case_lookup_throttle",)]
     assert sql(db_path, "PRAGMA journal_mode") == [("wal",)]
     store = await Store.open(db_path, clock=clock)
     try:  # per connection: NORMAL (1) in WAL survives a killed process (test_crash.py)
