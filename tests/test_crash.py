@@ -224,7 +224,9 @@ async def test_sigkill_then_restart_answers_every_acknowledged_message_once(
             return fb_text(QUESTIONS[n % len(QUESTIONS)], mid=f"m-{n}", sender=f"psid-{n}")
 
         await asyncio.gather(*(post([event(n)]) for n in range(20)))  # one webhook each
-        await post([event(n) for n in range(20, 220)])  # one batch, acknowledged...
+        # One batch of 1,000 (the most Messenger sends at once), acknowledged... so many that even
+        # on a loaded machine the kill lands before most of its turns ran.
+        await post([event(n) for n in range(20, 1020)])
         bot.kill()  # ...and SIGKILL at once: most of its turns never ran
 
     unhandled = {r[0] for r in rows(bot.db, "SELECT user_id FROM inbound WHERE status = 'pending'")}
