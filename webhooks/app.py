@@ -158,7 +158,12 @@ def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sen
 
     async def send(out: Outgoing) -> SendResult:
         return await facebook.send(
-            session, settings.fb_graph_url, settings.fb_page_access_token, out, limit
+            session,
+            settings.fb_graph_url,
+            settings.fb_page_access_token,
+            out,
+            limit,
+            send_timeout=settings.send_timeout_seconds,
         )
 
     return send
@@ -192,7 +197,7 @@ class ZaloSender:
 
     async def __call__(self, out: Outgoing) -> SendResult:
         token = await self.tokens.current()
-        result = await zalo.send(self.session, self.settings.zalo_api_url, token, out, self._limit)
+        result = await self._send(token, out)
         if not result.auth_failed:
             return result
         try:
@@ -202,7 +207,13 @@ class ZaloSender:
             log.error("zalo: access token refresh failed: %s", exc)
             error = f"{result.error}; token refresh failed: {exc}"
             return SendResult(ok=False, retryable=exc.retryable, error=error)
-        return await zalo.send(self.session, self.settings.zalo_api_url, fresh, out, self._limit)
+        return await self._send(fresh, out)
+
+    async def _send(self, token: str, out: Outgoing) -> SendResult:
+        s = self.settings
+        return await zalo.send(
+            self.session, s.zalo_api_url, token, out, self._limit, s.send_timeout_seconds
+        )
 
 
 @contextlib.asynccontextmanager
