@@ -235,8 +235,10 @@ async def _reloading(app: web.Application) -> AsyncIterator[None]:
 
 async def healthz(request: web.Request) -> web.Response:
     """GET /healthz: {status, knowledge_version, knowledge_errors, platforms, outbox_backlog};
-    503 without a working database."""
+    503 without a working database: one that does not answer, or that refuses writes (then
+    `database_error` says why, e.g. the disk is full, and the webhooks answer 500)."""
     app = request.app
+    store = app[STORE_KEY]
     body: dict[str, object] = {
         "status": "ok",
         "knowledge_version": app[BUNDLE_KEY].current.kb.version,
@@ -245,10 +247,14 @@ async def healthz(request: web.Request) -> web.Response:
         "platforms": enabled_platforms(app[SETTINGS_KEY]),
     }
     try:
-        body["outbox_backlog"] = await app[STORE_KEY].backlog()
+        body["outbox_backlog"] = await store.backlog()
     except Exception:
         log.exception("healthz: the store does not answer")
         body.update(status="error", outbox_backlog=None)
+        return web.json_response(body, status=503)
+    if store.write_fault is not None:
+        # A full disk or another process's lock still lets reads through: ask the writes.
+        body.update(status="error", database_error=store.write_fault)
         return web.json_response(body, status=503)
     return web.json_response(body)
 
