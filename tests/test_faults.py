@@ -11,8 +11,15 @@ of a 200 for something lost, and the retry is answered once the database takes w
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import errno
+import os
+import sqlite3
+import subprocess
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +32,13 @@ from bot.bundle import Bundle
 from bot.config import Settings
 from bot.models import EventKind, Incoming, Outgoing, Platform
 from bot.store import OutboxRecord, Store
+from bot.store import engine as store_engine
 from tests.conftest import NO_ANSWER, FakePlatforms, Fault, Received, make_settings
 from tests.payloads import encode, fb_batch, fb_sign, fb_text, zalo_sign, zalo_text
+from tests.test_store import store_thread_held
 from webhooks import facebook, zalo
 from webhooks.app import create_app
+from webhooks.keys import BUNDLE_KEY, STORE_KEY
 
 Client = TestClient[web.Request, web.Application]
 
@@ -281,3 +291,221 @@ async def test_zalo_token_expiring_mid_run_is_refreshed_once_and_sends_resume(
     }
     rows = await outbox(settings)
     assert [(r.status, r.attempts) for r in rows] == [("sent", 1)] * len(rows)
+
+
+# --- the database refusing writes: locked by another process, the disk full ---------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs mounted inside tmp_path, unmounted after the test (root only)."""
+    if os.geteuid() != 0:
+        pytest.skip("a full filesystem needs a small tmpfs, and mounting one needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)]
+    try:
+        mounted = subprocess.run(mount, capture_output=True, text=True, timeout=30, check=False)
+    except FileNotFoundError:
+        pytest.skip("no mount command here")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        if subprocess.run(["umount", str(disk)], capture_output=True, check=False).returncode:
+            subprocess.run(["umount", "-l", str(disk)], check=True)  # a file still open: lazily
+
+
+def fill(disk: Path) -> Path:
+    """Fill `disk` to the last byte with one file; delete it to give the space back."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        for chunk in (1 << 16, 1 << 12, 1):
+            try:
+                while True:
+                    os.write(fd, bytes(chunk))
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+    finally:
+        os.close(fd)
+    return filler
+
+
+def empty_wal(db: Path) -> None:
+    """Checkpoint the WAL into the database file and truncate it, so that the next write
+    needs new disk space (a WAL file keeps its size and is written over after a checkpoint,
+    so a full disk would otherwise go unnoticed for a while)."""
+    with closing(sqlite3.connect(db)) as conn:
+        ((busy, _, _),) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    assert busy == 0
+    assert db.with_name(f"{db.name}-wal").stat().st_size == 0
+
+
+@contextmanager
+def locked(db: Path) -> Iterator[None]:
+    """Another connection holds the database's write lock until the block ends (a CLI, a
+    backup, an operator's `sqlite3` shell with a transaction left open)."""
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes give up on another connection's lock after 0.1 s instead of 5 s."""
+    monkeypatch.setattr(store_engine, "BUSY_TIMEOUT_MS", 100)
+
+
+def msg(n: int) -> Incoming:
+    return Incoming(FB, f"user-{n}", f"m-{n}", EventKind.TEXT, QUESTIONS[n % len(QUESTIONS)])
+
+
+async def grouped_records(store: Store, count: int) -> list[bool | BaseException]:
+    """`count` webhooks' messages recorded at once: they queue behind a busy store thread and
+    go into ONE group commit. Each caller's outcome; bounded, so a lost caller fails the test."""
+    async with asyncio.timeout(SECONDS):
+        async with store_thread_held(store):
+            calls = asyncio.gather(
+                *(store.record_inbound(msg(n)) for n in range(count)), return_exceptions=True
+            )
+        return list(await calls)
+
+
+def errors_named(outcomes: list[bool | BaseException]) -> set[str]:
+    return {
+        getattr(o, "sqlite_errorname", repr(o)) if isinstance(o, BaseException) else "recorded"
+        for o in outcomes
+    }
+
+
+async def test_a_full_disk_fails_each_caller_of_a_group_commit_and_the_store_recovers(
+    small_disk: Path,
+) -> None:
+    """On a full disk (SQLITE_FULL) every caller of a group commit gets the error (none is left
+    waiting, none told it was recorded), the store thread holds no transaction open, the fault
+    is reported; with space back the same writes all commit and the fault is cleared."""
+    store = await Store.open(small_disk / "bot.db")
+    try:
+        empty_wal(small_disk / "bot.db")
+        filler = fill(small_disk)
+        assert errors_named(await grouped_records(store, 5)) == {"SQLITE_FULL"}
+        assert await store._run(lambda db: db.conn.in_transaction) is False
+        assert await store.pending_inbound() == []
+        assert store.write_fault is not None and store.write_fault.startswith("SQLITE_FULL")
+        filler.unlink()
+        assert await grouped_records(store, 5) == [True] * 5
+        assert len(await store.pending_inbound()) == 5
+        assert store.write_fault is None
+    finally:
+        await store.close()
+
+
+async def test_a_locked_database_fails_each_caller_of_a_group_commit_and_the_store_recovers(
+    db_path: Path, short_busy_timeout: None
+) -> None:
+    """Another connection holds the write lock past the busy timeout (SQLITE_BUSY): every
+    caller of the group commit gets the error, no transaction stays open, the fault is
+    reported; once the lock is released the same writes all commit."""
+    store = await Store.open(db_path)
+    try:
+        with locked(db_path):
+            assert errors_named(await grouped_records(store, 5)) == {"SQLITE_BUSY"}
+            assert await store._run(lambda db: db.conn.in_transaction) is False
+            assert store.write_fault == "SQLITE_BUSY: database is locked"
+        assert await grouped_records(store, 5) == [True] * 5
+        assert len(await store.pending_inbound()) == 5
+        assert store.write_fault is None
+    finally:
+        await store.close()
+
+
+async def health(client: Client) -> tuple[int, dict[str, Any]]:
+    async with asyncio.timeout(1):  # healthz answers at once, fault or not
+        response = await client.get("/healthz")
+        return response.status, await response.json()
+
+
+async def assert_retry_answered_once(
+    client: Client, platforms: FakePlatforms, settings: Settings, bundle: Bundle
+) -> None:
+    """The platforms resend the two webhooks that got 5xx: each is recorded and answered, and
+    a further resend of the same body is a duplicate (200, nothing sent twice)."""
+    for platform in (FB, ZALO):
+        assert (await post(client, platform, "u1", 0)).status == 200
+    want = {p: {"u1": expected_texts(bundle, p, range(1))} for p in (FB, ZALO)}
+    await platforms.wait_for(lambda: all(delivered(platforms, p) == want[p] for p in want))
+    assert await health(client) == (200, await healthy(client))
+    for platform in (FB, ZALO):
+        assert (await post(client, platform, "u1", 0)).status == 200
+    await client.close()
+    assert {p: delivered(platforms, p) for p in want} == want
+    rows = await outbox(settings)
+    assert [r.status for r in rows] == ["sent"] * sum(len(w["u1"]) for w in want.values())
+
+
+async def healthy(client: Client) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "knowledge_version": client.app[BUNDLE_KEY].current.kb.version,
+        "knowledge_errors": [],
+        "platforms": ["facebook", "zalo", "webchat"],
+        "outbox_backlog": 0,
+    }
+
+
+async def test_a_locked_database_answers_5xx_then_the_platforms_retry_is_answered_once(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+    short_busy_timeout: None,
+) -> None:
+    """While another process holds the database's write lock past the busy timeout, a
+    Messenger and a Zalo webhook each get 500, not a 200 for messages nobody recorded, so the
+    platform sends them again; /healthz says why. Once the lock is released the platform's
+    retry of the same body is recorded and answered once."""
+    settings = make_settings(tmp_path, platforms.url, **RETRIES)
+    client = await start(aiohttp_client, settings, bundle)
+    with locked(settings.db_path()):
+        for platform in (FB, ZALO):
+            assert (await post(client, platform, "u1", 0)).status == 500
+        status, body = await health(client)
+        assert (status, body["status"]) == (503, "error")
+        assert body["database_error"] == "SQLITE_BUSY: database is locked"
+        assert await client.app[STORE_KEY].pending_inbound() == []  # nothing acknowledged
+    assert platforms.received == []
+    await assert_retry_answered_once(client, platforms, settings, bundle)
+
+
+async def test_a_full_disk_answers_5xx_then_the_platforms_retry_is_answered_once(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    small_disk: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+) -> None:
+    """The database lives on a 2 MiB filesystem that fills up: a Messenger and a Zalo
+    webhook each get 500 (not a 200 for messages that could not be recorded), /healthz keeps
+    answering and reports SQLITE_FULL; once space is freed the platform's retry of the same
+    body is recorded and answered once, and /healthz is green again."""
+    base = make_settings(tmp_path, platforms.url, **RETRIES)
+    settings = dataclasses.replace(base, db=str(small_disk / "bot.db"))
+    client = await start(aiohttp_client, settings, bundle)
+    assert await health(client) == (200, await healthy(client))
+    empty_wal(settings.db_path())
+    filler = fill(small_disk)
+    for platform in (FB, ZALO):
+        assert (await post(client, platform, "u1", 0)).status == 500
+    status, body = await health(client)
+    assert (status, body["status"]) == (503, "error")
+    assert body["database_error"] == "SQLITE_FULL: database or disk is full"
+    assert await client.app[STORE_KEY].pending_inbound() == []  # nothing acknowledged
+    assert platforms.received == []
+    filler.unlink()
+    await assert_retry_answered_once(client, platforms, settings, bundle)
