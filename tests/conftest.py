@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +64,20 @@ async def store(db_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
 # --- the server end to end: fake platform servers and settings pointing at them ---------------
 
 
+NO_ANSWER = 0  # the status recorded for a request held by a hanging `Fault`
+
+
 @dataclass(frozen=True)
 class Received:
-    """One request a fake platform server received, and the status it answered."""
+    """One request a fake platform server received, the status it answered (NO_ANSWER while
+    a `Fault` held it), and when (`time.time()`, the clock the outbox schedules retries on)."""
 
     path: str
     headers: Mapping[str, str]
     query: Mapping[str, str]
     body: dict[str, Any]
     status: int
+    at: float = field(default_factory=time.time)
 
     @property
     def text(self) -> str:
@@ -79,13 +85,26 @@ class Received:
         return str(message.get("text", "")) if isinstance(message, dict) else ""
 
 
+@dataclass(frozen=True)
+class Fault:
+    """How a fake Send API fails while `FakePlatforms.fail` has it set on a path: it answers
+    `status` with the JSON `body` and `headers`; or, with `hang`, it answers nothing before
+    `heal()` (longer than any send timeout), then 503 to a client long gone."""
+
+    status: int = 500
+    body: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    hang: bool = False
+
+
 class FakePlatforms:
     """Graph, Zalo OA and Zalo OAuth in one aiohttp app on port 0, recording every request.
 
     Graph answers 200 unless `graph_statuses` holds statuses to answer first; with `gate` set,
-    the Send APIs wait for it before answering (a slow platform). Zalo accepts the access
-    tokens in `zalo_tokens` and answers -216 (invalid token) to others; the OAuth refresh
-    hands out "new-access"/"new-refresh". `on_zalo_send` runs as each Zalo send arrives.
+    the Send APIs wait for it before answering (a slow platform). `fail(path, fault)` makes a
+    Send API fail on demand until `heal()`. Zalo accepts the access tokens in `zalo_tokens`,
+    answers -220 (expired) to those in `zalo_expired` and -216 (invalid) to others; the OAuth
+    refresh hands out "new-access"/"new-refresh". `on_zalo_send` runs as each Zalo send arrives.
     """
 
     def __init__(self) -> None:
@@ -95,7 +114,10 @@ class FakePlatforms:
         self.gate: asyncio.Event | None = None
         self.graph_statuses: list[int] = []
         self.zalo_tokens: set[str] = {"zalo-access"}
+        self.zalo_expired: set[str] = set()
         self.on_zalo_send: Callable[[Received], Awaitable[None]] | None = None
+        self.faults: dict[str, Fault] = {}
+        self._healed = asyncio.Event()
         self._changed = asyncio.Condition()
 
     def app(self) -> web.Application:
@@ -113,6 +135,16 @@ class FakePlatforms:
             if r.status == 200 and r.path != "/v4/oa/access_token" and r.path.endswith(path)
         ]
 
+    def fail(self, path: str, fault: Fault) -> None:
+        """From now on every request to `path` (e.g. "/me/messages") fails with `fault`."""
+        self.faults[path] = fault
+
+    def heal(self) -> None:
+        """Every path answers normally again; requests held by a hanging fault are let go."""
+        self.faults.clear()
+        self._healed.set()
+        self._healed = asyncio.Event()
+
     async def wait_for(self, check: Callable[[], bool], seconds: float = 5.0) -> None:
         """Until `check()` holds, re-checked at each received request; never polls."""
         async with asyncio.timeout(seconds), self._changed:
@@ -127,10 +159,21 @@ class FakePlatforms:
         async with self._changed:
             self._changed.notify_all()
 
+    async def _fail(self, request: web.Request, body: dict[str, Any], fault: Fault) -> web.Response:
+        if not fault.hang:
+            await self._record(request, body, fault.status)
+            return web.json_response(dict(fault.body), status=fault.status, headers=fault.headers)
+        healed = self._healed
+        await self._record(request, body, NO_ANSWER)
+        await healed.wait()
+        return web.json_response({}, status=503)
+
     async def _graph(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.arrived += 1
         await self._notify()
+        if (fault := self.faults.get(request.path)) is not None:
+            return await self._fail(request, body, fault)
         if self.gate is not None:
             await self.gate.wait()
         status = self.graph_statuses.pop(0) if self.graph_statuses else 200
@@ -142,11 +185,16 @@ class FakePlatforms:
 
     async def _zalo(self, request: web.Request) -> web.Response:
         body = await request.json()
-        ok = request.headers.get("access_token") in self.zalo_tokens
+        if (fault := self.faults.get(request.path)) is not None:
+            return await self._fail(request, body, fault)
+        token = request.headers.get("access_token")
+        ok = token in self.zalo_tokens
         entry = Received(request.path, dict(request.headers), {}, body, 200 if ok else 401)
         if self.on_zalo_send is not None:
             await self.on_zalo_send(entry)
         await self._record(request, body, entry.status)
+        if token in self.zalo_expired:
+            return web.json_response({"error": -220, "message": "access_token is expired"})
         if not ok:
             return web.json_response({"error": -216, "message": "Access token is invalid"})
         return web.json_response({"error": 0, "message": "Success", "data": {"message_id": "z"}})
@@ -160,11 +208,12 @@ class FakePlatforms:
 
 
 @pytest.fixture
-async def platforms(aiohttp_server: AiohttpServer) -> FakePlatforms:
+async def platforms(aiohttp_server: AiohttpServer) -> AsyncIterator[FakePlatforms]:
     fake = FakePlatforms()
     server = await aiohttp_server(fake.app())
     fake.url = str(server.make_url("")).rstrip("/")
-    return fake
+    yield fake
+    fake.heal()  # requests still held by a hanging fault end before the server closes
 
 
 FB_VERIFY_TOKEN = "verify-me-please"

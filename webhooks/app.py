@@ -158,7 +158,12 @@ def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sen
 
     async def send(out: Outgoing) -> SendResult:
         return await facebook.send(
-            session, settings.fb_graph_url, settings.fb_page_access_token, out, limit
+            session,
+            settings.fb_graph_url,
+            settings.fb_page_access_token,
+            out,
+            limit,
+            send_timeout=settings.send_timeout_seconds,
         )
 
     return send
@@ -192,7 +197,7 @@ class ZaloSender:
 
     async def __call__(self, out: Outgoing) -> SendResult:
         token = await self.tokens.current()
-        result = await zalo.send(self.session, self.settings.zalo_api_url, token, out, self._limit)
+        result = await self._send(token, out)
         if not result.auth_failed:
             return result
         try:
@@ -202,7 +207,13 @@ class ZaloSender:
             log.error("zalo: access token refresh failed: %s", exc)
             error = f"{result.error}; token refresh failed: {exc}"
             return SendResult(ok=False, retryable=exc.retryable, error=error)
-        return await zalo.send(self.session, self.settings.zalo_api_url, fresh, out, self._limit)
+        return await self._send(fresh, out)
+
+    async def _send(self, token: str, out: Outgoing) -> SendResult:
+        s = self.settings
+        return await zalo.send(
+            self.session, s.zalo_api_url, token, out, self._limit, s.send_timeout_seconds
+        )
 
 
 @contextlib.asynccontextmanager
@@ -224,8 +235,10 @@ async def _reloading(app: web.Application) -> AsyncIterator[None]:
 
 async def healthz(request: web.Request) -> web.Response:
     """GET /healthz: {status, knowledge_version, knowledge_errors, platforms, outbox_backlog};
-    503 without a working database."""
+    503 without a working database: one that does not answer, or that refuses writes (then
+    `database_error` says why, e.g. the disk is full, and the webhooks answer 500)."""
     app = request.app
+    store = app[STORE_KEY]
     body: dict[str, object] = {
         "status": "ok",
         "knowledge_version": app[BUNDLE_KEY].current.kb.version,
@@ -234,10 +247,14 @@ async def healthz(request: web.Request) -> web.Response:
         "platforms": enabled_platforms(app[SETTINGS_KEY]),
     }
     try:
-        body["outbox_backlog"] = await app[STORE_KEY].backlog()
+        body["outbox_backlog"] = await store.backlog()
     except Exception:
         log.exception("healthz: the store does not answer")
         body.update(status="error", outbox_backlog=None)
+        return web.json_response(body, status=503)
+    if store.write_fault is not None:
+        # A full disk or another process's lock still lets reads through: ask the writes.
+        body.update(status="error", database_error=store.write_fault)
         return web.json_response(body, status=503)
     return web.json_response(body)
 

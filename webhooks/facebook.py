@@ -164,8 +164,10 @@ async def send(
     page_token: str,
     out: Outgoing,
     limit: RateLimit | None = None,
+    send_timeout: float | None = None,
 ) -> SendResult:
     """Post every body of `render(out)` to {graph_url}/me/messages; stop at the first failure.
+    Each call gives up after `send_timeout` seconds (SEND_TIMEOUT by default).
 
     Never raises for network or platform errors: they come back classified (§2.7). Retryable:
     timeouts, connection errors, 5xx, 429 and codes 1200, 2, 4, 613. Permanent: 10 (with
@@ -174,8 +176,9 @@ async def send(
     When a later part of a split reply fails, `error` says so: a retry resends earlier parts.
     """
     url = f"{graph_url.rstrip('/')}/me/messages"
+    seconds = SEND_TIMEOUT if send_timeout is None else send_timeout
     return await send_parts(
-        render(out), lambda body: _post(session, url, page_token, body, SEND_TIMEOUT), limit
+        render(out), lambda body: _post(session, url, page_token, body, seconds), limit
     )
 
 

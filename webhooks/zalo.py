@@ -175,8 +175,10 @@ async def send(
     access_token: str,
     out: Outgoing,
     limit: RateLimit | None = None,
+    send_timeout: float | None = None,
 ) -> SendResult:
     """Post every body of `render(out)` to {api_url}/v3.0/oa/message/cs, token in the header.
+    Each call gives up after `send_timeout` seconds (SEND_TIMEOUT by default).
 
     Never raises for network or platform errors: they come back classified (§3.8). Retryable:
     timeouts, connection errors, HTTP 5xx/429, -32 (retry_after 60 s), -200, -234. Token
@@ -185,7 +187,7 @@ async def send(
     code: permanent. Stops at the first failure; a retry resends earlier parts of a split reply.
     """
     url = f"{api_url.rstrip('/')}/v3.0/oa/message/cs"
-    return await _post_all(session, url, access_token, render(out), limit)
+    return await _post_all(session, url, access_token, render(out), limit, send_timeout)
 
 
 async def send_group(
@@ -254,19 +256,21 @@ async def _post_all(
     token: str,
     bodies: list[dict[str, Any]],
     limit: RateLimit | None,
+    send_timeout: float | None = None,
 ) -> SendResult:
-    return await send_parts(bodies, lambda body: _post(session, url, token, body), limit)
+    seconds = SEND_TIMEOUT if send_timeout is None else send_timeout
+    return await send_parts(bodies, lambda body: _post(session, url, token, body, seconds), limit)
 
 
 async def _post(
-    session: aiohttp.ClientSession, url: str, token: str, body: dict[str, Any]
+    session: aiohttp.ClientSession, url: str, token: str, body: dict[str, Any], seconds: float
 ) -> SendResult:
     try:
         async with session.post(
             url,
             json=body,
             headers={"access_token": token},  # a header, not a query parameter (§3.4)
-            timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT),
+            timeout=aiohttp.ClientTimeout(total=seconds),
         ) as response:
             status, data = response.status, await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -48,6 +49,8 @@ class StoreClosedError(RuntimeError):
 
 # One caller's outcome in a group commit: (True, what it returned) or (False, what it raised).
 _Outcome = tuple[bool, Any]
+# A group commit's outcomes, and whether it changed any row.
+_GroupResult = tuple[list[_Outcome], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,8 @@ class Engine:
         # the store thread (so writes queued behind reads still join it), hence the lock.
         self._writes: list[_Write[Any]] = []
         self._writes_lock = threading.Lock()
-        self._group: asyncio.Future[list[_Outcome]] | None = None  # scheduled or running
+        self._group: asyncio.Future[_GroupResult] | None = None  # scheduled or running
+        self._write_fault: str | None = None
 
     @classmethod
     async def open(cls, path: str | Path, *, clock: Clock = time.time) -> Self:
@@ -94,6 +98,14 @@ class Engine:
         # An in-memory database has no WAL to checkpoint (nor a second connection to it).
         checkpointer = None if _in_memory(Path(path)) else Checkpointer(Path(path))
         return cls(db, executor, clock, checkpointer)
+
+    @property
+    def write_fault(self) -> str | None:
+        """Why the database last refused a write ("SQLITE_FULL: database or disk is full",
+        "SQLITE_BUSY: database is locked"), until a later write changes rows again; None while
+        writes work. Reads mostly still work then (WAL), so a read alone cannot tell that
+        nothing new can be recorded: /healthz asks this."""
+        return self._write_fault
 
     async def close(self) -> None:
         """Close the connection on its own thread. Idempotent; later calls raise."""
@@ -133,11 +145,13 @@ class Engine:
         assert db is not None
         taken: list[_Write[Any]] = []
 
-        def work() -> list[_Outcome]:
+        def work() -> _GroupResult:
             with self._writes_lock:
                 taken.extend(self._writes)
                 self._writes.clear()
-            return _commit_group(db, [w.fn for w in taken])
+            changes = db.conn.total_changes
+            outcomes = _commit_group(db, [w.fn for w in taken])
+            return outcomes, db.conn.total_changes > changes
 
         self._group = group = loop.run_in_executor(self._executor, work)
         group.add_done_callback(lambda _: self._group_done(loop, group, taken))
@@ -145,7 +159,7 @@ class Engine:
     def _group_done(
         self,
         loop: asyncio.AbstractEventLoop,
-        group: asyncio.Future[list[_Outcome]],
+        group: asyncio.Future[_GroupResult],
         taken: list[_Write[Any]],
     ) -> None:
         self._group = None
@@ -155,8 +169,10 @@ class Engine:
             # Not a unit's error (those are outcomes): the job itself could not run.
             error = StoreClosedError("store is closed") if group.cancelled() else group.exception()
             outcomes: list[_Outcome] = [(False, error)] * len(taken)
+            changed = False
         else:
-            outcomes = group.result()
+            outcomes, changed = group.result()
+        self._note_fault(outcomes, changed)
         for write, (ok, value) in zip(taken, outcomes, strict=True):
             if write.done.done():  # the caller was cancelled; its write stands all the same
                 continue
@@ -166,6 +182,20 @@ class Engine:
                 write.done.set_exception(value)
         if self._writes:
             self._start_group(loop)
+
+    def _note_fault(self, outcomes: list[_Outcome], changed: bool) -> None:
+        # OperationalError is the database refusing (full, locked, I/O error, read-only);
+        # a caller's own error (a constraint, a bug in its function) says nothing of the disk.
+        errors = [v for ok, v in outcomes if not ok and isinstance(v, sqlite3.OperationalError)]
+        if errors:
+            name = getattr(errors[-1], "sqlite_errorname", "SQLITE_ERROR")
+            fault = trim_error(f"{name}: {errors[-1]}")
+            if self._write_fault is None:
+                log.error("the database refuses writes: %s", fault)
+            self._write_fault = fault
+        elif changed and self._write_fault is not None:
+            log.warning("the database takes writes again (after %s)", self._write_fault)
+            self._write_fault = None
 
 
 # -- helpers: all run on the store thread ------------------------------------------------
