@@ -175,3 +175,18 @@ _CASES = [
 def _cases(db: Database) -> None:
     for statement in _CASES:
         db.execute(statement)
+
+
+_PRIVACY = [
+    # The retention purge deletes old inbound rows (bot/store/privacy.py). With foreign keys on,
+    # SQLite looks up each deleted row's children: without these indexes, one scan of the
+    # outbox and one of unanswered PER DELETED MESSAGE.
+    "CREATE INDEX outbox_inbound ON outbox (inbound_id)",
+    "CREATE INDEX unanswered_inbound ON unanswered (inbound_id)",
+]
+
+
+@MIGRATIONS(name="0003_privacy")
+def _privacy(db: Database) -> None:
+    for statement in _PRIVACY:
+        db.execute(statement)
