@@ -7,7 +7,9 @@ Time is the store's FakeClock; the daily loop waits on a sleep the test releases
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -16,12 +18,17 @@ from typing import Any
 
 import pytest
 import yaml
+from pytest_aiohttp import AiohttpClient
 
+from bot.bundle import Bundle
 from bot.config import ConfigError, load_settings
 from bot.models import Case, CaseStatus, EventKind, Incoming, Outgoing, Platform, Reply, State
 from bot.models.privacy import DAY, HOUR, PURGED_KINDS, Retention
+from bot.privacy import RETRY_DELAY, Purger
 from bot.store import Store
 from tests.conftest import FakeClock, make_settings
+from webhooks.app import create_app
+from webhooks.keys import PURGER_KEY
 
 WEB = Platform.WEBCHAT
 TEXT = "Cho hỏi làm khai sinh cần gì, số tôi 0912345678"
@@ -361,3 +368,89 @@ def test_settings_give_the_retention_in_seconds(tmp_path: Path) -> None:
     assert settings.retention.message_text == 2 * HOUR
     assert settings.retention.closed_case == 30 * DAY
     assert settings.retention.message == 72 * HOUR
+
+
+# -- the daily task ---------------------------------------------------------------------------
+
+
+class FakeSleep:
+    """What `Purger` waits with: the clock moves by the delay asked, then the test releases it.
+    `asked` receives each delay as the purger starts waiting (after a purge, if any)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.asked: asyncio.Queue[float] = asyncio.Queue()
+        self._go: asyncio.Queue[None] = asyncio.Queue()
+
+    async def __call__(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.asked.put_nowait(seconds)
+        await self._go.get()
+
+    def release(self) -> None:
+        self._go.put_nowait(None)
+
+
+async def test_the_server_purges_shortly_after_start_then_daily(
+    store: Store, clock: FakeClock
+) -> None:
+    sleep = FakeSleep(clock)
+    purger = Purger(store, RETENTION, interval=DAY, first_delay=60, sleep=sleep)
+    await answered(store, "u")
+    task = asyncio.create_task(purger.run())
+    try:
+        assert await sleep.asked.get() == 60
+        assert purger.last is None
+        sleep.release()
+        assert await sleep.asked.get() == DAY  # the first purge ran, a minute in: too young
+        assert purger.last is not None and purger.last.total == 0
+        sleep.release()
+        assert await sleep.asked.get() == DAY  # a day later: everything of "u" expired
+        assert purger.last.rows["messages"] == 1 and purger.last.rows["outbox"] == 1
+        assert await rows(store, "SELECT count(*) FROM inbound") == [(0,)]
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_a_failed_purge_is_retried_within_the_hour(
+    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await Store.open(db_path, clock=clock)
+    await store.close()  # every purge now fails
+    sleep = FakeSleep(clock)
+    task = asyncio.create_task(Purger(store, RETENTION, DAY, first_delay=60, sleep=sleep).run())
+    try:
+        assert await sleep.asked.get() == 60
+        sleep.release()
+        assert await sleep.asked.get() == RETRY_DELAY
+        assert "retention purge failed" in caplog.text
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+# -- the server: /healthz ----------------------------------------------------------------------
+
+
+async def test_healthz_shows_the_last_purge_and_the_oldest_message(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
+) -> None:
+    settings = make_settings(tmp_path, facebook=False, zalo=False)
+    # Ten days ago, a conversation on the web chat (written with the store's own methods).
+    past = FakeClock(time.time() - 10 * DAY)
+    old = await Store.open(settings.db_path(), clock=past)
+    await answered(old, "old-session")
+    await old.close()
+    client = await aiohttp_client(create_app(settings, bundle))
+    response = await client.post("/api/chat", json={"session": "new-session-1", "text": "hi"})
+    assert response.status == 200
+
+    await client.app[PURGER_KEY].run_once()
+
+    health = await (await client.get("/healthz")).json()
+    assert health["rows_purged"]["messages"] == 1 and health["rows_purged"]["outbox"] == 1
+    assert health["last_purge_at"].endswith("+00:00")
+    assert 0 <= health["oldest_message_age_seconds"] < DAY  # today's message only
