@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from pytest_aiohttp import AiohttpClient
 
 from bot.bundle import Bundle
+from bot.cli import cli
 from bot.config import ConfigError, load_settings
 from bot.models import Case, CaseStatus, EventKind, Incoming, Outgoing, Platform, Reply, State
 from bot.models.privacy import DAY, HOUR, PURGED_KINDS, Retention
@@ -454,3 +456,91 @@ async def test_healthz_shows_the_last_purge_and_the_oldest_message(
     assert health["rows_purged"]["messages"] == 1 and health["rows_purged"]["outbox"] == 1
     assert health["last_purge_at"].endswith("+00:00")
     assert 0 <= health["oldest_message_age_seconds"] < DAY  # today's message only
+
+
+async def looked_up_as(store: Store, platform: Platform, user: str) -> None:
+    """Failed dossier checks until the sender is locked (the real lock key)."""
+    for _ in range(2):
+        await store.lookup_case(platform, user, "H56-X", "0000", max_failures=2, window_seconds=60)
+    assert await rows(store, "SELECT scope FROM case_locks ORDER BY scope") == [
+        ("code",),
+        ("sender",),
+    ]
+    # The code's lock protects the dossier, not the user: only the sender's is theirs.
+    await store._run(lambda db: db.execute("DELETE FROM case_locks WHERE scope = 'code'"))
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+def test_bot_privacy_forget(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"db": str(db)}), encoding="utf-8")
+
+    async def fill() -> None:
+        store = await Store.open(db)
+        try:
+            for user in ("citizen", "neighbour"):
+                await answered(store, user, unanswered=True, handoff=True)
+                await pending_reply_for(store, user)
+                await store.subscribe(WEB, user, "H56-X", "vi")
+                await noticed(store, user)
+            await looked_up_as(store, WEB, "citizen")
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["--config", str(config), "privacy", "forget", "webchat", "citizen"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Deleted everything stored about webchat user citizen:",
+        "  2 messages",
+        "  1 conversation state",
+        "  2 replies in the outbox",
+        "  1 dossier subscriptions",
+        "  2 dossier lookups (audit)",
+        "  1 lookup locks",
+        "  1 dossier notices",
+        "  1 unanswered questions",
+        "  1 requests for staff",
+    ]
+    with closing(sqlite3.connect(db)) as conn:
+        tables = ["inbound", "conversations", "outbox", "case_subscriptions", "case_notices"]
+        for table in tables:
+            users = {r[0] for r in conn.execute(f"SELECT user_id FROM {table}")}
+            assert users == {"neighbour"}, table
+    again = runner.invoke(cli, ["--config", str(config), "privacy", "forget", "webchat", "citizen"])
+    assert again.output == "Nothing stored about webchat user citizen.\n"
+    unknown = runner.invoke(cli, ["--config", str(config), "privacy", "forget", "viber", "x"])
+    assert unknown.exit_code == 1
+    assert (
+        "unknown platform 'viber'" in unknown.output and "facebook, zalo, webchat" in unknown.output
+    )
+
+
+async def pending_reply_for(store: Store, user: str) -> None:
+    await store.complete_turn(message(user, 2), State(), [Outgoing(WEB, user, Reply("Dạ"))])
+
+
+def test_bot_privacy_purge(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"db": str(db)}), encoding="utf-8")
+
+    async def fill() -> None:
+        store = await Store.open(db, clock=FakeClock(time.time() - 10 * DAY))
+        try:
+            await answered(store, "u")
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    result = CliRunner().invoke(cli, ["--config", str(config), "privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "messages: 1" in result.output.splitlines()
+    assert "outbox: 1" in result.output.splitlines()
