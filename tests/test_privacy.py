@@ -28,9 +28,12 @@ from bot.models import Case, CaseStatus, EventKind, Incoming, Outgoing, Platform
 from bot.models.privacy import DAY, HOUR, PURGED_KINDS, Retention
 from bot.privacy import RETRY_DELAY, Purger
 from bot.store import Store
-from tests.conftest import FakeClock, make_settings
+from tests.conftest import FakeClock, FakePlatforms, make_settings
+from tests.payloads import ZALO_USER_ID, encode, zalo_sign, zalo_text, zalo_withdraw
+from webhooks import zalo
 from webhooks.app import create_app
-from webhooks.keys import PURGER_KEY
+from webhooks.errors import PayloadError
+from webhooks.keys import PURGER_KEY, STORE_KEY, TURNS_KEY
 
 WEB = Platform.WEBCHAT
 TEXT = "Cho hỏi làm khai sinh cần gì, số tôi 0912345678"
@@ -544,3 +547,67 @@ def test_bot_privacy_purge(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "messages: 1" in result.output.splitlines()
     assert "outbox: 1" in result.output.splitlines()
+
+
+# -- Zalo user_withdraw ---------------------------------------------------------------------------
+
+
+async def test_zalo_user_withdraw_forgets_the_user_and_sends_nothing(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    client = await aiohttp_client(create_app(make_settings(tmp_path, platforms.url), bundle))
+    store: Store = client.app[STORE_KEY]
+    user = "platform = 'zalo' AND user_id = ?"
+
+    async def post(payload: dict[str, Any]) -> None:
+        raw = encode(payload)
+        signature = zalo_sign(raw, timestamp=payload["timestamp"])
+        headers = {"Content-Type": "application/json", **signature}
+        assert (await client.post("/webhooks/zalo", data=raw, headers=headers)).status == 200
+        await client.app[TURNS_KEY].drain()
+
+    async def parts(user_id: str | None = None) -> int:
+        """Zalo sends of the replies queued (for `user_id`): a long one goes in parts."""
+        queued = await store.outbox_rows(user_id=user_id, limit=1000)
+        return sum(len(zalo.render(r.outgoing)) for r in queued)
+
+    await post(zalo_text("Cho hỏi lệ phí đăng ký kết hôn", msg_id="z1"))
+    await post(zalo_text("Tôi muốn gặp cán bộ", msg_id="z2", sender="someone-else"))
+    sent = await parts()
+    await platforms.wait_for(lambda: len(platforms.sent()) == sent)
+    await store.subscribe(Platform.ZALO, ZALO_USER_ID, "H56-X", "vi")
+    await looked_up_as(store, Platform.ZALO, ZALO_USER_ID)
+
+    await post(zalo_withdraw())
+    await post(zalo_withdraw())  # Zalo's identical retry: recognised, not handled again
+
+    inbound = f"SELECT message_id, text, status FROM inbound WHERE {user}"
+    assert await rows(store, inbound, ZALO_USER_ID) == [
+        (f"withdraw:{ZALO_USER_ID}:1727770763679", "", "handled")
+    ]
+    for table in ("conversations", "outbox", "case_subscriptions", "case_lookups"):
+        count = f"SELECT count(*) FROM {table} WHERE {user}"
+        assert await rows(store, count, ZALO_USER_ID) == [(0,)], table
+    assert await rows(store, "SELECT count(*) FROM case_locks") == [(0,)]
+    assert await store.load_state(Platform.ZALO, "someone-else") is not None  # others untouched
+    # Nothing was queued for them, so nothing can go out later either.
+    assert await store.backlog() == 0 and len(platforms.sent()) == sent
+
+    # A later message starts afresh: answered, in a new conversation with nothing older.
+    await post(zalo_text("Cho hỏi lệ phí đăng ký kết hôn", msg_id="z3"))
+    again = await parts(ZALO_USER_ID)
+    assert again > 0
+    await platforms.wait_for(lambda: len(platforms.sent()) == sent + again)
+    texts = f"SELECT message_id FROM inbound WHERE {user} AND kind = 'text'"
+    assert await rows(store, texts, ZALO_USER_ID) == [("z3",)]
+
+
+def test_parse_user_withdraw() -> None:
+    [incoming] = zalo.parse(encode(zalo_withdraw(user_id="4558424660619243532")))
+    assert (incoming.kind, incoming.user_id, incoming.message_id) == (
+        EventKind.WITHDRAW,
+        "4558424660619243532",
+        "withdraw:4558424660619243532:1727770763679",
+    )
+    with pytest.raises(PayloadError, match="user_id"):
+        zalo.parse(encode({**zalo_withdraw(), "user_id": ""}))
