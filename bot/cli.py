@@ -1,4 +1,4 @@
-"""The `bot` command: ask, eval, chat, kb check, cases import/unlock, report cases, serve.
+"""The `bot` command: ask, eval, chat, kb check, cases, report, privacy (and serve).
 
 Domain errors become `click.ClickException` with a hint; nothing prints a traceback at a user.
 """
@@ -28,6 +28,7 @@ from bot.dialog import Turn
 from bot.evaluation import evaluate, load_items
 from bot.knowledge import KnowledgeBase, KnowledgeError, load
 from bot.models import Case, EventKind, Incoming, Platform, State, normalise_code
+from bot.models.privacy import Forgotten, PurgeReport
 from bot.store import Store
 from bot.turns.resolve import resolve_turn
 from bot.understanding.matcher import Matcher
@@ -382,6 +383,95 @@ def report_cases(config: str | None, html_file: str | None, today: str | None) -
     if html_file:
         Path(html_file).write_text(report_html(result, kb_), encoding="utf-8")
         click.echo(f"\nHTML report written to {html_file}")
+
+
+@cli.group()
+def privacy() -> None:
+    """Personal data: forget a user, purge what outlived its retention period."""
+
+
+# Platforms whose users the store knows (the terminal chat stores nothing).
+_FORGETTABLE = {p.value: p for p in (Platform.FACEBOOK, Platform.ZALO, Platform.WEBCHAT)}
+_FORGET_LABELS = {
+    "messages": "messages",
+    "conversations": "conversation state",
+    "outbox": "replies in the outbox",
+    "subscriptions": "dossier subscriptions",
+    "lookups": "dossier lookups (audit)",
+    "locks": "lookup locks",
+    "notices": "dossier notices",
+    "unanswered": "unanswered questions",
+    "handoffs": "requests for staff",
+}
+
+
+@privacy.command()
+@click.argument("platform")
+@click.argument("user_id")
+@click.pass_obj
+def forget(config: str | None, platform: str, user_id: str) -> None:
+    """Delete everything stored about one user, in one transaction, and say what it was.
+
+    PLATFORM is facebook, zalo or webchat; USER_ID is the user's id on it (the PSID on
+    Messenger, the OA-scoped user id on Zalo, the session id of the web chat), as staff see it
+    in the outbox or in a request. Safe while the server runs. The same happens by itself when
+    a Zalo user withdraws consent (the user_withdraw event).
+
+    \b
+    Examples:
+      bot privacy forget zalo 4558424660619243532
+      bot privacy forget facebook 1256217357730577
+    """
+    chosen = _FORGETTABLE.get(platform.strip().lower())
+    if chosen is None:
+        raise click.ClickException(
+            f"unknown platform {platform!r}\nHint: one of {', '.join(_FORGETTABLE)}"
+        )
+    settings = cli_settings(config)
+
+    async def run() -> Forgotten:
+        store = await Store.open(settings.db_path())
+        try:
+            return await store.forget_user(chosen, user_id)
+        finally:
+            await store.close()
+
+    forgotten = asyncio.run(run())
+    if not forgotten.total:
+        click.echo(f"Nothing stored about {chosen.value} user {user_id}.")
+        return
+    click.echo(f"Deleted everything stored about {chosen.value} user {user_id}:")
+    for kind, count in forgotten.rows.items():
+        if count:
+            click.echo(f"  {count} {_FORGET_LABELS[kind]}")
+
+
+@privacy.command()
+@click.pass_obj
+def purge(config: str | None) -> None:
+    """Purge now what outlived its retention period (the server does it every purge_hours).
+
+    Prints the rows removed per kind and the disk pages given back. Safe while the server runs.
+
+    \b
+    Example:
+      bot privacy purge
+    """
+    settings = cli_settings(config)
+
+    async def run() -> PurgeReport:
+        store = await Store.open(settings.db_path())
+        try:
+            return await store.purge_expired(settings.retention)
+        finally:
+            await store.close()
+
+    report = asyncio.run(run())
+    for kind, count in report.rows.items():
+        click.echo(f"{kind}: {count}")
+    click.echo(
+        f"{report.total} rows purged, {report.pages_freed} pages freed in {report.seconds:.2f} s"
+    )
 
 
 async def _resolve(

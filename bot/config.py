@@ -16,7 +16,10 @@ from typing import Any
 
 import yaml
 
+from bot.models.privacy import DAY, HOUR, Retention
+
 ROOT = Path(__file__).resolve().parent.parent
+MIN_MESSAGE_HOURS = 48  # platforms.md §1.4: Meta retries for 36 h, dedup "with TTL ≥ 48 h"
 
 
 class ConfigError(Exception):
@@ -70,6 +73,26 @@ class Settings:
     match_accept: float = _s(4.0, "Matcher score needed to answer a topic")
     match_margin: float = _s(1.0, "Lead the best topic needs over the second")
     match_clarify: float = _s(2.5, "Matcher score from which the bot asks which topic was meant")
+    # Personal data: how long each kind of record is kept (README, "Personal data").
+    retain_text_hours: int = _s(24, "Hours the text of an answered message is kept, then blanked")
+    retain_message_hours: int = _s(
+        72, "Hours an answered message's id is kept against redeliveries (at least 48)"
+    )
+    retain_state_hours: int = _s(
+        24, "Hours a conversation's saved context is kept after its last turn"
+    )
+    retain_conversation_days: int = _s(
+        8, "Days a user's last-contact time is kept (Zalo's reply window is 7)"
+    )
+    retain_outbox_hours: int = _s(24, "Hours a sent or given-up reply is kept")
+    retain_review_days: int = _s(
+        90, "Days unanswered questions and handoff requests are kept for staff"
+    )
+    retain_audit_days: int = _s(
+        90, "Days dossier lookup audit rows, notice records and expired locks are kept"
+    )
+    retain_closed_case_days: int = _s(365, "Days a closed dossier is kept after its last change")
+    purge_hours: int = _s(24, "Hours between two retention purges by the server")
     fb_app_secret: str = _s(
         "", "Meta app secret: verifies X-Hub-Signature-256", "FB_APP_SECRET", True
     )
@@ -108,6 +131,19 @@ class Settings:
             clarify=self.match_clarify,
         )
 
+    @property
+    def retention(self) -> Retention:
+        return Retention(
+            message_text=self.retain_text_hours * HOUR,
+            message=self.retain_message_hours * HOUR,
+            state=self.retain_state_hours * HOUR,
+            conversation=self.retain_conversation_days * DAY,
+            outbox=self.retain_outbox_hours * HOUR,
+            review=self.retain_review_days * DAY,
+            audit=self.retain_audit_days * DAY,
+            closed_case=self.retain_closed_case_days * DAY,
+        )
+
     def knowledge_path(self) -> Path:
         path = Path(self.knowledge)
         return path if path.is_absolute() else ROOT / path
@@ -136,6 +172,26 @@ class Settings:
                 raise ConfigError(f"Zalo OA is partly configured; set {_envs(missing)}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port out of range: {self.port}")
+        self._check_retention()
+
+    def _check_retention(self) -> None:
+        """Nothing is kept forever, and nothing so briefly that the bot misbehaves."""
+        for f in fields(self):
+            if (f.name.startswith("retain_") or f.name == "purge_hours") and getattr(
+                self, f.name
+            ) <= 0:
+                raise ConfigError(f"{f.name} must be positive: nothing is kept forever")
+        if self.retain_message_hours < MIN_MESSAGE_HOURS:
+            # Messenger redelivers for up to 36 h; keep ids 48 h at least (platforms.md §1.4).
+            raise ConfigError(
+                f"retain_message_hours must be at least {MIN_MESSAGE_HOURS}: a platform's"
+                " redelivery of an older message would be answered twice"
+            )
+        if self.retain_state_hours * HOUR < self.idle_seconds:
+            raise ConfigError(
+                "retain_state_hours must cover idle_seconds: a conversation would lose its"
+                " context while still going on"
+            )
 
     def describe(self) -> dict[str, Any]:
         """Settings safe to print: secrets shown only as set or not."""

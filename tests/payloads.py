@@ -230,6 +230,19 @@ def zalo_oa_send_text(
     )
 
 
+def zalo_withdraw(
+    *, user_id: str = ZALO_USER_ID, timestamp: str = "1727770763679"
+) -> dict[str, Any]:
+    """The user withdrew consent or asked for deletion (platforms.md §3.3, `user_withdraw`)."""
+    return zalo_event(
+        "user_withdraw",
+        timestamp=timestamp,
+        oa_id=ZALO_OA_ID,
+        user_id_by_app="2836211951173838919",
+        user_id=user_id,
+    )
+
+
 def zalo_sign(
     raw: bytes,
     app_id: str = ZALO_APP_ID,

@@ -358,6 +358,9 @@ async def test_healthz(aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bu
         "knowledge_errors": [],
         "platforms": ["facebook", "zalo", "webchat"],
         "outbox_backlog": 0,
+        "last_purge_at": None,  # the first purge runs a minute after start-up
+        "rows_purged": None,
+        "oldest_message_age_seconds": None,
     }
 
 

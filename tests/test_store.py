@@ -49,8 +49,15 @@ async def test_open_migrates_once_and_sets_pragmas(db_path: Path, clock: FakeClo
         store = await Store.open(db_path, clock=clock)
         await store.close()
     names = sql(db_path, "SELECT name FROM _sqlite_migrations ORDER BY name")
-    assert names == [("0001_initial",), ("0002_cases",), ("0003_case_lookup_throttle",)]
+    assert names == [
+        ("0001_initial",),
+        ("0002_cases",),
+        ("0003_case_lookup_throttle",),
+        ("0004_privacy",),
+    ]
     assert sql(db_path, "PRAGMA journal_mode") == [("wal",)]
+    # INCREMENTAL (2), set before the first table: purges give disk space back (privacy.py).
+    assert sql(db_path, "PRAGMA auto_vacuum") == [(2,)]
     store = await Store.open(db_path, clock=clock)
     try:  # per connection: NORMAL (1) in WAL survives a killed process (test_crash.py)
         assert await store._run(lambda db: db.execute("PRAGMA synchronous").fetchone()) == (1,)

@@ -222,7 +222,6 @@ def test_parse_media_is_an_attachment(event_name: str) -> None:
         ),
         pytest.param({**zalo_text(), "event_name": "anonymous_send_text"}, id="anonymous"),
         pytest.param(zalo_event("user_submit_info", info={"phone": 841213333111}), id="submit"),
-        pytest.param(zalo_event("user_withdraw", user_id=ZALO_USER_ID), id="withdraw"),
         pytest.param(zalo_event("something_new"), id="unknown"),
         pytest.param(zalo_text(sender=ZALO_OA_ID), id="sender-is-the-oa"),
         pytest.param({}, id="probe"),

@@ -2,14 +2,15 @@
 
 Every resource is opened and closed in its own cleanup context, in this order (closed in
 reverse): the Store, the one outbound ClientSession, the delivery worker, the turn queue
-(whose start-up re-processes messages acknowledged before a crash). Section numbers (§) refer
-to /work/shared/reference/platforms.md.
+(whose start-up re-processes messages acknowledged before a crash), the daily retention purge.
+Section numbers (§) refer to /work/shared/reference/platforms.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +22,7 @@ from bot.bundle import Bundle, BundleSlot
 from bot.config import Settings
 from bot.delivery import DeliveryWorker, Sender
 from bot.models import Incoming, Outgoing, Platform, SendResult
+from bot.privacy import Purger
 from bot.rate_limit import per_minute, per_second
 from bot.reload import Reloader
 from bot.store import Store
@@ -31,6 +33,7 @@ from webhooks import facebook, webchat, zalo
 from webhooks.errors import PayloadError
 from webhooks.keys import (
     BUNDLE_KEY,
+    PURGER_KEY,
     RELOADER_KEY,
     SESSION_KEY,
     SETTINGS_KEY,
@@ -61,7 +64,7 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
         lambda new: setattr(slot, "current", new),
         settings.reload_seconds,
     )
-    app.cleanup_ctx.extend([_store, _http_session, _delivery_worker, _turns, _reloading])
+    app.cleanup_ctx.extend([_store, _http_session, _delivery_worker, _turns, _purging, _reloading])
     app.router.add_get("/healthz", healthz)
     if settings.facebook_enabled:
         app.router.add_get("/webhooks/facebook", facebook_verify)
@@ -149,6 +152,24 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
     await turns.drain()  # commit running turns before the worker and the store close
 
 
+async def _purging(app: web.Application) -> AsyncIterator[None]:
+    """The retention purge (bot/privacy.py): shortly after start, then every `purge_hours`."""
+    settings, store = app[SETTINGS_KEY], app[STORE_KEY]
+    # An older database is rewritten once so that purges give disk space back: before the
+    # first webhook is served, as the rewrite holds the store (bot/store/privacy.py).
+    if await store.ensure_incremental_vacuum():
+        log.info("database converted to incremental auto_vacuum (one VACUUM)")
+    purger = Purger(store, settings.retention, settings.purge_hours * 3600)
+    app[PURGER_KEY] = purger
+    task = asyncio.create_task(purger.run(), name="retention purge")
+    try:
+        yield
+    finally:
+        task.cancel()  # between two batches or within one: each is its own transaction
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 # -- senders -----------------------------------------------------------------------------
 
 
@@ -234,9 +255,13 @@ async def _reloading(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: {status, knowledge_version, knowledge_errors, platforms, outbox_backlog};
-    503 without a working database: one that does not answer, or that refuses writes (then
-    `database_error` says why, e.g. the disk is full, and the webhooks answer 500)."""
+    """GET /healthz: {status, knowledge_version, knowledge_errors, platforms, outbox_backlog,
+    last_purge_at, rows_purged, oldest_message_age_seconds}; 503 without a working database:
+    one that does not answer, or that refuses writes (then `database_error` says why, e.g. the
+    disk is full, and the webhooks answer 500).
+
+    `last_purge_at` (ISO 8601, UTC) and `rows_purged` (per kind) are the last retention
+    purge's, null before the first; the oldest message's age shows the purge keeping up."""
     app = request.app
     store = app[STORE_KEY]
     body: dict[str, object] = {
@@ -246,12 +271,18 @@ async def healthz(request: web.Request) -> web.Response:
         "knowledge_errors": [str(p) for p in app[RELOADER_KEY].errors],
         "platforms": enabled_platforms(app[SETTINGS_KEY]),
     }
+    store = app[STORE_KEY]
     try:
         body["outbox_backlog"] = await store.backlog()
+        purge = await store.last_purge()
+        body["oldest_message_age_seconds"] = await store.oldest_message_age()
     except Exception:
         log.exception("healthz: the store does not answer")
         body.update(status="error", outbox_backlog=None)
         return web.json_response(body, status=503)
+    at = None if purge is None else dt.datetime.fromtimestamp(purge.at, dt.UTC)
+    body["last_purge_at"] = None if at is None else at.isoformat(timespec="seconds")
+    body["rows_purged"] = None if purge is None else dict(purge.rows)
     if store.write_fault is not None:
         # A full disk or another process's lock still lets reads through: ask the writes.
         body.update(status="error", database_error=store.write_fault)

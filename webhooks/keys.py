@@ -8,6 +8,7 @@ from aiohttp import web
 from bot.bundle import BundleSlot
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
+from bot.privacy import Purger
 from bot.reload import Reloader
 from bot.store import Store
 from bot.turns.queue import TurnQueue
@@ -19,3 +20,4 @@ WORKER_KEY = web.AppKey("delivery_worker", DeliveryWorker)
 TURNS_KEY = web.AppKey("turns", TurnQueue)
 BUNDLE_KEY = web.AppKey("bundle", BundleSlot)
 RELOADER_KEY = web.AppKey("knowledge_reloader", Reloader)
+PURGER_KEY = web.AppKey("retention_purger", Purger)

@@ -123,8 +123,9 @@ def parse(raw: bytes) -> list[Incoming]:
     documented user_send_<media> events -> ATTACHMENT. Dropped: the `{}` probe, every oa_send_*
     (echoes of our own or an officer's sends), user_received_message / user_seen_message
     (treating them as input loops forever, §3.3), unfollow, group events (user_send_group_*),
-    user_submit_info, user_withdraw and unknown events. Raises PayloadError when the body is not
-    a JSON object or a field the result needs is missing or mistyped.
+    user_submit_info and unknown events. user_withdraw (the user withdrew consent or asked for
+    deletion, §3.3) -> WITHDRAW, with a synthetic id stable across retries. Raises PayloadError
+    when the body is not a JSON object or a field the result needs is missing or mistyped.
     """
     body = body_object(raw)
     if not body:
@@ -141,6 +142,8 @@ def parse(raw: bytes) -> list[Incoming]:
         message_id = f"chatnow:{user_id}:{timestamp}"
     elif event == "user_send_text" or event in _ATTACHMENT_EVENTS:
         return _user_message(body, event, timestamp)
+    elif event == "user_withdraw":
+        return [_withdraw(body, timestamp)]
     else:
         return []
     follow = EventKind.FOLLOW
@@ -307,6 +310,14 @@ def _user_message(body: dict[str, Any], event: str, timestamp: int) -> list[Inco
         raise PayloadError("message.text is not a string")
     kind = EventKind.TEXT if event == "user_send_text" else EventKind.ATTACHMENT
     return [Incoming(Platform.ZALO, user_id, message_id, kind, text, None, timestamp, body)]
+
+
+def _withdraw(body: dict[str, Any], timestamp: int) -> Incoming:
+    # The OA-scoped id in `user_id`, as in user_click_chatnow; not `user_id_by_app` (§3.3).
+    user_id = _scalar(body.get("user_id"), "user_id")
+    message_id = f"withdraw:{user_id}:{timestamp}"
+    withdraw = EventKind.WITHDRAW
+    return Incoming(Platform.ZALO, user_id, message_id, withdraw, timestamp_ms=timestamp, raw=body)
 
 
 def _scalar(value: Any, where: str) -> str:

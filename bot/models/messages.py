@@ -29,6 +29,9 @@ class EventKind(StrEnum):
     POSTBACK = "postback"  # a button or quick reply: `payload` says which
     FOLLOW = "follow"  # Get Started / followed the OA: greet with the menu
     ATTACHMENT = "attachment"  # image, sticker, file...: ask politely for text
+    # The user withdrew consent or asked for deletion (Zalo `user_withdraw`, platforms.md §3.3):
+    # forget them, answer nothing (Luật Bảo vệ dữ liệu cá nhân 2025; Nghị định 13/2023).
+    WITHDRAW = "withdraw"
 
 
 @dataclass(frozen=True, slots=True)

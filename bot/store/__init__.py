@@ -8,6 +8,7 @@ table and the dossier tables, as one async `Store` over sqlite-utils.
 - `outbox`: replies and notices to send, claimed under a lease (at-least-once delivery);
 - `kv`: small persistent settings;
 - `cases`: dossiers (import, lookups and locks, subscriptions, notices);
+- `privacy`: personal data: the retention purge, forgetting one user;
 - `migrations`: the schema.
 
 Import the public names from here (`from bot.store import Store`), not from the modules: the
@@ -21,6 +22,7 @@ from bot.store.engine import BUSY_TIMEOUT_MS, MAX_ERROR_CHARS, SYNCHRONOUS, Cloc
 from bot.store.kv import KeyValues
 from bot.store.messages import Messages
 from bot.store.outbox import Outbox, OutboxRecord, OutboxRow
+from bot.store.privacy import Privacy
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -36,5 +38,5 @@ __all__ = [
 ]
 
 
-class Store(Messages, Outbox, KeyValues, Cases):
+class Store(Messages, Outbox, KeyValues, Cases, Privacy):
     """Async domain methods over SQLite. Open with `await Store.open(path)`; `await close()`."""

@@ -24,6 +24,7 @@ INTERVAL = 1.0  # seconds between checkpoints while commits keep coming
 BACKSTOP_PAGES = 20_000  # ~80 MiB of WAL: the writer checkpoints itself only past this
 JOURNAL_SIZE_LIMIT = 64 * 2**20  # bytes of WAL file kept after it is reset
 BUSY_TIMEOUT_MS = 5000
+BLOCKING_BUSY_MS = 200  # the most a RESTART or TRUNCATE checkpoint may hold writers back
 
 
 class Checkpointer:
@@ -48,12 +49,18 @@ class Checkpointer:
         self._running = running = loop.run_in_executor(self._executor, self._checkpoint)
         running.add_done_callback(self._finished)
 
-    async def run(self) -> None:
-        """One checkpoint now, after the running one if any (what a test can await)."""
+    async def run(self, mode: str = "PASSIVE") -> None:
+        """One checkpoint now, after the running one if any (what a test can await).
+
+        RESTART and TRUNCATE (the retention purge's) also start the WAL file over (TRUNCATE
+        empties it); they wait for the writer's transaction in progress, and hold back the
+        next one while they copy, at most BLOCKING_BUSY_MS waiting for readers.
+        """
         while self._running is not None:
             await asyncio.wait([self._running])
         if not self._closed:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._checkpoint)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self._checkpoint, mode)
 
     async def close(self) -> None:
         """Wait for a running checkpoint and close the connection on its thread."""
@@ -71,11 +78,21 @@ class Checkpointer:
 
     # -- on the checkpoint thread -------------------------------------------------------
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self, mode: str = "PASSIVE") -> None:
         if self._conn is None:
             self._conn = sqlite3.connect(self.path, isolation_level=None)
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        if mode == "PASSIVE":
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        else:
+            # RESTART and TRUNCATE hold new writers back while they wait for readers: never
+            # longer than this, or a long read (a backup) would stall every webhook. A busy
+            # answer only leaves the WAL as it is.
+            self._conn.execute(f"PRAGMA busy_timeout = {BLOCKING_BUSY_MS}")
+            try:
+                self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+            finally:
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.done += 1
 
     def _close(self) -> None:

@@ -244,6 +244,13 @@ def _connect(path: Path) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
     # No sqlite-utils plugins: nothing outside this package may touch the connection.
     db = Database(path, execute_plugins=False)
+    # Before anything creates a table, or it is too late: a new database gives the pages the
+    # retention purge frees back to the file system (bot/store/privacy.py). An older one is
+    # converted once by Store.ensure_incremental_vacuum; on it this line changes nothing.
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    # Deleted rows are overwritten, not left readable in free space (a forgotten user's text
+    # in a backup copy of the file). Often compiled in already; said here so it always is.
+    db.execute("PRAGMA secure_delete = ON")
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
     # WAL: readers (admin, a CLI on the same file) never block the writer.

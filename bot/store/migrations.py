@@ -199,3 +199,18 @@ _CASE_THROTTLE = [
 def _case_throttle(db: Database) -> None:
     for statement in _CASE_THROTTLE:
         db.execute(statement)
+
+
+_PRIVACY = [
+    # The retention purge deletes old inbound rows (bot/store/privacy.py). With foreign keys on,
+    # SQLite looks up each deleted row's children: without these indexes, one scan of the
+    # outbox and one of unanswered PER DELETED MESSAGE.
+    "CREATE INDEX outbox_inbound ON outbox (inbound_id)",
+    "CREATE INDEX unanswered_inbound ON unanswered (inbound_id)",
+]
+
+
+@MIGRATIONS(name="0004_privacy")
+def _privacy(db: Database) -> None:
+    for statement in _PRIVACY:
+        db.execute(statement)

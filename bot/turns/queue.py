@@ -30,7 +30,7 @@ from functools import partial
 from typing import cast
 
 from bot.bundle import BundleSlot
-from bot.models import Incoming, Outgoing, Platform, Reply, State
+from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, State
 from bot.store import Store
 from bot.turns.flood import FloodGate, UserKey, Verdict
 from bot.turns.pacer import DIALOG_GAP, FLOOD_WAITING, DialogPacer
@@ -232,6 +232,8 @@ class TurnQueue:
             return None
 
     async def _turn(self, msg: Incoming) -> int:
+        if msg.kind is EventKind.WITHDRAW:
+            return await self._forget(msg)
         bundle = self.bundle.current
         state = await self.store.load_state(msg.platform, msg.user_id)
         verdict = self.flood.check((msg.platform, msg.user_id))
@@ -255,3 +257,17 @@ class TurnQueue:
         if outgoing:
             self.wake()
         return len(outgoing)
+
+    async def _forget(self, msg: Incoming) -> int:
+        """The user withdrew consent (Luật Bảo vệ dữ liệu cá nhân 2025; Nghị định 13/2023):
+        delete what is stored about them instead of running the dialog, and answer nothing.
+        Their earlier messages were handled first (one queue per sender); a later one starts a
+        conversation afresh."""
+        forgotten = await self.store.forget_user(msg.platform, msg.user_id, withdrawal=msg)
+        log.info(
+            "%s user withdrew consent (message %s): %d stored rows deleted",
+            msg.platform,
+            msg.message_id,
+            forgotten.total,
+        )
+        return 0
