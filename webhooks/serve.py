@@ -8,12 +8,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
+from typing import TypedDict
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from bot.bundle import Bundle
 from bot.config import Settings
 from webhooks.app import create_app
+from webhooks.logs import field, log_handler
 
 # Long enough for running turns and in-flight sends to be recorded (DeliveryWorker.stop waits
 # for them); a SIGKILL instead loses nothing either, only time (see TurnQueue.resume_pending).
@@ -26,6 +30,9 @@ class AccessLogger(AbstractAccessLogger):
 
     aiohttp's default format logs the whole request line, and Meta's verification GET carries
     FB_VERIFY_TOKEN in its query (platforms.md §1.1): a secret must never reach the log.
+    The path is logged as sent, still percent-encoded: decoded, `%0a` would end the line and
+    let the rest of the path pass for a line of its own. Each field is escaped and bounded
+    (webhooks.logs.field) even where no SafeFormatter is installed.
 
     Platform deliveries that were accepted promptly are not logged: each message is already
     recorded in the store with its id, and a line per delivery cost about a sixth of the
@@ -43,9 +50,9 @@ class AccessLogger(AbstractAccessLogger):
             return
         self.logger.info(
             '%s "%s %s" %s %s %.3fs',
-            request.remote,
-            request.method,
-            request.path,
+            field(request.remote),
+            field(request.method),
+            field(request.raw_path.partition("?")[0]),
             response.status,
             response.body_length,
             time,
@@ -62,13 +69,29 @@ def new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+class RunnerOptions(TypedDict):
+    """What `run` passes to aiohttp's AppRunner (through web.run_app)."""
+
+    access_log_class: type[AbstractAccessLogger]
+    shutdown_timeout: float
+
+
+def serving_app(settings: Settings, bundle: Bundle | None = None) -> web.Application:
+    """The application `bot serve` runs (create_app's contract)."""
+    return create_app(settings, bundle)
+
+
+def runner_options(settings: Settings) -> RunnerOptions:
+    """The server's options; tests start an AppRunner with the same ones on port 0."""
+    return RunnerOptions(access_log_class=AccessLogger, shutdown_timeout=SHUTDOWN_TIMEOUT)
+
+
 def run(settings: Settings) -> None:
     """Serve on settings.host:settings.port. Raises KnowledgeError if the knowledge base has
     errors and OSError if the port is taken; the CLI turns both into a ClickException."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    app = create_app(settings)  # loads the knowledge base: fail before binding the port
+    # Every record, ours, the core's and aiohttp's, as one escaped and bounded line.
+    logging.basicConfig(level=logging.INFO, handlers=[log_handler(sys.stderr)])
+    app = serving_app(settings)  # loads the knowledge base: fail before binding the port
     # The matcher's index lives as long as the process: keep the cyclic collector from
     # rescanning it, whose full passes showed as 150 ms latency spikes (bench/match.py).
     gc.collect()
@@ -78,7 +101,6 @@ def run(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         print=None,  # the app logs its own start-up lines (webhooks.app.startup_lines)
-        access_log_class=AccessLogger,
-        shutdown_timeout=SHUTDOWN_TIMEOUT,
         loop=new_loop(),
+        **runner_options(settings),
     )
