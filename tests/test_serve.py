@@ -1,6 +1,8 @@
 import asyncio
 import contextlib
 import io
+import itertools
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -14,7 +16,7 @@ from bot.bundle import Bundle
 from bot.config import Settings
 from tests.conftest import make_settings
 from webhooks.logs import MAX_FIELD_CHARS, log_handler
-from webhooks.serve import AccessLogger, runner_options, serving_app
+from webhooks.serve import LINGERING_SECONDS, AccessLogger, runner_options, serving_app
 
 
 @pytest.mark.parametrize(
@@ -163,3 +165,119 @@ async def test_malformed_requests_add_short_escaped_lines(
     assert all(len(line) < MAX_FIELD_CHARS + 200 for line in lines)
     assert sum("Error handling request" in line for line in lines) == 2
     assert "\x1b" not in added and "\r" not in added
+
+
+# -- read timeouts: a client cannot hold a connection by sending slowly or not at all ------
+
+
+async def dribble(port: int, sent: bytes, every: float, within: float) -> tuple[float, bytes]:
+    """Send `sent`, then one more header byte every `every` seconds, never ending the headers,
+    until the server closes the connection: the seconds that took and the bytes received
+    (TimeoutError past `within`)."""
+    loop = asyncio.get_running_loop()
+    received = b""
+    async with asyncio.timeout(within):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        start = loop.time()
+        try:
+            writer.write(sent)
+            while True:
+                try:
+                    # Waits for the server's answer or close, at most `every`: the client's pace.
+                    chunk = await asyncio.wait_for(reader.read(4096), every)
+                except TimeoutError:
+                    writer.write(b"x")
+                    continue
+                if not chunk:
+                    break
+                received += chunk
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+    return loop.time() - start, received
+
+
+@pytest.mark.parametrize(
+    ("sent", "answered"),
+    [
+        (b"GET /healthz HTTP/1.1\r\nHost: bot\r\nX-Slow: ", 0),
+        # the second request on a kept-alive connection has the same deadline
+        (b"GET /healthz HTTP/1.1\r\nHost: bot\r\n\r\nGET /healthz HTTP/1.1\r\nX-Slow: ", 1),
+    ],
+)
+async def test_headers_sent_a_byte_at_a_time_meet_a_deadline(
+    tmp_path: Path, bundle: Bundle, sent: bytes, answered: int
+) -> None:
+    settings = make_settings(tmp_path, reload_seconds=0, header_timeout_seconds=0.5)
+    async with serving(settings, bundle) as port:
+        seconds, received = await dribble(port, sent, every=0.05, within=5.0)
+    assert 0.4 < seconds < 0.5 + 2.0
+    assert received.count(b"HTTP/1.1 200 OK\r\n") == answered
+    assert received.count(b"HTTP/") == answered  # closed, not answered 400
+
+
+async def test_a_body_shorter_than_its_content_length_gets_408_and_a_close(
+    tmp_path: Path, bundle: Bundle
+) -> None:
+    settings = make_settings(tmp_path, reload_seconds=0, body_timeout_seconds=0.5)
+    head = b"POST /api/chat HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+    async with asyncio.timeout(10), serving(settings, bundle) as port:
+        loop = asyncio.get_running_loop()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            start = loop.time()
+            writer.write(head + b"Content-Length: 100\r\n\r\n{")
+            status = await reader.readline()
+            answered = loop.time() - start
+            rest = await reader.read()
+            closed = loop.time() - start
+        finally:
+            writer.close()
+    assert status == b"HTTP/1.1 408 Request Timeout\r\n"
+    assert b"Connection: close\r\n" in rest
+    assert 0.4 < answered < 0.5 + 2.0
+    assert closed < 0.5 + LINGERING_SECONDS + 2.0
+
+
+async def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, bundle: Bundle
+) -> None:
+    settings = make_settings(tmp_path, reload_seconds=0, max_body_bytes=4096)
+    request = b"POST /api/chat HTTP/1.1\r\nHost: bot\r\nContent-Length: 5000\r\n\r\n"
+    async with asyncio.timeout(10), serving(settings, bundle) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(request)
+            status = await reader.readline()
+        finally:
+            writer.close()
+    assert status == b"HTTP/1.1 413 Request Entity Too Large\r\n"
+
+
+async def test_a_slow_client_within_the_deadlines_is_answered(
+    tmp_path: Path, bundle: Bundle
+) -> None:
+    settings = make_settings(
+        tmp_path, reload_seconds=0, header_timeout_seconds=2.0, body_timeout_seconds=2.0
+    )
+    body = json.dumps({"session": "slow-client-1", "text": "xin chào"}).encode()
+    request = (
+        b"POST /api/chat HTTP/1.1\r\nHost: bot\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    headers_end = request.index(b"\r\n\r\n")
+    cuts = [20, 40, headers_end + 4 + 5, headers_end + 4 + 15]  # headers in 3, body in 3
+    async with asyncio.timeout(10), serving(settings, bundle) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for start, end in itertools.pairwise([0, *cuts, len(request)]):
+                writer.write(request[start:end])
+                await writer.drain()
+                await asyncio.sleep(0.1)  # the client's pace, not a wait for the server
+            answer = await reader.read()
+        finally:
+            writer.close()
+    status, _, payload = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 200 OK")
+    assert json.loads(payload)["replies"]
