@@ -58,6 +58,12 @@ class Settings:
         5.0, "How often the server looks for knowledge base edits (0: never reload)"
     )
     max_body_bytes: int = _s(1_048_576, "Largest webhook request body accepted")
+    header_timeout_seconds: float = _s(
+        10.0, "Time a client has to send a request's headers, from connecting or its last answer"
+    )
+    body_timeout_seconds: float = _s(
+        10.0, "Time a client has to send a request's body once its headers are in"
+    )
     flood_messages: int = _s(12, "Messages a sender may send per flood window")
     flood_window_seconds: int = _s(60, "Window of the per-sender flood control")
     send_timeout_seconds: float = _s(10.0, "Timeout of one Send API call")
@@ -172,6 +178,9 @@ class Settings:
                 raise ConfigError(f"Zalo OA is partly configured; set {_envs(missing)}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port out of range: {self.port}")
+        for name in ("header_timeout_seconds", "body_timeout_seconds"):
+            if not getattr(self, name) > 0:  # 0 would switch aiohttp's deadline off
+                raise ConfigError(f"{name} must be above 0")
         self._check_retention()
 
     def _check_retention(self) -> None:

@@ -37,6 +37,7 @@ def test_half_configured_platform_refuses_to_start() -> None:
         ("colour: blue", "unknown setting"),
         ("fb_app_secret: abc", "is a secret"),
         ("- a list", "mapping"),
+        ("body_timeout_seconds: 0", "body_timeout_seconds must be above 0"),
     ],
 )
 def test_bad_config_file_is_refused(tmp_path: Path, content: str, message: str) -> None:
