@@ -34,6 +34,7 @@ from tests.case_builders import (
     write,
 )
 from tests.conftest import FakeClock
+from tests.test_xlsx import raw_zip, workbook_parts, zip_bomb
 
 FB = Platform.FACEBOOK
 
@@ -249,6 +250,8 @@ def _sparse(name: str, size: int) -> Callable[[Path], Path]:
     return make
 
 
+ONE_ROW = '<row r="1"><c r="A1" t="inlineStr"><is><t>Mã hồ sơ</t></is></c></row>'
+SHEET = "xl/worksheets/sheet1.xml"
 NOT_A_ZIP = "export.xlsx: not a readable XLSX workbook (not an XLSX file (not a zip archive"
 
 
@@ -269,6 +272,14 @@ NOT_A_ZIP = "export.xlsx: not a readable XLSX workbook (not an XLSX file (not a 
             _no_workbook_part,
             "export.xlsx: not a readable XLSX workbook (the workbook has no part xl/workbook.xml",
             id="a zip without the workbook parts",
+        ),
+        pytest.param(
+            lambda tmp: raw_zip(
+                tmp / "export.xlsx", {**workbook_parts(ONE_ROW), SHEET: zip_bomb(2)}
+            ),
+            f"export.xlsx: not a readable XLSX workbook ({SHEET} would unpack to 1,010 times its"
+            " size (2,147 MB): a zip bomb, not an export)",
+            id="a 2 MB zip whose sheet unpacks to 2 GiB",
         ),
         pytest.param(
             _sparse("export.xlsx", 200_000_000),

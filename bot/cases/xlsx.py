@@ -10,9 +10,13 @@ empty rows) and column n its n-th value (missing cells come as None); rows are p
 sheet's declared width, but a cell past it is never dropped.
 
 The sheet and the shared strings are parsed as they stream out of the zip (iterparse, each row
-dropped once read), so memory holds the shared strings and one row, not the sheet. Anything that
-is not a readable workbook (not a zip, a missing part, malformed XML, a bad cell) raises
-`XlsxError`, when the workbook is opened or while its rows are read.
+dropped once read), so memory holds the shared strings and one row, not the sheet. Before any
+part is parsed, the zip itself is checked against the limits below from what it declares (the
+number of parts, their compression method, their unpacked sizes and ratios), so that a zip bomb
+is refused at once, not unpacked; zipfile stops a part at its declared size and checks its CRC,
+so a part cannot unpack to more than it declares. Anything that is not a readable workbook (not
+a zip, a missing part, malformed XML, a bad cell) or is beyond the limits raises `XlsxError`,
+when the workbook is opened or while its rows are read.
 """
 
 from __future__ import annotations
@@ -42,6 +46,18 @@ _BUILTIN_ELAPSED_FORMATS = frozenset((46,))  # [h]:mm:ss
 _MAX_PADDED_WIDTH = 1024  # a declared width beyond this is taken as bogus: rows are not padded
 _MAX_COLUMN = 16384  # XFD
 
+# The limits of the package, checked from what the zip declares before anything is unpacked. The
+# 100,000-row export (bench/xlsx_read.py) is 7 MB, 9 parts, 65 MB unpacked (48 MB as Excel saves
+# it, with shared strings), its parts packed 5 to 10 times.
+MAX_PARTS = 1_000  # Excel writes about ten parts for one sheet; zipfile makes an object per part
+# The zip's central directory, read whole by zipfile whatever number of parts it declares: a
+# thousand parts with long names and extra fields.
+MAX_DIRECTORY_BYTES = MAX_PARTS * 1_024
+MAX_UNPACKED_BYTES = 250_000_000  # about 4 times the 100,000-row export; read in ~25 s
+MAX_RATIO = 200  # deflate reaches 1,032:1; a zip bomb is near that, a real part 5 to 20:1
+RATIO_FLOOR = 1_000_000  # a part smaller than this unpacked is not worth a ratio check
+_PACKED_AS_EXCEL_DOES = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
 # A number format is a date when, in its first section and outside "literals", [brackets]
 # (colours, locales) and \escaped or _padding characters, it has a d m y h or s.
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\[(?!h+\]|m+\]|s+\])[^\]]*\]|[\\_*].', re.IGNORECASE)
@@ -70,14 +86,16 @@ class XlsxError(Exception):
 
 def first_sheet_rows(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[tuple[Value, ...]]:
     """The rows of the workbook's first worksheet. Raises `XlsxError` when the workbook cannot
-    be opened (here) or a row cannot be read (while iterating)."""
+    be opened or is beyond the limits (here), or a row cannot be read (while iterating)."""
     try:
+        _check_directory(source)
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise XlsxError(f"not an XLSX file (not a zip archive: {exc})") from exc
     except OSError as exc:
         raise XlsxError(f"cannot open the file: {exc}") from exc
     try:
+        _check_parts(archive)
         package = _Package(archive)
         sheet, strings, styles, epoch = package.first_sheet()
     except BaseException as exc:
@@ -86,6 +104,72 @@ def first_sheet_rows(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[tup
             raise XlsxError(f"the workbook cannot be read: {exc}") from exc
         raise
     return _rows(package, sheet, strings, styles, epoch)
+
+
+# --- the zip: what it declares, checked before anything is unpacked -----------------------------
+
+
+def _check_directory(source: str | os.PathLike[str] | IO[bytes]) -> None:
+    """Raise `XlsxError` when the zip's end record declares more than MAX_PARTS parts or a
+    central directory larger than MAX_DIRECTORY_BYTES (zipfile would read it all, and make an
+    object of each part, before we could count them). Without an end record, zipfile says the
+    file is not a zip."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as stream:
+            tail = _tail(stream)
+    else:
+        tail = _tail(source)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return
+    parts = int.from_bytes(tail[at + 10 : at + 12], "little")
+    directory = int.from_bytes(tail[at + 12 : at + 16], "little")
+    if parts > MAX_PARTS:
+        raise XlsxError(f"the archive has {parts:,} parts, more than the {MAX_PARTS:,} we read")
+    if directory > MAX_DIRECTORY_BYTES:
+        raise XlsxError(
+            f"the archive's directory takes {directory:,} bytes, more than the"
+            f" {MAX_DIRECTORY_BYTES:,} we read"
+        )
+
+
+def _tail(stream: IO[bytes]) -> bytes:
+    """The end of the file that holds the zip's end record: 22 bytes and a comment of up to
+    64 KB."""
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(max(0, size - 22 - 0xFFFF))
+    return stream.read()
+
+
+def _check_parts(archive: zipfile.ZipFile) -> None:
+    """Raise `XlsxError` unless every part is packed as Excel packs them, and what the parts
+    declare they unpack to is within MAX_RATIO each and MAX_UNPACKED_BYTES in all."""
+    infos = archive.infolist()
+    if len(infos) > MAX_PARTS:  # more than its end record said
+        raise XlsxError(
+            f"the archive has {len(infos):,} parts, more than the {MAX_PARTS:,} we read"
+        )
+    unpacked = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise XlsxError(f"{info.filename} is encrypted")
+        if info.compress_type not in _PACKED_AS_EXCEL_DOES:
+            raise XlsxError(
+                f"{info.filename} is packed with method {info.compress_type},"
+                " which Excel does not use"
+            )
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise XlsxError(
+                f"{info.filename} would unpack to {ratio:,.0f} times its size"
+                f" ({info.file_size / 1e6:,.0f} MB): a zip bomb, not an export"
+            )
+        unpacked += info.file_size
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise XlsxError(
+            f"the workbook would unpack to {unpacked / 1e6:,.0f} MB, more than the"
+            f" {MAX_UNPACKED_BYTES / 1e6:,.0f} MB we read"
+        )
 
 
 # --- the package: parts and relationships -------------------------------------------------------
