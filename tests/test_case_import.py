@@ -282,6 +282,14 @@ NOT_A_ZIP = "export.xlsx: not a readable XLSX workbook (not an XLSX file (not a 
             id="a 2 MB zip whose sheet unpacks to 2 GiB",
         ),
         pytest.param(
+            lambda tmp: raw_zip(
+                tmp / "export.xlsx", workbook_parts(ONE_ROW + '<row r="99999999999"/>')
+            ),
+            "export.xlsx: not a readable XLSX workbook (row 99,999,999,999 is past Excel's last"
+            " row, 1,048,576)",
+            id="a 1 KB sheet down to row 10^11",
+        ),
+        pytest.param(
             _sparse("export.xlsx", 200_000_000),
             f"export.xlsx: the file is 200 MB, more than the {MAX_FILE_BYTES // 10**6} MB",
             id="a 200 MB workbook",

@@ -29,8 +29,15 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from bot.cases import xlsx
 from bot.cases.table import CasesFileError, read_table
-from bot.cases.xlsx import MAX_PARTS, RATIO_FLOOR, XlsxError, first_sheet_rows
+from bot.cases.xlsx import (
+    MAX_HELD_ELEMENTS,
+    MAX_PARTS,
+    RATIO_FLOOR,
+    XlsxError,
+    first_sheet_rows,
+)
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -618,3 +625,131 @@ def test_the_limits_leave_a_real_export_alone(tmp_path: Path) -> None:
         info = archive.getinfo(SHEET)
         assert info.file_size > RATIO_FLOOR and info.compress_type == zipfile.ZIP_STORED
     assert sum(1 for _ in first_sheet_rows(path)) == 30_000
+
+
+def stored(text: str) -> Part:
+    """A part stored as is: packed 1 to 1, so no ratio gives it away."""
+    data = text.encode()
+    return Part(data, len(data), zlib.crc32(data), method=zipfile.ZIP_STORED)
+
+
+TOO_MANY = MAX_HELD_ELEMENTS + 1
+HELD = f"more than the {MAX_HELD_ELEMENTS:,} XML elements at once we read"
+
+
+def _sheet(inside: str, *, before: str = "", after: str = "") -> Part:
+    return stored(
+        f'<worksheet xmlns="{MAIN}">{before}<sheetData>{inside}</sheetData>{after}</worksheet>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        pytest.param(
+            _parts('<row r="1"><c r="A1"><v>1</v></c></row><row r="99999999999"/>'),
+            "row 99,999,999,999 is past Excel's last row, 1,048,576",
+            id="a 1 KB sheet down to row 10^11",
+        ),
+        pytest.param(
+            _parts(
+                "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(1, 2001))
+            ),
+            "the sheet has more than the 20,000,000 cells we read",
+            id="a cell at XFD in each row",
+        ),
+        pytest.param(
+            {
+                **_parts(),
+                SHEET: _sheet("<row/>" * 20_000, before='<dimension ref="A1:AMJ20000"/>'),
+            },
+            "the sheet has more than the 20,000,000 cells we read",
+            id="empty rows padded to a declared width of 1,024",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: _sheet('<row r="1">' + "<c/>" * TOO_MANY + "</row>")},
+            f"{SHEET} has {HELD}",
+            id="a row of too many cells",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: _sheet(ONE_CELL, before="<x><y>" + "<z/>" * TOO_MANY + "</y></x>")},
+            f"{SHEET} has {HELD}",
+            id="too many elements before the rows",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: _sheet(ONE_CELL, after="<x><y>" + "<z/>" * TOO_MANY + "</y></x>")},
+            f"{SHEET} has {HELD}",
+            id="too many elements after the rows",
+        ),
+        pytest.param(
+            {
+                **_parts(),
+                "xl/workbook.xml": stored(
+                    f'<workbook xmlns="{MAIN}" xmlns:r="{REL}">{"<x/>" * TOO_MANY}<sheets>'
+                    '<sheet name="a" sheetId="1" r:id="rId1"/></sheets></workbook>'
+                ),
+            },
+            f"xl/workbook.xml has {HELD}",
+            id="a workbook part of too many elements",
+        ),
+        pytest.param(
+            {
+                **workbook_parts(ONE_CELL, strings=["<t>x</t>"]),
+                "xl/sharedStrings.xml": stored(
+                    f'<sst xmlns="{MAIN}"><si>{"<r><t>a</t></r>" * (TOO_MANY // 2)}</si></sst>'
+                ),
+            },
+            f"xl/sharedStrings.xml has {HELD}",
+            id="a shared string of too many runs",
+        ),
+        pytest.param(
+            {
+                **workbook_parts(ONE_CELL, styles=""),
+                "xl/styles.xml": stored(
+                    f'<styleSheet xmlns="{MAIN}"><cellXfs>{"<xf/>" * TOO_MANY}</cellXfs></styleSheet>'
+                ),
+            },
+            f"xl/styles.xml has more than {MAX_HELD_ELEMENTS:,} cell styles",
+            id="too many cell styles",
+        ),
+    ],
+)
+def test_a_sheet_that_would_take_too_much_memory_is_refused_as_it_is_read(
+    tmp_path: Path, capped_memory: None, parts: Mapping[str, Part | str | bytes], message: str
+) -> None:
+    _refused(raw_zip(tmp_path / "bomb.xlsx", parts), message)
+
+
+def test_a_shared_strings_table_is_read_up_to_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "MAX_SHARED_STRINGS", 100)
+    path = workbook(tmp_path / "a.xlsx", ONE_CELL, strings=[f"<t>{n}</t>" for n in range(100)])
+    assert list(first_sheet_rows(path)) == [(1,)]
+    path = workbook(tmp_path / "b.xlsx", ONE_CELL, strings=[f"<t>{n}</t>" for n in range(101)])
+    _refused(path, "xl/sharedStrings.xml has more than the 100 strings we read")
+
+
+def test_what_is_held_at_once_stays_small_whatever_the_sheet_around_the_rows(
+    tmp_path: Path,
+) -> None:
+    """What a sheet may hold by the hundred thousand outside its rows (hyperlinks, merged
+    cells), bloated styles (Excel allows 64,000), a row at Excel's last: read, each element
+    dropped once read (or the count of elements held would pass MAX_HELD_ELEMENTS)."""
+    links = "".join(f'<hyperlink ref="A{n}" r:id="rId{n}"/>' for n in range(1, TOO_MANY + 1))
+    sheet = stored(
+        f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}"><cols>{"<col/>" * 16_384}</cols>'
+        f'<sheetData>{ONE_CELL}<row r="1048576"><c r="B1048576"><v>2</v></c></row></sheetData>'
+        f"<hyperlinks>{links}</hyperlinks></worksheet>"
+    )
+    fonts = "<font><b/><sz val='11'/><color theme='1'/><name val='Arial'/></font>" * (
+        TOO_MANY // 5 + 1
+    )
+    xfs = '<xf numFmtId="0"><alignment wrapText="1"/></xf>' * 63_999 + '<xf numFmtId="14"/>'
+    styles = stored(
+        f'<styleSheet xmlns="{MAIN}"><fonts>{fonts}</fonts><cellXfs>{xfs}</cellXfs></styleSheet>'
+    )
+    parts = {**workbook_parts(ONE_CELL, styles=""), SHEET: sheet, "xl/styles.xml": styles}
+    rows = list(first_sheet_rows(raw_zip(tmp_path / "big.xlsx", parts)))
+    assert len(rows) == 1_048_576
+    assert rows[0] == (1,) and rows[1] == () and rows[-1] == (None, 2)
