@@ -20,6 +20,17 @@ and the shared strings. Nothing is allocated from a count the file declares: the
 dimension only pads rows, up to 1,024 cells; the shared strings' count is not read. Anything that
 is not a readable workbook (not a zip, a missing part, malformed XML, a bad cell) or is beyond the
 limits raises `XlsxError`, when the workbook is opened or while its rows are read.
+
+Measured against python-calamine 0.9.1 on 2026-12-06 (the 100,000-row export, 2-vCPU VM, medians
+of 3 rounds): read_table took 6.1 to 6.6 s with this reader, 2.2 to 2.6 s with calamine behind
+an adapter and checks of ours, about 2.5 times faster. We keep this reader, for two reasons.
+calamine reads an error cell (#N/A) and an empty string as None, so a bad date cell would no
+longer be reported to staff, and passing these edge cases was the condition for switching. And
+calamine lays a sheet out as a dense grid from the file's own references and aborts the whole
+process when an allocation fails (a 1 KB sheet asks for 52 GB): it needed some 300 lines of
+regular-expression scans of the XML before it, which also refused some valid files, where this
+streaming reader is bounded by itself. To measure again: `.venv/bin/pip install python-calamine`
+(no dependency of ours), then `.venv/bin/python bench/xlsx_read.py`.
 """
 
 from __future__ import annotations
