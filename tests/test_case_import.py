@@ -2,12 +2,17 @@
 the topics (bot/case_topics.py), validating rows (bot/case_parse.py), and the import in the store
 (bot/cases.py): idempotent, one transaction, nothing written from an unreadable file.
 
-The files are written here: CSV bytes, XLSX through openpyxl.
+The files are written here: CSV bytes, XLSX through openpyxl, damaged workbooks and zip bombs
+with the builders of tests/test_xlsx.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +20,7 @@ from openpyxl import Workbook
 
 from bot.bundle import Bundle
 from bot.cases.actions import import_file
-from bot.cases.table import CasesFileError
+from bot.cases.table import MAX_FILE_BYTES, CasesFileError
 from bot.cases.topics import TopicResolver
 from bot.models import Case, CaseStatus, Platform, Reply, Subscriber
 from bot.store import Store
@@ -29,6 +34,7 @@ from tests.case_builders import (
     write,
 )
 from tests.conftest import FakeClock
+from tests.test_xlsx import raw_zip, workbook_parts, zip_bomb
 
 FB = Platform.FACEBOOK
 
@@ -223,6 +229,91 @@ async def test_an_unreadable_file_changes_nothing(
     before = (await store.all_cases(), await store.case_rows("case_imports"))
     with pytest.raises(CasesFileError, match=message.replace(".", r"\.")):
         await import_file(store, write(tmp_path, data, name), bundle.kb)
+    assert (await store.all_cases(), await store.case_rows("case_imports")) == before
+
+
+def _no_workbook_part(tmp_path: Path) -> Path:
+    path = tmp_path / "export.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:  # a zip, but of no workbook
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ho-so.csv", csv_bytes([row()]))
+    return path
+
+
+def _sparse(name: str, size: int) -> Callable[[Path], Path]:
+    def make(tmp_path: Path) -> Path:
+        path = tmp_path / name
+        with path.open("wb") as f:
+            f.truncate(size)  # a hole: no disk, no time
+        return path
+
+    return make
+
+
+ONE_ROW = '<row r="1"><c r="A1" t="inlineStr"><is><t>Mã hồ sơ</t></is></c></row>'
+SHEET = "xl/worksheets/sheet1.xml"
+NOT_A_ZIP = "export.xlsx: not a readable XLSX workbook (not an XLSX file (not a zip archive"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        pytest.param(
+            lambda tmp: write(tmp, csv_bytes([row()]), "export.xlsx"),
+            NOT_A_ZIP,
+            id="a CSV renamed .xlsx",
+        ),
+        pytest.param(
+            lambda tmp: write(tmp, random.Random(4).randbytes(100_000), "export.xlsx"),
+            NOT_A_ZIP,
+            id="random bytes",
+        ),
+        pytest.param(
+            _no_workbook_part,
+            "export.xlsx: not a readable XLSX workbook (the workbook has no part xl/workbook.xml",
+            id="a zip without the workbook parts",
+        ),
+        pytest.param(
+            lambda tmp: raw_zip(
+                tmp / "export.xlsx", {**workbook_parts(ONE_ROW), SHEET: zip_bomb(2)}
+            ),
+            f"export.xlsx: not a readable XLSX workbook ({SHEET} would unpack to 1,010 times its"
+            " size (2,147 MB): a zip bomb, not an export)",
+            id="a 2 MB zip whose sheet unpacks to 2 GiB",
+        ),
+        pytest.param(
+            lambda tmp: raw_zip(
+                tmp / "export.xlsx", workbook_parts(ONE_ROW + '<row r="99999999999"/>')
+            ),
+            "export.xlsx: not a readable XLSX workbook (row 99,999,999,999 is past Excel's last"
+            " row, 1,048,576)",
+            id="a 1 KB sheet down to row 10^11",
+        ),
+        pytest.param(
+            _sparse("export.xlsx", 200_000_000),
+            f"export.xlsx: the file is 200 MB, more than the {MAX_FILE_BYTES // 10**6} MB",
+            id="a 200 MB workbook",
+        ),
+        pytest.param(
+            _sparse("export.csv", 200_000_000),
+            f"export.csv: the file is 200 MB, more than the {MAX_FILE_BYTES // 10**6} MB",
+            id="a 200 MB CSV",
+        ),
+    ],
+)
+async def test_a_file_that_is_no_export_is_refused_and_changes_nothing(
+    tmp_path: Path, store: Store, bundle: Bundle, make: Callable[[Path], Path], message: str
+) -> None:
+    await import_file(store, write(tmp_path, csv_bytes([row()])), bundle.kb)
+    before = (await store.all_cases(), await store.case_rows("case_imports"))
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    bad = make(folder)
+    start = time.perf_counter()
+    with pytest.raises(CasesFileError) as refused:
+        await import_file(store, bad, bundle.kb)
+    assert message in str(refused.value)
+    assert time.perf_counter() - start < 5  # refused from what the file declares, not unpacked
     assert (await store.all_cases(), await store.case_rows("case_imports")) == before
 
 

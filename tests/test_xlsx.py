@@ -1,10 +1,11 @@
-"""The standard-library XLSX reader (bot/xlsx.py): the first worksheet's rows, value for value
-what openpyxl's `iter_rows(values_only=True)` reads from the same file, and `XlsxError` for
-anything that is not a readable workbook.
+"""The standard-library XLSX reader (bot/cases/xlsx.py): the first worksheet's rows, value for
+value what openpyxl's `iter_rows(values_only=True)` reads from the same file, and `XlsxError` for
+anything that is not a readable workbook or that would not be read in bounded time and memory.
 
 openpyxl writes text as inline strings; `to_shared_strings` rewrites its files the way Excel
 writes them (text in xl/sharedStrings.xml). Workbooks openpyxl cannot write (no styles, cells
-without references, escaped characters, ISO dates...) are written part by part (`workbook`).
+without references, escaped characters, ISO dates...) are written part by part (`workbook`);
+damaged ones and zip bombs byte by byte (`raw_zip`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import resource
+import struct
+import time
 import tracemalloc
 import zipfile
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -23,8 +29,15 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from bot.cases import xlsx
 from bot.cases.table import CasesFileError, read_table
-from bot.cases.xlsx import XlsxError, first_sheet_rows
+from bot.cases.xlsx import (
+    MAX_HELD_ELEMENTS,
+    MAX_PARTS,
+    RATIO_FLOOR,
+    XlsxError,
+    first_sheet_rows,
+)
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -91,18 +104,16 @@ def to_shared_strings(path: Path) -> None:
     )
 
 
-def workbook(
-    path: Path,
+def workbook_parts(
     sheet_data: str,
     *,
     strings: list[str] | None = None,
     styles: str | None = None,
     workbook_pr: str = "",
     sheet_part: str = "xl/worksheets/sheet1.xml",
-    extra: Mapping[str, str] | None = None,
-) -> Path:
-    """A workbook written part by part: one sheet of `sheet_data` (the <sheetData> content),
-    shared strings (each <si> content) and styles when given."""
+) -> dict[str, str]:
+    """The parts of a workbook of one sheet of `sheet_data` (the <sheetData> content), shared
+    strings (each <si> content) and styles when given."""
     rels = [f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="/{sheet_part}"/>']
     parts = {
         "_rels/.rels": f'<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" '
@@ -123,11 +134,82 @@ def workbook(
     parts["xl/_rels/workbook.xml.rels"] = (
         f'<Relationships xmlns="{PKG_REL}">{"".join(rels)}</Relationships>'
     )
+    return parts
+
+
+def workbook(
+    path: Path,
+    sheet_data: str,
+    *,
+    strings: list[str] | None = None,
+    styles: str | None = None,
+    workbook_pr: str = "",
+    sheet_part: str = "xl/worksheets/sheet1.xml",
+    extra: Mapping[str, str] | None = None,
+) -> Path:
+    """A workbook written part by part (see `workbook_parts`), with `extra` parts."""
+    parts = workbook_parts(
+        sheet_data, strings=strings, styles=styles, workbook_pr=workbook_pr, sheet_part=sheet_part
+    )
     parts.update(extra or {})
     with zipfile.ZipFile(path, "w") as archive:
         for name, text in parts.items():
             archive.writestr(name, text)
     return path
+
+
+class Part(NamedTuple):
+    """A zip member as stored: its bytes (raw deflate for method 8), what it declares it
+    unpacks to (size and CRC), its compression method and flags."""
+
+    data: bytes
+    size: int
+    crc: int
+    method: int = zipfile.ZIP_DEFLATED
+    flags: int = 0
+
+
+def deflated(text: str | bytes) -> Part:
+    data = text.encode() if isinstance(text, str) else text
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return Part(packer.compress(data) + packer.flush(), len(data), zlib.crc32(data))
+
+
+def raw_zip(
+    path: Path, parts: Mapping[str, Part | str | bytes], *, count: int | None = None
+) -> Path:
+    """A zip written byte by byte, each member declaring what its `Part` says (text and bytes
+    are deflated honestly); the end record declares `count` parts when told."""
+    body, directory = bytearray(), bytearray()
+    for name, part in parts.items():
+        member = part if isinstance(part, Part) else deflated(part)
+        encoded, offset = name.encode(), len(body)
+        fields = (member.flags, member.method, 0, 0x21, member.crc, len(member.data), member.size)
+        body += struct.pack("<I5H3I2H", 0x04034B50, 20, *fields, len(encoded), 0)
+        body += encoded + member.data
+        directory += struct.pack(
+            "<I6H3I5H2I", 0x02014B50, 20, 20, *fields, len(encoded), 0, 0, 0, 0, 0, offset
+        )
+        directory += encoded
+    entries = len(parts) if count is None else count
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, len(directory),
+                      len(body), 0)  # fmt: skip
+    path.write_bytes(bytes(body + directory + end))
+    return path
+
+
+def zip_bomb(gib: int = 2, *, declared: int | None = None) -> Part:
+    """A sheet of `gib` GiB of spaces in about a MB per GiB: each MiB deflates alike after a
+    full flush, so one is packed and repeated. It declares its true size unless told `declared`
+    (its CRC, left 0, is checked by nothing that reads this far)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = f'<worksheet xmlns="{MAIN}"><sheetData>'.encode()
+    tail = b"</sheetData></worksheet>"
+    start = packer.compress(head) + packer.flush(zlib.Z_FULL_FLUSH)
+    mib = packer.compress(b" " * 2**20) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = packer.compress(tail) + packer.flush()
+    size = len(head) + gib * 2**30 + len(tail)
+    return Part(start + mib * gib * 1024 + end, size if declared is None else declared, 0)
 
 
 def varied_book() -> Workbook:
@@ -433,3 +515,241 @@ def test_the_import_reports_an_unreadable_workbook_as_a_cases_file_error(tmp_pat
         CasesFileError, match=r"good\.xlsx: not a readable XLSX workbook \(malformed XML"
     ):
         read_table(path)
+
+
+# --- zip bombs and other packages beyond the limits ----------------------------------------------
+
+
+@pytest.fixture
+def capped_memory() -> Iterator[None]:
+    """The process may take 2 GiB more address space than it has during the test: should a
+    check let a bomb through, reading it fails at once (MemoryError) instead of swapping the
+    machine."""
+    with open("/proc/self/status") as status:
+        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (size + 2 * 2**30, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+ONE_CELL = '<row r="1"><c r="A1"><v>1</v></c></row>'
+
+
+def _parts(sheet_data: str = ONE_CELL) -> dict[str, Part | str | bytes]:
+    return dict(workbook_parts(sheet_data))
+
+
+def _refused(path: Path, message: str) -> None:
+    """`XlsxError` saying `message`, quickly, with memory to spare; on opening or reading."""
+    start = time.perf_counter()
+    with pytest.raises(XlsxError, match=re.escape(message)):
+        for _ in first_sheet_rows(path):
+            pass
+    assert time.perf_counter() - start < 5  # well under a second on the 2-vCPU VM
+
+
+@pytest.mark.parametrize(
+    ("parts", "count", "message"),
+    [
+        pytest.param(
+            {**_parts(), SHEET: zip_bomb(2)},
+            None,
+            f"{SHEET} would unpack to 1,010 times its size (2,147 MB): a zip bomb, not an export",
+            id="a 2 MB sheet that unpacks to 2 GiB",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: zip_bomb(1, declared=100)},
+            None,
+            f"{SHEET} cannot be read: Bad CRC-32",  # zipfile stops at the 100 bytes declared
+            id="a zip bomb that declares a small size",
+        ),
+        pytest.param(
+            {**_parts(), **{f"xl/media/{n}.bin": Part(b"", 1_000_000, 0) for n in range(300)}},
+            None,
+            "the workbook would unpack to 300 MB, more than the 250 MB we read",
+            id="many parts that declare a MB each",
+        ),
+        pytest.param(
+            {**_parts(), **{f"xl/media/{n}.bin": b"" for n in range(MAX_PARTS)}},
+            None,
+            f"the archive has {len(_parts()) + MAX_PARTS:,} parts, more than the 1,000 we read",
+            id="too many parts",
+        ),
+        pytest.param(
+            {**_parts(), **{f"xl/media/{n}.bin": b"" for n in range(2 * MAX_PARTS)}},
+            1,
+            f"the archive has {len(_parts()) + 2 * MAX_PARTS:,} parts",
+            id="more parts than the end record declares",
+        ),
+        pytest.param(
+            {**_parts(), **{f"xl/media/{n:04}{'x' * 4000}": b"" for n in range(300)}},
+            None,
+            "the archive's directory takes 1,2",
+            id="a directory of long names",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: Part(b"BZh9", 100, 0, method=zipfile.ZIP_BZIP2)},
+            None,
+            f"{SHEET} is packed with method 12, which Excel does not use",
+            id="bzip2",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: deflated(workbook_parts(ONE_CELL)[SHEET])._replace(flags=1)},
+            None,
+            f"{SHEET} is encrypted",
+            id="encrypted",
+        ),
+    ],
+)
+def test_a_package_beyond_the_limits_is_refused_before_it_is_unpacked(
+    tmp_path: Path,
+    capped_memory: None,
+    parts: Mapping[str, Part | str | bytes],
+    count: int | None,
+    message: str,
+) -> None:
+    _refused(raw_zip(tmp_path / "bomb.xlsx", parts, count=count), message)
+
+
+def test_the_limits_leave_a_real_export_alone(tmp_path: Path) -> None:
+    """A sheet of a MB and more that packs well, a few parts, some stored: read."""
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="s"><v>0</v></c><c r="B{n}"><v>{n}</v></c></row>'
+        for n in range(1, 30_001)
+    )
+    path = workbook(tmp_path / "real.xlsx", rows, strings=["<t>a</t>"])
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(SHEET)
+        assert info.file_size > RATIO_FLOOR and info.compress_type == zipfile.ZIP_STORED
+    assert sum(1 for _ in first_sheet_rows(path)) == 30_000
+
+
+def stored(text: str) -> Part:
+    """A part stored as is: packed 1 to 1, so no ratio gives it away."""
+    data = text.encode()
+    return Part(data, len(data), zlib.crc32(data), method=zipfile.ZIP_STORED)
+
+
+TOO_MANY = MAX_HELD_ELEMENTS + 1
+HELD = f"more than the {MAX_HELD_ELEMENTS:,} XML elements at once we read"
+
+
+def _sheet(inside: str, *, before: str = "", after: str = "") -> Part:
+    return stored(
+        f'<worksheet xmlns="{MAIN}">{before}<sheetData>{inside}</sheetData>{after}</worksheet>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        pytest.param(
+            _parts('<row r="1"><c r="A1"><v>1</v></c></row><row r="99999999999"/>'),
+            "row 99,999,999,999 is past Excel's last row, 1,048,576",
+            id="a 1 KB sheet down to row 10^11",
+        ),
+        pytest.param(
+            _parts(
+                "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(1, 2001))
+            ),
+            "the sheet has more than the 20,000,000 cells we read",
+            id="a cell at XFD in each row",
+        ),
+        pytest.param(
+            {
+                **_parts(),
+                SHEET: _sheet("<row/>" * 20_000, before='<dimension ref="A1:AMJ20000"/>'),
+            },
+            "the sheet has more than the 20,000,000 cells we read",
+            id="empty rows padded to a declared width of 1,024",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: _sheet('<row r="1">' + "<c/>" * TOO_MANY + "</row>")},
+            f"{SHEET} has {HELD}",
+            id="a row of too many cells",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: _sheet(ONE_CELL, before="<x><y>" + "<z/>" * TOO_MANY + "</y></x>")},
+            f"{SHEET} has {HELD}",
+            id="too many elements before the rows",
+        ),
+        pytest.param(
+            {**_parts(), SHEET: _sheet(ONE_CELL, after="<x><y>" + "<z/>" * TOO_MANY + "</y></x>")},
+            f"{SHEET} has {HELD}",
+            id="too many elements after the rows",
+        ),
+        pytest.param(
+            {
+                **_parts(),
+                "xl/workbook.xml": stored(
+                    f'<workbook xmlns="{MAIN}" xmlns:r="{REL}">{"<x/>" * TOO_MANY}<sheets>'
+                    '<sheet name="a" sheetId="1" r:id="rId1"/></sheets></workbook>'
+                ),
+            },
+            f"xl/workbook.xml has {HELD}",
+            id="a workbook part of too many elements",
+        ),
+        pytest.param(
+            {
+                **workbook_parts(ONE_CELL, strings=["<t>x</t>"]),
+                "xl/sharedStrings.xml": stored(
+                    f'<sst xmlns="{MAIN}"><si>{"<r><t>a</t></r>" * (TOO_MANY // 2)}</si></sst>'
+                ),
+            },
+            f"xl/sharedStrings.xml has {HELD}",
+            id="a shared string of too many runs",
+        ),
+        pytest.param(
+            {
+                **workbook_parts(ONE_CELL, styles=""),
+                "xl/styles.xml": stored(
+                    f'<styleSheet xmlns="{MAIN}"><cellXfs>{"<xf/>" * TOO_MANY}</cellXfs></styleSheet>'
+                ),
+            },
+            f"xl/styles.xml has more than {MAX_HELD_ELEMENTS:,} cell styles",
+            id="too many cell styles",
+        ),
+    ],
+)
+def test_a_sheet_that_would_take_too_much_memory_is_refused_as_it_is_read(
+    tmp_path: Path, capped_memory: None, parts: Mapping[str, Part | str | bytes], message: str
+) -> None:
+    _refused(raw_zip(tmp_path / "bomb.xlsx", parts), message)
+
+
+def test_a_shared_strings_table_is_read_up_to_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "MAX_SHARED_STRINGS", 100)
+    path = workbook(tmp_path / "a.xlsx", ONE_CELL, strings=[f"<t>{n}</t>" for n in range(100)])
+    assert list(first_sheet_rows(path)) == [(1,)]
+    path = workbook(tmp_path / "b.xlsx", ONE_CELL, strings=[f"<t>{n}</t>" for n in range(101)])
+    _refused(path, "xl/sharedStrings.xml has more than the 100 strings we read")
+
+
+def test_what_is_held_at_once_stays_small_whatever_the_sheet_around_the_rows(
+    tmp_path: Path,
+) -> None:
+    """What a sheet may hold by the hundred thousand outside its rows (hyperlinks, merged
+    cells), bloated styles (Excel allows 64,000), a row at Excel's last: read, each element
+    dropped once read (or the count of elements held would pass MAX_HELD_ELEMENTS)."""
+    links = "".join(f'<hyperlink ref="A{n}" r:id="rId{n}"/>' for n in range(1, TOO_MANY + 1))
+    sheet = stored(
+        f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}"><cols>{"<col/>" * 16_384}</cols>'
+        f'<sheetData>{ONE_CELL}<row r="1048576"><c r="B1048576"><v>2</v></c></row></sheetData>'
+        f"<hyperlinks>{links}</hyperlinks></worksheet>"
+    )
+    fonts = "<font><b/><sz val='11'/><color theme='1'/><name val='Arial'/></font>" * (
+        TOO_MANY // 5 + 1
+    )
+    xfs = '<xf numFmtId="0"><alignment wrapText="1"/></xf>' * 63_999 + '<xf numFmtId="14"/>'
+    styles = stored(
+        f'<styleSheet xmlns="{MAIN}"><fonts>{fonts}</fonts><cellXfs>{xfs}</cellXfs></styleSheet>'
+    )
+    parts = {**workbook_parts(ONE_CELL, styles=""), SHEET: sheet, "xl/styles.xml": styles}
+    rows = list(first_sheet_rows(raw_zip(tmp_path / "big.xlsx", parts)))
+    assert len(rows) == 1_048_576
+    assert rows[0] == (1,) and rows[1] == () and rows[-1] == (None, 2)

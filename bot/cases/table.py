@@ -2,10 +2,11 @@
 
 `read_table(path)` takes what the one-stop systems and Excel write: CSV as UTF-8 (with or
 without a BOM) or Excel's UTF-16 "Unicode Text", separated by `,` `;` or tab (sniffed, or
-Excel's "sep=" line), or the first sheet of an XLSX workbook (read by bot/xlsx.py). Each row
+Excel's "sep=" line), or the first sheet of an XLSX workbook (read by bot/cases/xlsx.py). Each row
 keeps its line (CSV) or row (XLSX) number for the rejection report. `find_header` finds the
-header row among the first rows. A file that cannot be read raises `CasesFileError` before
-anything is written; this is the only module of the import that touches the file system.
+header row among the first rows. A file that cannot be read, or is larger than MAX_FILE_BYTES,
+raises `CasesFileError` before anything is written; this is the only module of the import that
+touches the file system.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from bot.cases import xlsx
 from bot.cases.fields import HEADER_LABELS, REQUIRED, cell_text, match_headers
 
 HEADER_SCAN_ROWS = 20  # exports often put a title and blank lines above the header row
+# The largest export read, CSV or XLSX: the whole file is read into memory. 100,000 dossiers are
+# 15 MB as CSV and 7 MB as XLSX (bench/xlsx_read.py); an XLSX file also has to unpack within
+# bot/cases/xlsx.py's limits.
+MAX_FILE_BYTES = 50_000_000
 
 
 class CasesFileError(Exception):
@@ -39,9 +44,18 @@ def read_table(path: Path | str) -> Table:
     """The rows of a CSV or XLSX export. Raises `CasesFileError` when it cannot be read."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if size <= MAX_FILE_BYTES:
+            with path.open("rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)  # a pipe, or a file still growing
+            size = len(data)
     except OSError as exc:
         raise CasesFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if size > MAX_FILE_BYTES:
+        raise CasesFileError(
+            f"{path.name}: the file is {size / 1e6:,.0f} MB, more than the"
+            f" {MAX_FILE_BYTES / 1e6:,.0f} MB an export may be"
+        )
     if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, data)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or path.suffix.lower() == ".xls":
