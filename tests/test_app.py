@@ -7,9 +7,11 @@ Every test drives `create_app(settings)` through aiohttp's test client, with the
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 import uuid
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -407,3 +409,61 @@ async def test_webchat_page_and_api_round_trip(
     ):
         assert (await client.post("/api/chat", json=bad)).status == 400
     assert await store_of(client).backlog() == 0
+
+
+# --- hostile input and faults -------------------------------------------------------------------
+
+FB_ODD_TIMESTAMPS = {
+    "superscript-two": encode(fb_batch(fb_text(QUESTION, timestamp="²"))),
+    "5000-digit-string": encode(fb_batch(fb_text(QUESTION, timestamp="9" * 5000))),
+    "2^63": encode(fb_batch(fb_text(QUESTION, timestamp=2**63))),
+}
+ZALO_ODD_TIMESTAMPS = {
+    "superscript-two": "²",
+    "5000-digit-string": "9" * 5000,
+    "2^63": str(2**63),
+    "negative": "-1751272409784",
+}
+
+
+@pytest.mark.parametrize("case", FB_ODD_TIMESTAMPS)
+async def test_an_odd_messenger_timestamp_is_answered(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+    case: str,
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, bundle)
+    assert (await post_facebook(client, FB_ODD_TIMESTAMPS[case])).status == 200
+    expected = len(replies_for(bundle))
+    await platforms.wait_for(lambda: len(platforms.sent()) == expected)
+    await client.close()
+    # The timestamp is informative only: an odd one is kept as 0, the message is answered.
+    assert rows_of(settings, "SELECT timestamp_ms, status FROM inbound") == [(0, "handled")]
+
+
+@pytest.mark.parametrize("case", ZALO_ODD_TIMESTAMPS)
+async def test_an_odd_zalo_timestamp_is_answered(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+    case: str,
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, bundle)
+    timestamp = ZALO_ODD_TIMESTAMPS[case]
+    raw = encode(zalo_text(QUESTION, timestamp=timestamp))
+    headers = zalo_sign(raw, timestamp=timestamp)  # Zalo signs the body's timestamp as is
+    assert (await client.post("/webhooks/zalo", data=raw, headers=headers)).status == 200
+    expected = len(replies_for(bundle))
+    await platforms.wait_for(lambda: len(platforms.sent()) == expected)
+    await client.close()
+    assert rows_of(settings, "SELECT timestamp_ms, status FROM inbound") == [(0, "handled")]
+
+
+def rows_of(settings: Settings, query: str) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(settings.db_path())) as db:
+        return db.execute(query).fetchall()

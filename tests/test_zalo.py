@@ -487,7 +487,7 @@ async def test_refresh_token(fake: FakeZalo, session: aiohttp.ClientSession) -> 
     }
 
 
-@pytest.mark.parametrize("expires_in", [None, "soon", "", -5, 0])
+@pytest.mark.parametrize("expires_in", [None, "soon", "", -5, 0, "²", "9" * 5000, 2**63])
 async def test_refresh_keeps_a_pair_with_an_odd_lifetime(
     fake: FakeZalo, session: aiohttp.ClientSession, expires_in: object
 ) -> None:

@@ -1,10 +1,12 @@
 """What Messenger's and Zalo's wire formats share: checking the shape of a decoded JSON body,
-reading headers, cutting text to a platform's message limit, and sending a reply's parts in
-order. All pure but `send_parts`, which only sequences the caller's own I/O."""
+integers and timestamps SQLite can store, reading headers, cutting text to a platform's message
+limit, and sending a reply's parts in order. All pure but `send_parts`, which only sequences the
+caller's own I/O."""
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -13,6 +15,9 @@ from typing import Any
 from bot.models import SendResult
 from bot.rate_limit import RateLimit
 from webhooks.errors import PayloadError
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # SQLite's INTEGER: beyond, sqlite3 raises
+_DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: "²".isdigit() holds and int("²") raises
 
 
 def body_object(raw: bytes) -> dict[str, Any]:
@@ -43,8 +48,25 @@ def obj(value: Any, where: str) -> dict[str, Any]:
 
 
 def integer(value: Any) -> int | None:
-    """A JSON integer (never a bool), or None."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A JSON integer (never a bool) that SQLite's INTEGER can hold, or None."""
+    if isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX:
+        return value
+    return None
+
+
+def natural(value: Any) -> int | None:
+    """A non-negative JSON integer, or a string of ASCII digits (Zalo sends numbers as strings),
+    that SQLite's INTEGER can hold; else None."""
+    if isinstance(value, str):
+        value = int(value) if _DIGITS.fullmatch(value) else None
+    number = integer(value)
+    return number if number is not None and number >= 0 else None
+
+
+def timestamp_ms(value: Any) -> int:
+    """Milliseconds since the epoch (`natural`), or 0 when absent or odd: timestamps are
+    informative only, an odd one never costs the message."""
+    return natural(value) or 0
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

@@ -21,7 +21,7 @@ from bot.models import EventKind, Incoming, Outgoing, Platform, SendResult
 from bot.rate_limit import RateLimit
 from bot.zalo_tokens import DEFAULT_EXPIRES_IN, TokenPair, TokenRefreshError
 from webhooks.errors import PayloadError
-from webhooks.wire import answer_object, body_object, send_parts
+from webhooks.wire import answer_object, body_object, natural, send_parts, timestamp_ms
 from webhooks.wire import header as _header
 from webhooks.wire import integer as _int
 from webhooks.wire import obj as _object
@@ -237,8 +237,7 @@ async def refresh_token(
     access, refresh = answer.get("access_token"), answer.get("refresh_token")
     if isinstance(access, str) and access and isinstance(refresh, str) and refresh:
         # Never drop a pair over an odd expires_in: the old refresh token is already spent.
-        expires = answer.get("expires_in")
-        seconds = int(expires) if isinstance(expires, (int, str)) and str(expires).isdigit() else 0
+        seconds = natural(answer.get("expires_in"))
         return TokenPair(access, refresh, seconds or DEFAULT_EXPIRES_IN)
     code = _int(answer.get("error"))
     keys = ("error_description", "error_name", "message")
@@ -321,5 +320,4 @@ def _text(value: Any) -> str | None:
 
 def _timestamp(body: Mapping[str, Any]) -> int:
     """Milliseconds since the epoch (a string in Zalo's JSON); 0 when absent or odd."""
-    value = _text(body.get("timestamp"))
-    return int(value) if value is not None and value.isdigit() else 0
+    return timestamp_ms(body.get("timestamp"))
