@@ -7,6 +7,7 @@ Every test drives `create_app(settings)` through aiohttp's test client, with the
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 import uuid
@@ -413,10 +414,98 @@ async def test_webchat_page_and_api_round_trip(
 
 # --- hostile input and faults -------------------------------------------------------------------
 
+NESTED = b"[" * 10_000 + b"]" * 10_000
+HUGE = b"9" * 5000
+HOSTILE = {
+    "nested": NESTED,
+    "nested-in-an-object": b'{"object":"page","app_id":"'
+    + ZALO_APP_ID.encode()
+    + b'","x":'
+    + NESTED
+    + b"}",
+    "invalid-utf-8": b'{"object":"page","entry":[],"session":"abcdefgh12","text":"\xff"}',
+    "not-an-object": b'["page"]',
+    "huge-number": b'{"n":' + HUGE + b"}",
+    "huge-exponent": b'{"n":1e999999}',
+}
+
+
+def with_raw(payload: Any, placeholder: str, raw: bytes) -> bytes:
+    """`payload` encoded, with the string `placeholder` replaced by raw JSON text."""
+    body = encode(payload)
+    marker = encode(placeholder)
+    assert body.count(marker) == 1
+    return body.replace(marker, raw)
+
+
+async def post_raw(client: Client, route: str, raw: bytes, content_type: str) -> int:
+    headers = {"Content-Type": content_type}
+    if route == "facebook":
+        headers |= fb_sign(raw)
+    elif route == "zalo":
+        headers |= zalo_sign(raw)
+    path = {"facebook": "/webhooks/facebook", "zalo": "/webhooks/zalo"}.get(route, "/api/chat")
+    return (await client.post(path, data=raw, headers=headers)).status
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        # Signed Messenger bodies are parsed, so an unreadable one is a 400.
+        ("facebook", 400),
+        # Zalo's signature is computed over fields of the body: a body that cannot be read
+        # cannot be verified, and is refused as unsigned before anything else is read.
+        ("zalo", 403),
+        ("webchat", 400),
+    ],
+)
+async def test_hostile_bodies_get_a_defined_4xx(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, route: str, expected: int
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path), bundle)
+    statuses = {
+        name: await post_raw(client, route, raw, "application/json")
+        for name, raw in HOSTILE.items()
+    }
+    assert statuses == dict.fromkeys(HOSTILE, expected)
+    assert await store_of(client).pending_inbound() == []
+
+
+async def test_an_unknown_charset_is_ignored_json_is_utf_8(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
+    odd = "application/json; charset=x-no-such-charset"
+    fb = encode(fb_batch(fb_text(QUESTION, mid="m-charset", sender="fb-charset")))
+    za = encode(zalo_text(QUESTION, msg_id="z-charset", sender="zalo-charset"))
+    chat = encode({"session": "charset-session", "text": QUESTION})
+    assert await post_raw(client, "facebook", fb, odd) == 200
+    assert await post_raw(client, "zalo", za, odd) == 200
+    answer = await client.post("/api/chat", data=chat, headers={"Content-Type": odd})
+    assert answer.status == 200
+    expected = replies_for(bundle)
+    assert [r["text"] for r in (await answer.json())["replies"]] == [r.text for r in expected]
+    await platforms.wait_for(lambda: len(platforms.sent()) == 2 * len(expected))
+
+
+async def test_the_zalo_probe_is_recognised_without_parsing(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path), bundle)
+    assert (await client.post("/webhooks/zalo", data=b" {\r\n} ")).status == 200
+    for raw in (NESTED, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"{}\xff"):
+        assert (await client.post("/webhooks/zalo", data=raw)).status == 403
+
+
 FB_ODD_TIMESTAMPS = {
     "superscript-two": encode(fb_batch(fb_text(QUESTION, timestamp="²"))),
     "5000-digit-string": encode(fb_batch(fb_text(QUESTION, timestamp="9" * 5000))),
     "2^63": encode(fb_batch(fb_text(QUESTION, timestamp=2**63))),
+    "5000-digit-number": with_raw(
+        fb_batch(fb_text(QUESTION, timestamp="HUGE")),
+        "HUGE",
+        HUGE,
+    ),
 }
 ZALO_ODD_TIMESTAMPS = {
     "superscript-two": "²",
@@ -467,3 +556,34 @@ async def test_an_odd_zalo_timestamp_is_answered(
 def rows_of(settings: Settings, query: str) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(settings.db_path())) as db:
         return db.execute(query).fetchall()
+
+
+UNSTORABLE_TEXT = f"{QUESTION}\x00\udcff"  # NUL, then a lone surrogate ("x\udcff" in JSON)
+STORED_TEXT = f"{QUESTION}\ufffd\ufffd"
+
+
+def ascii_json(payload: Any) -> bytes:
+    """JSON with every non-ASCII character escaped, as Meta sends it (§1.3): the only way a
+    lone surrogate can travel in valid UTF-8."""
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+async def test_unstorable_text_is_made_storable_and_answered_on_every_route(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, bundle)
+    fb = ascii_json(fb_batch(fb_text(UNSTORABLE_TEXT, mid="m-bad", sender="fb-user")))
+    za = ascii_json(zalo_text(UNSTORABLE_TEXT, msg_id="z-bad", sender="zalo-user"))
+    assert await post_raw(client, "facebook", fb, "application/json") == 200
+    assert await post_raw(client, "zalo", za, "application/json") == 200
+    chat = await client.post("/api/chat", json={"session": "web-user", "text": UNSTORABLE_TEXT})
+    assert chat.status == 200
+    assert (await chat.json())["replies"]
+    await platforms.wait_for(lambda: len(platforms.sent()) == 2 * len(replies_for(bundle)))
+    await client.close()
+    stored = rows_of(settings, "SELECT platform, text, length(text), status FROM inbound")
+    assert sorted(stored) == [
+        (platform, STORED_TEXT, len(STORED_TEXT), "handled")
+        for platform in ("facebook", "webchat", "zalo")
+    ]

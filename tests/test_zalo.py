@@ -51,6 +51,10 @@ OA_SEND_FILE = (
 TAMPERED = BODY.replace("kết hôn".encode(), b"khai sinh")
 assert TAMPERED != BODY
 NO_TIMESTAMP = encode({k: v for k, v in zalo_text().items() if k != "timestamp"})
+NESTED = b"[" * 10_000 + b"]" * 10_000
+NESTED_IN_BODY = BODY[:-1] + b',"x":' + NESTED + b"}"
+HUGE_TS = BODY.replace(b'"timestamp":"' + ZALO_TIME.encode() + b'"', b'"timestamp":' + b"9" * 5000)
+assert HUGE_TS != BODY
 
 
 def _hmac_style(raw: bytes) -> dict[str, str]:
@@ -124,6 +128,11 @@ def _hmac_style(raw: bytes) -> dict[str, str]:
         pytest.param(b"{}", zalo_sign(b"{}"), ZALO_APP_ID, KEY, False, id="no-app-id-in-body"),
         pytest.param(NO_TIMESTAMP, zalo_sign(NO_TIMESTAMP), ZALO_APP_ID, KEY, False, id="no-ts"),
         pytest.param(b"not json", zalo_sign(b"not json"), ZALO_APP_ID, KEY, False, id="not-json"),
+        pytest.param(NESTED, zalo_sign(NESTED), ZALO_APP_ID, KEY, False, id="nested"),
+        pytest.param(
+            NESTED_IN_BODY, zalo_sign(NESTED_IN_BODY), ZALO_APP_ID, KEY, False, id="nested-inside"
+        ),
+        pytest.param(HUGE_TS, zalo_sign(HUGE_TS), ZALO_APP_ID, KEY, False, id="huge-number-ts"),
     ],
 )
 def test_verify(raw: bytes, headers: dict[str, str], app_id: str, key: str, expected: bool) -> None:
@@ -139,6 +148,9 @@ def test_verify(raw: bytes, headers: dict[str, str], app_id: str, key: str, expe
         (BODY, {}, False),
         (b"", {}, False),
         (b"[]", {}, False),
+        (b"{}\xff", {}, False),
+        (NESTED, {}, False),
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, {}, False),
     ],
 )
 def test_is_probe(raw: bytes, headers: dict[str, str], expected: bool) -> None:
