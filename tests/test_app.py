@@ -587,3 +587,64 @@ async def test_unstorable_text_is_made_storable_and_answered_on_every_route(
         (platform, STORED_TEXT, len(STORED_TEXT), "handled")
         for platform in ("facebook", "webchat", "zalo")
     ]
+
+
+async def test_a_bad_web_chat_message_fails_no_signed_webhook_recorded_with_it(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, bundle)
+    store, turns = store_of(client), client.app[TURNS_KEY]
+    fb_users = [f"fb-{n}" for n in range(4)]
+    zalo_users = [f"zalo-{n}" for n in range(4)]
+    total = 1 + 1 + len(fb_users) + len(zalo_users)  # the first webhook, the web chat, the rest
+    # Every request is recorded in ONE group commit: the first one's recording is held until
+    # all of them are waiting, so all the others share the next commit.
+    callers, first_held, everyone = 0, asyncio.Event(), asyncio.Event()
+    accept_many, record_inbound_many = turns.accept_many, store.record_inbound_many
+
+    def counting(msgs: Any) -> Any:
+        nonlocal callers
+        callers += 1
+        if callers == total:
+            everyone.set()
+        return accept_many(msgs)
+
+    async def held(msgs: Any) -> list[bool]:
+        first_held.set()
+        async with asyncio.timeout(5):  # turns a miscount into a failure, not a hang
+            await everyone.wait()
+        return await record_inbound_many(msgs)
+
+    monkeypatch.setattr(turns, "accept_many", counting)
+    monkeypatch.setattr(store, "record_inbound_many", held)
+    first = asyncio.create_task(
+        post_facebook(client, fb_batch(fb_text(QUESTION, mid="m-first", sender="fb-first")))
+    )
+    await first_held.wait()
+    chat = asyncio.create_task(
+        client.post("/api/chat", json={"session": "web-chat-bad", "text": "x\udcff"})
+    )
+    signed = [
+        *(
+            post_facebook(client, fb_batch(fb_text(QUESTION, mid=f"m-{u}", sender=u)))
+            for u in fb_users
+        ),
+        *(post_zalo(client, zalo_text(QUESTION, msg_id=f"z-{u}", sender=u)) for u in zalo_users),
+    ]
+    responses = await asyncio.gather(first, *signed)
+    assert [r.status for r in responses] == [200] * (1 + len(fb_users) + len(zalo_users))
+    assert (await chat).status == 200
+    per_user = len(replies_for(bundle))
+    users = ["fb-first", *fb_users, *zalo_users]
+
+    def recipient(r: Any) -> str:
+        return str(r.body["recipient"].get("id") or r.body["recipient"].get("user_id"))
+
+    await platforms.wait_for(lambda: len(platforms.sent()) == per_user * len(users))
+    await client.close()
+    assert Counter(recipient(r) for r in platforms.sent()) == dict.fromkeys(users, per_user)
