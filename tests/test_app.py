@@ -34,7 +34,10 @@ from tests.conftest import (
     make_settings,
 )
 from tests.payloads import (
+    ZALO_ANONYMOUS_ID,
     ZALO_APP_ID,
+    ZALO_CONVERSATION_ID,
+    ZALO_TIME,
     encode,
     fb_batch,
     fb_delivery,
@@ -44,6 +47,9 @@ from tests.payloads import (
     fb_read,
     fb_sign,
     fb_text,
+    zalo_anonymous,
+    zalo_image,
+    zalo_link,
     zalo_sign,
     zalo_text,
 )
@@ -77,7 +83,8 @@ async def post_facebook(client: Client, payload: Any, secret: str | None = None)
 
 async def post_zalo(client: Client, payload: Any, signed: bool = True) -> ClientResponse:
     raw = encode(payload)
-    headers = {"Content-Type": "application/json", **(zalo_sign(raw) if signed else {})}
+    signature = zalo_sign(raw, timestamp=payload.get("timestamp", ZALO_TIME))
+    headers = {"Content-Type": "application/json", **(signature if signed else {})}
     return await client.post("/webhooks/zalo", data=raw, headers=headers)
 
 
@@ -346,6 +353,30 @@ async def test_zalo_token_error_refreshes_once_then_sends(
     # The single-use refresh token was stored before the new access token was first used.
     assert stored_at_use and set(stored_at_use) == {"new-refresh"}
     assert await store.get_value(ZALO_ACCESS) == "new-access"
+
+
+async def test_zalo_links_captions_and_anonymous_users_are_answered(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
+    link = zalo_link(f"https://dichvucong.gov.vn {QUESTION}", sender="link-user")
+    caption = zalo_image(text=QUESTION, sender="caption-user")
+    anonymous = zalo_anonymous(QUESTION)
+    for payload in (link, caption, anonymous):
+        assert (await post_zalo(client, payload)).status == 200
+    expected = replies_for(bundle)
+    await platforms.wait_for(lambda: len(platforms.sent()) == 3 * len(expected))
+    by_recipient: dict[str, list[str]] = {}
+    for sent in platforms.sent():
+        who = sent.body["recipient"]
+        key = who.get("user_id") or f"{sent.path} {who['anonymous_id']} {who['conversation_id']}"
+        by_recipient.setdefault(key, []).append(sent.text)
+    anonymous_key = f"/v2.0/oa/message {ZALO_ANONYMOUS_ID} {ZALO_CONVERSATION_ID}"
+    assert sorted(by_recipient) == sorted(["link-user", "caption-user", anonymous_key])
+    # Each is answered as the question it carries, not with "please send text".
+    assert by_recipient["link-user"][0] == by_recipient[anonymous_key][0]
+    assert by_recipient["caption-user"][0] == by_recipient[anonymous_key][0]
+    assert by_recipient[anonymous_key][0].startswith(expected[0].text[:40])
 
 
 # --- health, web chat, start-up -----------------------------------------------------------------
