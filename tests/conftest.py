@@ -124,6 +124,7 @@ class FakePlatforms:
         app = web.Application()
         app.router.add_post("/me/messages", self._graph)
         app.router.add_post("/v3.0/oa/message/cs", self._zalo)
+        app.router.add_post("/v2.0/oa/message", self._zalo)  # to anonymous users
         app.router.add_post("/v4/oa/access_token", self._oauth)
         return app
 

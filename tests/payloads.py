@@ -184,17 +184,79 @@ def zalo_image(
     sender: str = ZALO_USER_ID,
     event_name: str = "user_send_image",
     attachment_type: str = "image",
+    text: str | None = None,
 ) -> dict[str, Any]:
-    """A user media event (image by default; any user_send_<media> via `event_name`)."""
+    """A user media event (image by default; any user_send_<media> via `event_name`); `text`
+    adds the caption the user typed with it."""
     attachment = {
         "type": attachment_type,
         "payload": {"thumbnail": "https://s1.zdn.vn/t.jpg", "url": "https://s1.zdn.vn/i.jpg"},
     }
+    message: dict[str, Any] = {"msg_id": msg_id, "attachments": [attachment]}
+    if text is not None:
+        message["text"] = text
     return zalo_event(
         event_name,
         sender={"id": sender},
         recipient={"id": ZALO_OA_ID},
-        message={"msg_id": msg_id, "attachments": [attachment]},
+        message=message,
+    )
+
+
+def zalo_link(
+    text: str = "https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html"
+    " cho hỏi thủ tục đăng ký khai sinh trên này làm thế nào",
+    *,
+    msg_id: str = "5b1f0e2c7d8a9b0c1d2",
+    sender: str = ZALO_USER_ID,
+) -> dict[str, Any]:
+    """`user_send_link`: the text the user typed, plus the link preview Zalo attached (§3.3)."""
+    preview = {
+        "thumbnail": "https://link.photo.talk.zdn.vn/photolinkv2/720/YyZw==",
+        "description": "Cổng Dịch vụ công Quốc gia",
+        "url": "https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html",
+    }
+    return zalo_event(
+        "user_send_link",
+        sender={"id": sender},
+        user_id_by_app="552177279717587730",
+        recipient={"id": ZALO_OA_ID},
+        message={
+            "text": text,
+            "msg_id": msg_id,
+            "attachments": [{"payload": preview, "type": "link"}],
+        },
+    )
+
+
+ZALO_ANONYMOUS_ID = "1ffedc467f179649cf06"
+ZALO_CONVERSATION_ID = "fa8f3f8701c2e89cb1d3"
+
+
+def zalo_anonymous(
+    text: str | None = "hello",
+    *,
+    msg_id: str = "76eef2edcba822f67bb9",
+    anonymous_id: str = ZALO_ANONYMOUS_ID,
+    conversation_id: str = ZALO_CONVERSATION_ID,
+    event_name: str = "anonymous_send_text",
+) -> dict[str, Any]:
+    """A message from a user chatting without following the OA, shaped as the documented
+    example (webhook/tin-nhan/su-kien-nguoi-dung-an-danh-gui-tin-nhan.html): `sender.id` is an
+    anonymous id, the conversation is in `message.conversation_id`. `text=None` gives a sticker."""
+    message: dict[str, Any] = {"conversation_id": conversation_id, "msg_id": msg_id}
+    if text is not None:
+        message["text"] = text
+    else:
+        sticker = {"id": "0", "url": "https://zalo-api.zadn.vn/api/emoticon/sticker/webpc?eid=892"}
+        message["attachments"] = [{"payload": sticker, "type": "sticker"}]
+    return zalo_event(
+        event_name,
+        timestamp="1648018958278",
+        sender={"id": anonymous_id},
+        recipient={"id": ZALO_OA_ID},
+        message=message,
+        user_id_by_app="260530994348645621",
     )
 
 

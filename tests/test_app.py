@@ -7,9 +7,12 @@ Every test drives `create_app(settings)` through aiohttp's test client, with the
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import time
 import uuid
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,10 @@ from tests.conftest import (
     make_settings,
 )
 from tests.payloads import (
+    ZALO_ANONYMOUS_ID,
     ZALO_APP_ID,
+    ZALO_CONVERSATION_ID,
+    ZALO_TIME,
     encode,
     fb_batch,
     fb_delivery,
@@ -41,6 +47,9 @@ from tests.payloads import (
     fb_read,
     fb_sign,
     fb_text,
+    zalo_anonymous,
+    zalo_image,
+    zalo_link,
     zalo_sign,
     zalo_text,
 )
@@ -74,7 +83,8 @@ async def post_facebook(client: Client, payload: Any, secret: str | None = None)
 
 async def post_zalo(client: Client, payload: Any, signed: bool = True) -> ClientResponse:
     raw = encode(payload)
-    headers = {"Content-Type": "application/json", **(zalo_sign(raw) if signed else {})}
+    signature = zalo_sign(raw, timestamp=payload.get("timestamp", ZALO_TIME))
+    headers = {"Content-Type": "application/json", **(signature if signed else {})}
     return await client.post("/webhooks/zalo", data=raw, headers=headers)
 
 
@@ -345,6 +355,30 @@ async def test_zalo_token_error_refreshes_once_then_sends(
     assert await store.get_value(ZALO_ACCESS) == "new-access"
 
 
+async def test_zalo_links_captions_and_anonymous_users_are_answered(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
+    link = zalo_link(f"https://dichvucong.gov.vn {QUESTION}", sender="link-user")
+    caption = zalo_image(text=QUESTION, sender="caption-user")
+    anonymous = zalo_anonymous(QUESTION)
+    for payload in (link, caption, anonymous):
+        assert (await post_zalo(client, payload)).status == 200
+    expected = replies_for(bundle)
+    await platforms.wait_for(lambda: len(platforms.sent()) == 3 * len(expected))
+    by_recipient: dict[str, list[str]] = {}
+    for sent in platforms.sent():
+        who = sent.body["recipient"]
+        key = who.get("user_id") or f"{sent.path} {who['anonymous_id']} {who['conversation_id']}"
+        by_recipient.setdefault(key, []).append(sent.text)
+    anonymous_key = f"/v2.0/oa/message {ZALO_ANONYMOUS_ID} {ZALO_CONVERSATION_ID}"
+    assert sorted(by_recipient) == sorted(["link-user", "caption-user", anonymous_key])
+    # Each is answered as the question it carries, not with "please send text".
+    assert by_recipient["link-user"][0] == by_recipient[anonymous_key][0]
+    assert by_recipient["caption-user"][0] == by_recipient[anonymous_key][0]
+    assert by_recipient[anonymous_key][0].startswith(expected[0].text[:40])
+
+
 # --- health, web chat, start-up -----------------------------------------------------------------
 
 
@@ -410,3 +444,241 @@ async def test_webchat_page_and_api_round_trip(
     ):
         assert (await client.post("/api/chat", json=bad)).status == 400
     assert await store_of(client).backlog() == 0
+
+
+# --- hostile input and faults -------------------------------------------------------------------
+
+NESTED = b"[" * 10_000 + b"]" * 10_000
+HUGE = b"9" * 5000
+HOSTILE = {
+    "nested": NESTED,
+    "nested-in-an-object": b'{"object":"page","app_id":"'
+    + ZALO_APP_ID.encode()
+    + b'","x":'
+    + NESTED
+    + b"}",
+    "invalid-utf-8": b'{"object":"page","entry":[],"session":"abcdefgh12","text":"\xff"}',
+    "not-an-object": b'["page"]',
+    "huge-number": b'{"n":' + HUGE + b"}",
+    "huge-exponent": b'{"n":1e999999}',
+}
+
+
+def with_raw(payload: Any, placeholder: str, raw: bytes) -> bytes:
+    """`payload` encoded, with the string `placeholder` replaced by raw JSON text."""
+    body = encode(payload)
+    marker = encode(placeholder)
+    assert body.count(marker) == 1
+    return body.replace(marker, raw)
+
+
+async def post_raw(client: Client, route: str, raw: bytes, content_type: str) -> int:
+    headers = {"Content-Type": content_type}
+    if route == "facebook":
+        headers |= fb_sign(raw)
+    elif route == "zalo":
+        headers |= zalo_sign(raw)
+    path = {"facebook": "/webhooks/facebook", "zalo": "/webhooks/zalo"}.get(route, "/api/chat")
+    return (await client.post(path, data=raw, headers=headers)).status
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        # Signed Messenger bodies are parsed, so an unreadable one is a 400.
+        ("facebook", 400),
+        # Zalo's signature is computed over fields of the body: a body that cannot be read
+        # cannot be verified, and is refused as unsigned before anything else is read.
+        ("zalo", 403),
+        ("webchat", 400),
+    ],
+)
+async def test_hostile_bodies_get_a_defined_4xx(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, route: str, expected: int
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path), bundle)
+    statuses = {
+        name: await post_raw(client, route, raw, "application/json")
+        for name, raw in HOSTILE.items()
+    }
+    assert statuses == dict.fromkeys(HOSTILE, expected)
+    assert await store_of(client).pending_inbound() == []
+
+
+async def test_an_unknown_charset_is_ignored_json_is_utf_8(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
+    odd = "application/json; charset=x-no-such-charset"
+    fb = encode(fb_batch(fb_text(QUESTION, mid="m-charset", sender="fb-charset")))
+    za = encode(zalo_text(QUESTION, msg_id="z-charset", sender="zalo-charset"))
+    chat = encode({"session": "charset-session", "text": QUESTION})
+    assert await post_raw(client, "facebook", fb, odd) == 200
+    assert await post_raw(client, "zalo", za, odd) == 200
+    answer = await client.post("/api/chat", data=chat, headers={"Content-Type": odd})
+    assert answer.status == 200
+    expected = replies_for(bundle)
+    assert [r["text"] for r in (await answer.json())["replies"]] == [r.text for r in expected]
+    await platforms.wait_for(lambda: len(platforms.sent()) == 2 * len(expected))
+
+
+async def test_the_zalo_probe_is_recognised_without_parsing(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path), bundle)
+    assert (await client.post("/webhooks/zalo", data=b" {\r\n} ")).status == 200
+    for raw in (NESTED, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"{}\xff"):
+        assert (await client.post("/webhooks/zalo", data=raw)).status == 403
+
+
+FB_ODD_TIMESTAMPS = {
+    "superscript-two": encode(fb_batch(fb_text(QUESTION, timestamp="²"))),
+    "5000-digit-string": encode(fb_batch(fb_text(QUESTION, timestamp="9" * 5000))),
+    "2^63": encode(fb_batch(fb_text(QUESTION, timestamp=2**63))),
+    "5000-digit-number": with_raw(
+        fb_batch(fb_text(QUESTION, timestamp="HUGE")),
+        "HUGE",
+        HUGE,
+    ),
+}
+ZALO_ODD_TIMESTAMPS = {
+    "superscript-two": "²",
+    "5000-digit-string": "9" * 5000,
+    "2^63": str(2**63),
+    "negative": "-1751272409784",
+}
+
+
+@pytest.mark.parametrize("case", FB_ODD_TIMESTAMPS)
+async def test_an_odd_messenger_timestamp_is_answered(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+    case: str,
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, bundle)
+    assert (await post_facebook(client, FB_ODD_TIMESTAMPS[case])).status == 200
+    expected = len(replies_for(bundle))
+    await platforms.wait_for(lambda: len(platforms.sent()) == expected)
+    await client.close()
+    # The timestamp is informative only: an odd one is kept as 0, the message is answered.
+    assert rows_of(settings, "SELECT timestamp_ms, status FROM inbound") == [(0, "handled")]
+
+
+@pytest.mark.parametrize("case", ZALO_ODD_TIMESTAMPS)
+async def test_an_odd_zalo_timestamp_is_answered(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+    case: str,
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, bundle)
+    timestamp = ZALO_ODD_TIMESTAMPS[case]
+    raw = encode(zalo_text(QUESTION, timestamp=timestamp))
+    headers = zalo_sign(raw, timestamp=timestamp)  # Zalo signs the body's timestamp as is
+    assert (await client.post("/webhooks/zalo", data=raw, headers=headers)).status == 200
+    expected = len(replies_for(bundle))
+    await platforms.wait_for(lambda: len(platforms.sent()) == expected)
+    await client.close()
+    assert rows_of(settings, "SELECT timestamp_ms, status FROM inbound") == [(0, "handled")]
+
+
+def rows_of(settings: Settings, query: str) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(settings.db_path())) as db:
+        return db.execute(query).fetchall()
+
+
+UNSTORABLE_TEXT = f"{QUESTION}\x00\udcff"  # NUL, then a lone surrogate ("x\udcff" in JSON)
+STORED_TEXT = f"{QUESTION}\ufffd\ufffd"
+
+
+def ascii_json(payload: Any) -> bytes:
+    """JSON with every non-ASCII character escaped, as Meta sends it (§1.3): the only way a
+    lone surrogate can travel in valid UTF-8."""
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+async def test_unstorable_text_is_made_storable_and_answered_on_every_route(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, bundle)
+    fb = ascii_json(fb_batch(fb_text(UNSTORABLE_TEXT, mid="m-bad", sender="fb-user")))
+    za = ascii_json(zalo_text(UNSTORABLE_TEXT, msg_id="z-bad", sender="zalo-user"))
+    assert await post_raw(client, "facebook", fb, "application/json") == 200
+    assert await post_raw(client, "zalo", za, "application/json") == 200
+    chat = await client.post("/api/chat", json={"session": "web-user", "text": UNSTORABLE_TEXT})
+    assert chat.status == 200
+    assert (await chat.json())["replies"]
+    await platforms.wait_for(lambda: len(platforms.sent()) == 2 * len(replies_for(bundle)))
+    await client.close()
+    stored = rows_of(settings, "SELECT platform, text, length(text), status FROM inbound")
+    assert sorted(stored) == [
+        (platform, STORED_TEXT, len(STORED_TEXT), "handled")
+        for platform in ("facebook", "webchat", "zalo")
+    ]
+
+
+async def test_a_bad_web_chat_message_fails_no_signed_webhook_recorded_with_it(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    client = await start(aiohttp_client, settings, bundle)
+    store, turns = store_of(client), client.app[TURNS_KEY]
+    fb_users = [f"fb-{n}" for n in range(4)]
+    zalo_users = [f"zalo-{n}" for n in range(4)]
+    total = 1 + 1 + len(fb_users) + len(zalo_users)  # the first webhook, the web chat, the rest
+    # Every request is recorded in ONE group commit: the first one's recording is held until
+    # all of them are waiting, so all the others share the next commit.
+    callers, first_held, everyone = 0, asyncio.Event(), asyncio.Event()
+    accept_many, record_inbound_many = turns.accept_many, store.record_inbound_many
+
+    def counting(msgs: Any) -> Any:
+        nonlocal callers
+        callers += 1
+        if callers == total:
+            everyone.set()
+        return accept_many(msgs)
+
+    async def held(msgs: Any) -> list[bool]:
+        first_held.set()
+        async with asyncio.timeout(5):  # turns a miscount into a failure, not a hang
+            await everyone.wait()
+        return await record_inbound_many(msgs)
+
+    monkeypatch.setattr(turns, "accept_many", counting)
+    monkeypatch.setattr(store, "record_inbound_many", held)
+    first = asyncio.create_task(
+        post_facebook(client, fb_batch(fb_text(QUESTION, mid="m-first", sender="fb-first")))
+    )
+    await first_held.wait()
+    chat = asyncio.create_task(
+        client.post("/api/chat", json={"session": "web-chat-bad", "text": "x\udcff"})
+    )
+    signed = [
+        *(
+            post_facebook(client, fb_batch(fb_text(QUESTION, mid=f"m-{u}", sender=u)))
+            for u in fb_users
+        ),
+        *(post_zalo(client, zalo_text(QUESTION, msg_id=f"z-{u}", sender=u)) for u in zalo_users),
+    ]
+    responses = await asyncio.gather(first, *signed)
+    assert [r.status for r in responses] == [200] * (1 + len(fb_users) + len(zalo_users))
+    assert (await chat).status == 200
+    per_user = len(replies_for(bundle))
+    users = ["fb-first", *fb_users, *zalo_users]
+
+    def recipient(r: Any) -> str:
+        return str(r.body["recipient"].get("id") or r.body["recipient"].get("user_id"))
+
+    await platforms.wait_for(lambda: len(platforms.sent()) == per_user * len(users))
+    await client.close()
+    assert Counter(recipient(r) for r in platforms.sent()) == dict.fromkeys(users, per_user)

@@ -211,7 +211,7 @@ async def test_webhooks_arriving_during_a_commit_share_the_next_one(
     assert users == {"user-m1", "user-m2", "user-m3", "user-m4"}
 
 
-async def test_a_failed_commit_fails_every_webhook_in_it_and_starts_nothing(
+async def test_a_failed_commit_is_retried_per_webhook_and_fails_only_the_bad_one(
     gated: GatedStore, bundle: Bundle
 ) -> None:
     gated.gate, gated.fail_on = asyncio.Event(), {"m2"}
@@ -219,19 +219,44 @@ async def test_a_failed_commit_fails_every_webhook_in_it_and_starts_nothing(
     first = asyncio.create_task(work.accept_many([msg("m1")]))
     await gated.changed.until(lambda: gated.recorded == [["m1"]])  # held at the gate
     second = asyncio.create_task(work.accept_many([msg("m2")]))
-    third = asyncio.create_task(work.accept_many([msg("m3")]))
+    third = asyncio.create_task(work.accept_many([msg("m3"), msg("m4")]))
     await parked(second, third)
     gated.gate.set()
     results = await asyncio.gather(first, second, third, return_exceptions=True)
-    assert gated.recorded == [["m1"], ["m2", "m3"]]
+    # The shared commit failed; each webhook's messages were then recorded on their own.
+    assert gated.recorded == [["m1"], ["m2", "m3", "m4"], ["m2"], ["m3", "m4"]]
     assert results[0] != [None]
-    assert all(isinstance(r, sqlite3.OperationalError) for r in results[1:])  # -> HTTP 500
+    assert isinstance(results[1], sqlite3.OperationalError)  # -> HTTP 500 for this one only
+    assert isinstance(results[2], list) and None not in results[2]
     await work.drain()
-    assert {r.outgoing.user_id for r in await gated.outbox_rows()} == {"user-m1"}
-    assert await gated.pending_inbound() == []  # m2, m3 were never recorded
+    users = {r.outgoing.user_id for r in await gated.outbox_rows()}
+    assert users == {"user-m1", "user-m3", "user-m4"}
+    assert await gated.pending_inbound() == []  # m2 was never recorded
     gated.fail_on = set()
     assert (await work.accept_many([msg("m2")]))[0] is not None  # the platform's retry
     await work.drain()
+
+
+async def test_a_message_the_store_cannot_take_fails_only_its_own_webhook(
+    gated: GatedStore, bundle: Bundle
+) -> None:
+    gated.gate = asyncio.Event()
+    work = handling(gated, bundle)
+    first = asyncio.create_task(work.accept_many([msg("m1")]))
+    await gated.changed.until(lambda: gated.recorded == [["m1"]])  # held at the gate
+    # Nothing at the edge cleaned this one: SQLite cannot encode a lone surrogate.
+    bad = asyncio.create_task(work.accept_many([msg("m-bad", text="x\udcff")]))
+    good = asyncio.create_task(work.accept_many([msg("m2"), msg("m1")]))  # m1: a retry
+    await parked(bad, good)
+    gated.gate.set()
+    results = await asyncio.gather(first, bad, good, return_exceptions=True)
+    assert isinstance(results[1], UnicodeEncodeError)
+    assert isinstance(results[2], list)
+    assert results[2][0] is not None and results[2][1] is None  # new; the duplicate
+    await work.drain()
+    users = {r.outgoing.user_id for r in await gated.outbox_rows()}
+    assert users == {"user-m1", "user-m2"}
+    assert await gated.pending_inbound() == []
 
 
 async def test_a_webhook_that_goes_away_still_gets_its_messages_handled(

@@ -19,15 +19,19 @@ from pytest_aiohttp import AiohttpServer
 from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, Reply, SendResult
 from bot.zalo_tokens import DEFAULT_EXPIRES_IN, TokenPair, TokenRefreshError
 from tests.payloads import (
+    ZALO_ANONYMOUS_ID,
     ZALO_APP_ID,
+    ZALO_CONVERSATION_ID,
     ZALO_OA_ID,
     ZALO_OA_SECRET_KEY,
     ZALO_TIME,
     ZALO_USER_ID,
     encode,
+    zalo_anonymous,
     zalo_event,
     zalo_follow,
     zalo_image,
+    zalo_link,
     zalo_oa_send_text,
     zalo_sign,
     zalo_text,
@@ -51,6 +55,10 @@ OA_SEND_FILE = (
 TAMPERED = BODY.replace("kết hôn".encode(), b"khai sinh")
 assert TAMPERED != BODY
 NO_TIMESTAMP = encode({k: v for k, v in zalo_text().items() if k != "timestamp"})
+NESTED = b"[" * 10_000 + b"]" * 10_000
+NESTED_IN_BODY = BODY[:-1] + b',"x":' + NESTED + b"}"
+HUGE_TS = BODY.replace(b'"timestamp":"' + ZALO_TIME.encode() + b'"', b'"timestamp":' + b"9" * 5000)
+assert HUGE_TS != BODY
 
 
 def _hmac_style(raw: bytes) -> dict[str, str]:
@@ -124,6 +132,11 @@ def _hmac_style(raw: bytes) -> dict[str, str]:
         pytest.param(b"{}", zalo_sign(b"{}"), ZALO_APP_ID, KEY, False, id="no-app-id-in-body"),
         pytest.param(NO_TIMESTAMP, zalo_sign(NO_TIMESTAMP), ZALO_APP_ID, KEY, False, id="no-ts"),
         pytest.param(b"not json", zalo_sign(b"not json"), ZALO_APP_ID, KEY, False, id="not-json"),
+        pytest.param(NESTED, zalo_sign(NESTED), ZALO_APP_ID, KEY, False, id="nested"),
+        pytest.param(
+            NESTED_IN_BODY, zalo_sign(NESTED_IN_BODY), ZALO_APP_ID, KEY, False, id="nested-inside"
+        ),
+        pytest.param(HUGE_TS, zalo_sign(HUGE_TS), ZALO_APP_ID, KEY, False, id="huge-number-ts"),
     ],
 )
 def test_verify(raw: bytes, headers: dict[str, str], app_id: str, key: str, expected: bool) -> None:
@@ -139,6 +152,9 @@ def test_verify(raw: bytes, headers: dict[str, str], app_id: str, key: str, expe
         (BODY, {}, False),
         (b"", {}, False),
         (b"[]", {}, False),
+        (b"{}\xff", {}, False),
+        (NESTED, {}, False),
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, {}, False),
     ],
 )
 def test_is_probe(raw: bytes, headers: dict[str, str], expected: bool) -> None:
@@ -220,7 +236,10 @@ def test_parse_media_is_an_attachment(event_name: str) -> None:
             {**zalo_text(), "event_name": "user_send_group_text", "oa_id": ZALO_OA_ID},
             id="group-text",
         ),
-        pytest.param({**zalo_text(), "event_name": "anonymous_send_text"}, id="anonymous"),
+        pytest.param(
+            zalo_anonymous(event_name="oa_send_anonymous_text", anonymous_id=ZALO_OA_ID),
+            id="oa_send_anonymous_text",
+        ),
         pytest.param(zalo_event("user_submit_info", info={"phone": 841213333111}), id="submit"),
         pytest.param(zalo_event("something_new"), id="unknown"),
         pytest.param(zalo_text(sender=ZALO_OA_ID), id="sender-is-the-oa"),
@@ -229,6 +248,63 @@ def test_parse_media_is_an_attachment(event_name: str) -> None:
 )
 def test_parse_drops(payload: dict[str, Any]) -> None:
     assert zalo.parse(encode(payload)) == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "text"),
+    [
+        pytest.param(zalo_link(), zalo_link()["message"]["text"], id="link"),
+        pytest.param(
+            zalo_image(text="Giấy khai sinh của cháu bị rách thì làm lại thế nào"),
+            "Giấy khai sinh của cháu bị rách thì làm lại thế nào",
+            id="image-caption",
+        ),
+        pytest.param(
+            zalo_image(event_name="user_send_video", attachment_type="video", text="như này ạ"),
+            "như này ạ",
+            id="video-caption",
+        ),
+    ],
+)
+def test_parse_the_text_an_event_carries_is_text(payload: dict[str, Any], text: str) -> None:
+    [incoming] = zalo.parse(encode(payload))
+    assert (incoming.kind, incoming.text, incoming.user_id) == (EventKind.TEXT, text, ZALO_USER_ID)
+
+
+def test_parse_a_blank_caption_is_still_an_attachment() -> None:
+    [incoming] = zalo.parse(encode(zalo_image(text=" \n")))
+    assert incoming.kind is EventKind.ATTACHMENT
+
+
+ANONYMOUS_USER = f"anon:{ZALO_ANONYMOUS_ID}:{ZALO_CONVERSATION_ID}"
+
+
+def test_parse_anonymous_messages() -> None:
+    [text] = zalo.parse(encode(zalo_anonymous("Cho hỏi lệ phí đăng ký kết hôn")))
+    assert text == Incoming(
+        Platform.ZALO,
+        ANONYMOUS_USER,
+        "76eef2edcba822f67bb9",
+        EventKind.TEXT,
+        "Cho hỏi lệ phí đăng ký kết hôn",
+        None,
+        1648018958278,
+    )
+    [sticker] = zalo.parse(encode(zalo_anonymous(None, event_name="anonymous_send_sticker")))
+    assert (sticker.kind, sticker.user_id) == (EventKind.ATTACHMENT, ANONYMOUS_USER)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(zalo_anonymous(conversation_id=""), id="empty-conversation"),
+        pytest.param(zalo_anonymous(conversation_id="a:b"), id="colon-in-conversation"),
+        pytest.param(zalo_anonymous(anonymous_id="a:b"), id="colon-in-anonymous-id"),
+    ],
+)
+def test_parse_rejects_anonymous_messages_it_could_not_answer(payload: dict[str, Any]) -> None:
+    with pytest.raises(PayloadError):
+        zalo.parse(encode(payload))
 
 
 def _without(payload: dict[str, Any], key: str) -> dict[str, Any]:
@@ -298,6 +374,19 @@ def test_render_puts_the_menu_apart_when_it_does_not_fit() -> None:
     ]
 
 
+def test_render_to_an_anonymous_user_names_the_conversation() -> None:
+    out = Outgoing(Platform.ZALO, ANONYMOUS_USER, Reply("Xin chào", (QuickReply("Menu", "M"),)))
+    assert zalo.render(out) == [
+        {
+            "recipient": {
+                "anonymous_id": ZALO_ANONYMOUS_ID,
+                "conversation_id": ZALO_CONVERSATION_ID,
+            },
+            "message": {"text": "Xin chào\n\n1. Menu"},
+        }
+    ]
+
+
 def test_render_normalises_and_rejects() -> None:
     [body] = zalo.render(zalo_out(unicodedata.normalize("NFD", "Đăng ký kết hôn")))
     assert body["message"]["text"] == unicodedata.normalize("NFC", "Đăng ký kết hôn")
@@ -341,7 +430,8 @@ SENT = {
 async def fake(aiohttp_server: AiohttpServer) -> FakeZalo:
     fake = FakeZalo()
     app = web.Application()
-    for path in ("/v3.0/oa/message/cs", "/v3.0/oa/group/message", "/v4/oa/access_token"):
+    paths = ("/v3.0/oa/message/cs", "/v2.0/oa/message", "/v3.0/oa/group/message")
+    for path in (*paths, "/v4/oa/access_token"):
         app.router.add_post(path, fake.handle)
     server = await aiohttp_server(app)
     fake.url = str(server.make_url("/")).rstrip("/")
@@ -366,6 +456,20 @@ async def test_send_posts_the_body_with_the_token_header(
     assert json.loads(raw) == {
         "recipient": {"user_id": ZALO_USER_ID},
         "message": {"text": "Xin chào\n\n1. Menu"},
+    }
+
+
+async def test_send_to_an_anonymous_user_uses_the_anonymous_api(
+    fake: FakeZalo, session: aiohttp.ClientSession
+) -> None:
+    out = Outgoing(Platform.ZALO, ANONYMOUS_USER, Reply("Xin chào"))
+    assert await zalo.send(session, fake.url, "ACCESS-TOKEN", out) == SendResult(ok=True)
+    [(path, _, headers, raw)] = fake.received
+    # The documented endpoint (tin-nhan/cac-loai-tin-khac/gui-tin-nhan-van-ban-den-nguoi-dung-an-danh)
+    assert (path, headers["access_token"]) == ("/v2.0/oa/message", "ACCESS-TOKEN")
+    assert json.loads(raw) == {
+        "recipient": {"anonymous_id": ZALO_ANONYMOUS_ID, "conversation_id": ZALO_CONVERSATION_ID},
+        "message": {"text": "Xin chào"},
     }
 
 
@@ -486,7 +590,7 @@ async def test_refresh_token(fake: FakeZalo, session: aiohttp.ClientSession) -> 
     }
 
 
-@pytest.mark.parametrize("expires_in", [None, "soon", "", -5, 0])
+@pytest.mark.parametrize("expires_in", [None, "soon", "", -5, 0, "²", "9" * 5000, 2**63])
 async def test_refresh_keeps_a_pair_with_an_odd_lifetime(
     fake: FakeZalo, session: aiohttp.ClientSession, expires_in: object
 ) -> None:

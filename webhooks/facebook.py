@@ -21,7 +21,7 @@ import aiohttp
 from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, SendResult
 from bot.rate_limit import RateLimit
 from webhooks.errors import PayloadError
-from webhooks.wire import answer_object, body_object, send_parts
+from webhooks.wire import answer_object, body_object, send_parts, timestamp_ms
 from webhooks.wire import header as _header
 from webhooks.wire import integer as _int
 from webhooks.wire import obj as _object
@@ -259,10 +259,7 @@ def _scalar(value: Any, where: str) -> str:
 
 def _timestamp(item: Mapping[str, Any]) -> int:
     """Milliseconds since the epoch; 0 when absent or odd (informative only, never rejected)."""
-    value = item.get("timestamp")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
+    return timestamp_ms(item.get("timestamp"))
 
 
 def _quick_replies(options: tuple[QuickReply, ...]) -> list[dict[str, str]]:

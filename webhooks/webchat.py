@@ -22,8 +22,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, SendResult
+from webhooks.errors import PayloadError
 from webhooks.keyed_lock import KeyedLock
 from webhooks.keys import TURNS_KEY
+from webhooks.wire import body_object
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +120,13 @@ async def api(request: web.Request) -> web.Response:
     """POST /api/chat {"session", "text"} or {"session", "payload"} -> {"replies": [...]}.
 
     400 on a malformed request, 503 when the reply did not come in time or the turn failed.
+    The body is read as the webhooks' are (`body_object`): UTF-8 whatever charset is declared,
+    and its text made storable.
     """
     try:
-        body: Any = await request.json()
-    except ValueError:
-        return _error(400, "body is not JSON")
-    if not isinstance(body, dict):
-        return _error(400, "body is not a JSON object")
+        body = body_object(await request.read())
+    except PayloadError as exc:
+        return _error(400, str(exc))
     session, text, payload = body.get("session"), body.get("text", ""), body.get("payload")
     if not isinstance(session, str) or not SESSION.fullmatch(session):
         return _error(400, "session must be 8 to 64 letters, digits or dashes")

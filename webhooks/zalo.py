@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -21,7 +20,7 @@ from bot.models import EventKind, Incoming, Outgoing, Platform, SendResult
 from bot.rate_limit import RateLimit
 from bot.zalo_tokens import DEFAULT_EXPIRES_IN, TokenPair, TokenRefreshError
 from webhooks.errors import PayloadError
-from webhooks.wire import answer_object, body_object, send_parts
+from webhooks.wire import answer_object, body_object, natural, send_parts, timestamp_ms
 from webhooks.wire import header as _header
 from webhooks.wire import integer as _int
 from webhooks.wire import obj as _object
@@ -32,10 +31,24 @@ SEND_TIMEOUT = 10.0  # seconds per call; a timeout is retryable, the outbox retr
 RATE_LIMIT_WAIT = 60.0  # -32: the per-minute quota resets each minute (§3.7)
 
 _SIGNATURE = re.compile(r"(?:mac\s*=\s*)?([0-9a-f]{64})", re.IGNORECASE)
-_ATTACHMENT_EVENTS = frozenset(
+_PROBE = re.compile(rb"[ \t\r\n]*\{[ \t\r\n]*\}[ \t\r\n]*")  # `{}` with JSON whitespace
+_USER_EVENTS = frozenset(
     f"user_send_{kind}"
-    for kind in ("image", "gif", "link", "audio", "video", "sticker", "location", "file")
+    for kind in ("text", "image", "gif", "link", "audio", "video", "sticker", "location", "file")
 ) | {"user_send_business_card"}
+# A user chatting without following the OA: `sender.id` is an anonymous id, usable only with
+# `message.conversation_id` (docs: webhook/tin-nhan/su-kien-nguoi-dung-an-danh-gui-tin-nhan).
+_ANONYMOUS_EVENTS = frozenset(
+    f"anonymous_send_{kind}" for kind in ("text", "image", "file", "sticker")
+)
+ANONYMOUS = "anon:"
+"""User id prefix of an anonymous chatter: "anon:<anonymous_id>:<conversation_id>", all a reply
+needs (the ids are hex, so ":" separates them); such replies go to ANONYMOUS_PATH."""
+ANONYMOUS_PATH = "/v2.0/oa/message"
+"""Where Zalo's current docs send a reply to an anonymous user, recipient {anonymous_id,
+conversation_id} (tin-nhan/cac-loai-tin-khac/gui-tin-nhan-van-ban-den-nguoi-dung-an-danh). It is
+the v2 path, shut for user-id messages (-240, §3.4): should Zalo answer -240 here too, the reply
+is recorded as failed like any permanent error. Unverified against the live API."""
 
 # Zalo error codes, §3.8: code -> (retryable, reason). Token errors set `auth_failed` and are
 # retryable: refresh, then retry once. Unknown codes are permanent unless the HTTP status is 5xx.
@@ -89,11 +102,13 @@ def verify(raw: bytes, headers: Mapping[str, str], app_id: str, oa_secret_key: s
     match = _SIGNATURE.fullmatch(header.strip()) if header is not None else None
     if not app_id or not oa_secret_key or match is None:
         return False
+    # The formula needs two fields of the body: read them with the edge's safe JSON reader,
+    # nothing else of the body is looked at before the signature holds.
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+        body = body_object(raw)
+    except PayloadError:
         return False
-    if not isinstance(body, dict) or _text(body.get("app_id")) != app_id:
+    if _text(body.get("app_id")) != app_id:
         return False
     timestamp = _text(body.get("timestamp")) or _header(headers, "X-ZEvent-Timestamp")
     if not timestamp:
@@ -109,23 +124,22 @@ def is_probe(raw: bytes, headers: Mapping[str, str]) -> bool:
     """
     if _header(headers, "X-ZEvent-Signature") is not None:
         return False
-    try:
-        return bool(json.loads(raw) == {})
-    except (UnicodeDecodeError, ValueError):
-        return False
+    return _PROBE.fullmatch(raw) is not None  # unsigned: compared, never parsed
 
 
 def parse(raw: bytes) -> list[Incoming]:
     """Turn one webhook body into zero or one citizen message.
 
-    user_send_text -> TEXT (message_id = message.msg_id); follow and user_click_chatnow (first
-    contact, §3.3) -> FOLLOW with a synthetic id stable across Zalo's identical retries; the
-    documented user_send_<media> events -> ATTACHMENT. Dropped: the `{}` probe, every oa_send_*
-    (echoes of our own or an officer's sends), user_received_message / user_seen_message
-    (treating them as input loops forever, §3.3), unfollow, group events (user_send_group_*),
-    user_submit_info and unknown events. user_withdraw (the user withdrew consent or asked for
-    deletion, §3.3) -> WITHDRAW, with a synthetic id stable across retries. Raises PayloadError
-    when the body is not a JSON object or a field the result needs is missing or mistyped.
+    The documented user_send_* events (§3.3) -> TEXT when the message carries text (typed text,
+    the text sent with a link, a caption), else ATTACHMENT; message_id = message.msg_id. The
+    anonymous_send_* events likewise, from a user id naming the conversation (ANONYMOUS).
+    follow and user_click_chatnow (first contact, §3.3) -> FOLLOW with a synthetic id stable
+    across Zalo's identical retries. user_withdraw (the user withdrew consent or asked for
+    deletion, §3.3) -> WITHDRAW, with a synthetic id stable across retries. Dropped: the `{}`
+    probe, every oa_send_* (echoes of our own or an officer's sends), user_received_message /
+    user_seen_message (treating them as input loops forever, §3.3), unfollow, group events
+    (user_send_group_*), user_submit_info and unknown events. Raises PayloadError when the body
+    is not a JSON object or a field the result needs is missing or mistyped.
     """
     body = body_object(raw)
     if not body:
@@ -140,7 +154,7 @@ def parse(raw: bytes) -> list[Incoming]:
     elif event == "user_click_chatnow":  # sent once per user, before any message
         user_id = _scalar(body.get("user_id"), "user_id")
         message_id = f"chatnow:{user_id}:{timestamp}"
-    elif event == "user_send_text" or event in _ATTACHMENT_EVENTS:
+    elif event in _USER_EVENTS or event in _ANONYMOUS_EVENTS:
         return _user_message(body, event, timestamp)
     elif event == "user_withdraw":
         return [_withdraw(body, timestamp)]
@@ -169,7 +183,8 @@ def render(out: Outgoing) -> list[dict[str, Any]]:
         parts[-1] = f"{parts[-1]}\n\n{menu}"
     elif menu:
         parts.extend(_split(menu, TEXT_LIMIT))
-    return [{"recipient": {"user_id": out.user_id}, "message": {"text": part}} for part in parts]
+    recipient = _recipient(out.user_id)
+    return [{"recipient": recipient, "message": {"text": part}} for part in parts]
 
 
 async def send(
@@ -188,8 +203,10 @@ async def send(
     errors -216/-220: `auth_failed` and retryable (refresh the token, then retry once).
     Window closed (-230/-232, the 7-day CS window of §3.5), user unreachable and every other
     code: permanent. Stops at the first failure; a retry resends earlier parts of a split reply.
+    A reply to an anonymous user (ANONYMOUS) goes to {api_url}/v2.0/oa/message instead.
     """
-    url = f"{api_url.rstrip('/')}/v3.0/oa/message/cs"
+    path = ANONYMOUS_PATH if out.user_id.startswith(ANONYMOUS) else "/v3.0/oa/message/cs"
+    url = f"{api_url.rstrip('/')}{path}"
     return await _post_all(session, url, access_token, render(out), limit, send_timeout)
 
 
@@ -242,8 +259,7 @@ async def refresh_token(
     access, refresh = answer.get("access_token"), answer.get("refresh_token")
     if isinstance(access, str) and access and isinstance(refresh, str) and refresh:
         # Never drop a pair over an odd expires_in: the old refresh token is already spent.
-        expires = answer.get("expires_in")
-        seconds = int(expires) if isinstance(expires, (int, str)) and str(expires).isdigit() else 0
+        seconds = natural(answer.get("expires_in"))
         return TokenPair(access, refresh, seconds or DEFAULT_EXPIRES_IN)
     code = _int(answer.get("error"))
     keys = ("error_description", "error_name", "message")
@@ -308,7 +324,15 @@ def _user_message(body: dict[str, Any], event: str, timestamp: int) -> list[Inco
     text = message.get("text", "")
     if not isinstance(text, str):
         raise PayloadError("message.text is not a string")
-    kind = EventKind.TEXT if event == "user_send_text" else EventKind.ATTACHMENT
+    if event in _ANONYMOUS_EVENTS:
+        conversation = _scalar(message.get("conversation_id"), "message.conversation_id")
+        if ":" in user_id or ":" in conversation:
+            raise PayloadError("an anonymous id or conversation id holds ':'")
+        user_id = f"{ANONYMOUS}{user_id}:{conversation}"
+    # Zalo sends a link as the text the user typed, with a preview attached, and may send a
+    # caption with media: whatever text there is gets answered, not "please send text".
+    typed = event.endswith("_send_text") or text.strip()
+    kind = EventKind.TEXT if typed else EventKind.ATTACHMENT
     return [Incoming(Platform.ZALO, user_id, message_id, kind, text, None, timestamp, body)]
 
 
@@ -318,6 +342,13 @@ def _withdraw(body: dict[str, Any], timestamp: int) -> Incoming:
     message_id = f"withdraw:{user_id}:{timestamp}"
     withdraw = EventKind.WITHDRAW
     return Incoming(Platform.ZALO, user_id, message_id, withdraw, timestamp_ms=timestamp, raw=body)
+
+
+def _recipient(user_id: str) -> dict[str, str]:
+    if not user_id.startswith(ANONYMOUS):
+        return {"user_id": user_id}
+    anonymous_id, _, conversation_id = user_id.removeprefix(ANONYMOUS).partition(":")
+    return {"anonymous_id": anonymous_id, "conversation_id": conversation_id}
 
 
 def _scalar(value: Any, where: str) -> str:
@@ -336,5 +367,4 @@ def _text(value: Any) -> str | None:
 
 def _timestamp(body: Mapping[str, Any]) -> int:
     """Milliseconds since the epoch (a string in Zalo's JSON); 0 when absent or odd."""
-    value = _text(body.get("timestamp"))
-    return int(value) if value is not None and value.isdigit() else 0
+    return timestamp_ms(body.get("timestamp"))

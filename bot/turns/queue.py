@@ -22,6 +22,7 @@ loop and the turns catch up when it eases, yet they never stop while webhooks ke
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
@@ -118,24 +119,21 @@ class TurnQueue:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                msgs = [msg for group, _ in batch for msg in group]
-                try:
-                    fresh = await self.store.record_inbound_many(msgs)
-                except Exception as exc:
-                    for _, done in batch:
+                outcomes = await self._record([group for group, _ in batch])
+                for (group, done), outcome in zip(batch, outcomes, strict=True):
+                    if isinstance(outcome, Exception):
                         if not done.done():
-                            done.set_exception(exc)
-                    continue
-                turns: list[Turn | None] = []
-                for msg, new in zip(msgs, fresh, strict=True):
-                    if not new:
-                        log.info("%s message %s: duplicate ignored", msg.platform, msg.message_id)
-                    turns.append(self.spawn(msg) if new else None)
-                start = 0
-                for group, done in batch:
+                            done.set_exception(outcome)
+                        continue
+                    turns: list[Turn | None] = []
+                    for msg, new in zip(group, outcome, strict=True):
+                        if not new:
+                            log.info(
+                                "%s message %s: duplicate ignored", msg.platform, msg.message_id
+                            )
+                        turns.append(self.spawn(msg) if new else None)
                     if not done.done():  # a caller cancelled meanwhile wants no answer
-                        done.set_result(turns[start : start + len(group)])
-                    start += len(group)
+                        done.set_result(turns)
                 batch = []
         finally:
             # Cancelled mid-commit (shutdown): nobody may wait forever for an answer.
@@ -143,6 +141,34 @@ class TurnQueue:
                 done.cancel()
             self._waiting = []
             self._recorder = None
+
+    async def _record(self, groups: list[list[Incoming]]) -> list[list[bool] | Exception]:
+        """Record the callers' `groups` in one commit: per group its flags, or what failed it.
+
+        When the shared commit fails (a message the store cannot take, a busy database), each
+        group is recorded again on its own, so one bad request never fails the others'
+        webhooks: they share a commit for speed, not for fate. The groups still go to the store
+        together, in order, so its group commit runs them in one transaction, each in its own
+        savepoint (bot/store/engine.py), and a duplicate across groups is still seen."""
+        msgs = [msg for group in groups for msg in group]
+        try:
+            fresh = await self.store.record_inbound_many(msgs)
+        except Exception as exc:
+            if len(groups) == 1:
+                return [exc]
+            log.warning("recording %d webhooks together failed (%r): one by one", len(groups), exc)
+        else:
+            flags = iter(fresh)
+            return [list(itertools.islice(flags, len(group))) for group in groups]
+        outcomes = await asyncio.gather(
+            *(self.store.record_inbound_many(group) for group in groups), return_exceptions=True
+        )
+        results: list[list[bool] | Exception] = []
+        for outcome in outcomes:
+            if not isinstance(outcome, (list, Exception)):
+                raise outcome  # cancelled: _record_waiting's finally answers every caller
+            results.append(outcome)
+        return results
 
     def spawn(self, msg: Incoming) -> Turn:
         """Queue a recorded message behind its sender's earlier ones; the future gets
