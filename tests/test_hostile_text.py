@@ -1,0 +1,143 @@
+"""Hostile text: what a turn runs on a citizen's words stays linear, a turn reads a bounded part
+of the message, and neither a huge message nor a slow one left pending by a crash stalls the
+server (issue "Proof under hostile input and faults", item 3).
+
+Each check feeds 100,000 characters built to make a backtracking pattern or a nested scan work
+hardest (no spaces, repeated punctuation, "a." runs, digit runs, "@" and "." for the link
+pattern, repeated key terms) under a budget of CPU time, enforced by a profiling timer: a
+quadratic case is stopped at its budget instead of running for minutes, and a CI machine busy
+with other jobs does not eat into it. Measured with bench/hostile_text.py (2 vCPU, loaded):
+before, 16,000 characters took 1-5 s in every function that reads links (text.raw_tokens and
+all that call it) and 100,000 over a minute; after, 100,000 take 2-90 ms there and a whole turn
+under 10 ms, as it reads `READ_CHARS` characters. The matcher's cost grows with the words it
+is given, so it is held to a budget proportional to the same text cut in ten: linear gives ~1x,
+the quadratic scans it had gave ~10x.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from types import FrameType
+
+import pytest
+
+from bot.cases.lookup import find_code, find_digits, wants_notice
+from bot.text import (
+    _LINKS,
+    detect_lang,
+    fold,
+    is_syllable,
+    raw_tokens,
+    sound_alikes,
+    telex_variants,
+    token_shapes,
+    tokens,
+)
+from tests.test_app import QUESTION
+
+N = 100_000
+BUDGET = 0.4  # CPU seconds for one call of a text function on N characters (after: < 0.1 s)
+
+
+def _repeat(unit: str, n: int = N) -> str:
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+HOSTILE = {
+    # One word: the link pattern's "x@y" and "x.com" forms rescanned it from every letter.
+    "letters": _repeat("a"),
+    "marked letters": _repeat("ường"),  # vowels with a horn: token_shapes reads these
+    "a long word": _repeat("dangky"),  # no doubled letter to collapse: the matcher cut it in two
+    "a. runs": _repeat("a."),  # a dot every other letter, and never a "com"
+    "@. runs": _repeat("@."),
+    "address-like": _repeat("a@b"),
+    "links": _repeat("http://"),
+    "digits": _repeat("1"),  # a number int() refuses past 4,300 digits
+    "spaced digits": _repeat("1 "),
+    "code-like": _repeat("a1-"),  # a dossier code whose dashes never end
+    "dotted digits": _repeat("1."),
+    "punctuation": _repeat("!?"),
+    "a question": _repeat(QUESTION + " "),
+    "a key term": _repeat("khai sinh "),
+    "do I need": _repeat("do i need "),  # each "need" looked to the end for a "for"
+    "xin thôi quốc tịch": _repeat("xin thôi quốc tịch "),  # gapped hits inside exact ones
+}
+
+
+@contextlib.contextmanager
+def cpu_budget(seconds: float, what: str) -> Iterator[None]:
+    """Fail the test when the block spends more than `seconds` of this process's CPU time.
+
+    The regex engine checks for signals while it backtracks, so a pattern is stopped too.
+    """
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        pytest.fail(f"{what}: over its budget of {seconds:.2f} s of CPU time")
+
+    previous = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def within_budget(functions: dict[str, Callable[[str], object]], budget: float = BUDGET) -> None:
+    for name, function in functions.items():
+        for kind, text in HOSTILE.items():
+            with cpu_budget(budget, f"{name} on {kind}"):
+                function(text)
+
+
+def cpu_seconds(function: Callable[[str], object], text: str) -> float:
+    start = time.process_time()
+    function(text)
+    return time.process_time() - start
+
+
+# --- each function a message goes through -------------------------------------------------------
+
+
+def test_text_normalisation_is_linear() -> None:
+    within_budget(
+        {
+            "fold": fold,
+            "raw_tokens": raw_tokens,
+            "tokens": tokens,
+            "token_shapes": token_shapes,
+            "detect_lang": detect_lang,
+            "is_syllable": is_syllable,
+            "telex_variants": telex_variants,
+            "sound_alikes": sound_alikes,
+        }
+    )
+
+
+def test_link_pattern_is_linear_and_cuts_what_it_cut() -> None:
+    within_budget({"_LINKS": partial(_LINKS.sub, " ")})
+    # Rewritten to try the "x@y" and "x.com" forms only where a run of non-spaces starts: the
+    # same spans go, whatever the text (random texts of the characters the pattern cares for).
+    original = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\S+\.(?:com|vn|ly|net|org)\S*")
+    letters = list("ahtps:/w.@ comvnlyetrg\n\u00a0x")
+    rng = random.Random(3)
+    for _ in range(20_000):
+        text = "".join(rng.choice(letters) for _ in range(rng.randint(0, 24)))
+        assert _LINKS.sub(" ", text) == original.sub(" ", text), text
+
+
+def test_dossier_lookup_is_linear() -> None:
+    within_budget(
+        {
+            "find_code": find_code,
+            "find_code relaxed": partial(find_code, relaxed=True),
+            "find_digits": find_digits,
+            "wants_notice": wants_notice,
+        }
+    )
