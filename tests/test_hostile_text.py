@@ -27,6 +27,7 @@ from types import FrameType
 
 import pytest
 
+from bot.bundle import Bundle
 from bot.cases.lookup import find_code, find_digits, wants_notice
 from bot.text import (
     _LINKS,
@@ -39,6 +40,7 @@ from bot.text import (
     token_shapes,
     tokens,
 )
+from bot.understanding.facets import detect_facets
 from tests.test_app import QUESTION
 
 N = 100_000
@@ -139,5 +141,17 @@ def test_dossier_lookup_is_linear() -> None:
             "find_code relaxed": partial(find_code, relaxed=True),
             "find_digits": find_digits,
             "wants_notice": wants_notice,
+        }
+    )
+
+
+def test_facets_and_speller_are_linear(bundle: Bundle) -> None:
+    speller = bundle.matcher.speller
+    within_budget(
+        {
+            "detect_facets": lambda text: detect_facets(tokens(text)),
+            "Speller.correct": speller.correct,  # a message of one word is one huge token
+            "Speller.candidates": speller.candidates,
+            "Matcher.normalise": bundle.matcher.normalise,  # and `_split` tried every cut of it
         }
     )

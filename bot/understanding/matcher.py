@@ -174,6 +174,8 @@ class Matcher:
                             p for p in itertools.pairwise(toks) if not set(p) & _STOP
                         )
                 term_id += 1
+        # The longest token `_split` could cut into a pair: past it no cut can form one.
+        self._longest_pair = max((len(a) + len(b) for a, b in self._pairs), default=0)
         self._smalltalk = [t.kind is TopicKind.SMALLTALK for t in self.topics]
         self._outside = [t.kind is TopicKind.OUTOFSCOPE for t in self.topics]
         self._general = [t.kind is TopicKind.INFO for t in self.topics]
@@ -297,7 +299,11 @@ class Matcher:
         """Two words typed without the space between them: "lyhon", "lienthong", "khaisinh".
 
         Only splits that form a key term are taken, so an unknown word is not cut at random.
+        A token longer than any such pair is not tried: each cut copies the token, so a word of
+        100,000 letters took over 3 s (bench/hostile_text.py).
         """
+        if len(token) > self._longest_pair:
+            return None
         for cut in range(2, len(token) - 1):
             pair = (token[:cut], token[cut:])
             if pair in self._pairs:
