@@ -45,6 +45,7 @@ from tests.test_app import QUESTION
 
 N = 100_000
 BUDGET = 0.4  # CPU seconds for one call of a text function on N characters (after: < 0.1 s)
+LINEAR_SLACK = 3  # the matcher on N characters vs. on the same text cut in ten
 
 
 def _repeat(unit: str, n: int = N) -> str:
@@ -155,3 +156,18 @@ def test_facets_and_speller_are_linear(bundle: Bundle) -> None:
             "Matcher.normalise": bundle.matcher.normalise,  # and `_split` tried every cut of it
         }
     )
+
+
+def test_matching_time_grows_linearly(bundle: Bundle) -> None:
+    match = bundle.matcher.match
+    # The inputs aimed at the matcher's own scans (the others are the text functions', above):
+    # one huge word to cut in two, thousands of one-letter words, "do I need" looking for its
+    # end, gapped terms straddled by exact ones.
+    for kind in ("a long word", "a. runs", "code-like", "do I need", "xin thôi quốc tịch"):
+        text = HOSTILE[kind]
+        linear = 10 * cpu_seconds(match, text[: N // 10])  # its new words cost once, as here
+        with cpu_budget(LINEAR_SLACK * linear + 0.1, f"Matcher.match on {kind}"):
+            match(text)
+
+
+# --- a whole turn --------------------------------------------------------------------------------
