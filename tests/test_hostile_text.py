@@ -23,12 +23,16 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 from types import FrameType
 
 import pytest
+from pytest_aiohttp import AiohttpClient
 
 from bot.bundle import Bundle
 from bot.cases.lookup import find_code, find_digits, wants_notice
+from bot.dialog import READ_CHARS
+from bot.models import EventKind, Incoming, Platform
 from bot.text import (
     _LINKS,
     detect_lang,
@@ -41,11 +45,15 @@ from bot.text import (
     tokens,
 )
 from bot.understanding.facets import detect_facets
-from tests.test_app import QUESTION
+from tests.conftest import FakePlatforms, make_settings
+from tests.payloads import fb_batch, fb_text, zalo_text
+from tests.test_app import QUESTION, post_facebook, post_zalo, replies_for, settle, start, store_of
 
 N = 100_000
 BUDGET = 0.4  # CPU seconds for one call of a text function on N characters (after: < 0.1 s)
+TURN_BUDGET = 0.3  # CPU seconds for a whole turn on N characters (after: < 0.01 s)
 LINEAR_SLACK = 3  # the matcher on N characters vs. on the same text cut in ten
+HEALTHZ_SECONDS = 1.0  # wall time for /healthz to answer while a hostile turn runs (ms normally)
 
 
 def _repeat(unit: str, n: int = N) -> str:
@@ -171,3 +179,44 @@ def test_matching_time_grows_linearly(bundle: Bundle) -> None:
 
 
 # --- a whole turn --------------------------------------------------------------------------------
+
+
+def test_a_turn_on_hostile_text_stays_within_budget(bundle: Bundle) -> None:
+    def handle(text: str) -> object:
+        msg = Incoming(Platform.FACEBOOK, "u", "m", EventKind.TEXT, text)
+        turn = bundle.dialog.handle(None, msg, 0)
+        assert turn.replies  # answered, even a number int() would refuse
+        return turn
+
+    within_budget({"Bundle.ask": bundle.ask, "Dialog.handle": handle}, TURN_BUDGET)
+
+
+def test_a_turn_reads_the_first_read_chars_characters(bundle: Bundle) -> None:
+    padding = _repeat("Em xin chào. ", READ_CHARS)
+    assert bundle.ask(QUESTION).topic == "ket-hon"
+    long = bundle.ask(padding + QUESTION)  # a greeting, as far as the turn reads
+    assert long.topic != "ket-hon"
+    assert long.replies == bundle.ask(padding).replies
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+async def test_a_huge_signed_message_does_not_stall_healthz(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
+    huge = HOSTILE["letters"]
+    assert (await post_facebook(client, fb_batch(fb_text(huge, mid="m-huge")))).status == 200
+    assert (await post_zalo(client, zalo_text(huge, msg_id="z-huge"))).status == 200
+    # Both turns are queued or running: /healthz answers all the same, in well under a second.
+    started = time.perf_counter()
+    health = await client.get("/healthz")
+    assert health.status == 200
+    assert time.perf_counter() - started < HEALTHZ_SECONDS
+    await settle(client)
+    answers = 2 * len(replies_for(bundle, huge))
+    await platforms.wait_for(lambda: len(platforms.sent()) == answers)
+    # Not understood, so kept for staff: the whole message, not what the turn read of it.
+    kept = await store_of(client).unanswered_questions()
+    assert sorted(len(row["text"]) for row in kept) == [N, N]
