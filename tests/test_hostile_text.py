@@ -16,6 +16,7 @@ the quadratic scans it had gave ~10x.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 import re
@@ -32,7 +33,8 @@ from pytest_aiohttp import AiohttpClient
 from bot.bundle import Bundle
 from bot.cases.lookup import find_code, find_digits, wants_notice
 from bot.dialog import READ_CHARS
-from bot.models import EventKind, Incoming, Platform
+from bot.models import EventKind, Incoming, Platform, State
+from bot.store import Store
 from bot.text import (
     _LINKS,
     detect_lang,
@@ -46,7 +48,7 @@ from bot.text import (
 )
 from bot.understanding.facets import detect_facets
 from tests.conftest import FakePlatforms, make_settings
-from tests.payloads import fb_batch, fb_text, zalo_text
+from tests.payloads import fb_batch, fb_postback, fb_text, zalo_text
 from tests.test_app import QUESTION, post_facebook, post_zalo, replies_for, settle, start, store_of
 
 N = 100_000
@@ -54,6 +56,7 @@ BUDGET = 0.4  # CPU seconds for one call of a text function on N characters (aft
 TURN_BUDGET = 0.3  # CPU seconds for a whole turn on N characters (after: < 0.01 s)
 LINEAR_SLACK = 3  # the matcher on N characters vs. on the same text cut in ten
 HEALTHZ_SECONDS = 1.0  # wall time for /healthz to answer while a hostile turn runs (ms normally)
+START_SECONDS = 5.0  # wall time to start serving, whatever the pending messages
 
 
 def _repeat(unit: str, n: int = N) -> str:
@@ -220,3 +223,43 @@ async def test_a_huge_signed_message_does_not_stall_healthz(
     # Not understood, so kept for staff: the whole message, not what the turn read of it.
     kept = await store_of(client).unanswered_questions()
     assert sorted(len(row["text"]) for row in kept) == [N, N]
+
+
+async def test_start_up_serves_first_and_answers_pending_messages_once_in_order(
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    bundle: Bundle,
+    platforms: FakePlatforms,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings(tmp_path, platforms.url)
+    # A crash left one message acknowledged and unanswered; its turn is slow after the restart
+    # (its sender's state takes until `gate` to load): a poison or huge message would be too.
+    store = await Store.open(settings.db_path())
+    pending = Incoming(Platform.FACEBOOK, "slow", "m-pending", EventKind.POSTBACK, "", "MENU")
+    assert await store.record_inbound(pending)
+    await store.close()
+    gate = asyncio.Event()
+    load_state = Store.load_state
+
+    async def slow_load_state(self: Store, platform: Platform, user_id: str) -> State | None:
+        if user_id == "slow":
+            await gate.wait()
+        return await load_state(self, platform, user_id)
+
+    monkeypatch.setattr(Store, "load_state", slow_load_state)
+    async with asyncio.timeout(START_SECONDS):
+        client = await start(aiohttp_client, settings, bundle)
+        assert (await client.get("/healthz")).status == 200
+    # Meanwhile Meta retries the pending message, and its sender writes again.
+    retry = fb_batch(fb_postback("MENU", mid="m-pending", sender="slow"))
+    assert (await post_facebook(client, retry)).status == 200
+    later = fb_batch(fb_text(QUESTION, mid="m-later", sender="slow"))
+    assert (await post_facebook(client, later)).status == 200
+    gate.set()
+    expected = replies_for(bundle, payload="MENU") + replies_for(bundle, QUESTION)
+    await platforms.wait_for(lambda: len(platforms.sent()) >= len(expected))
+    await settle(client)
+    await client.close()
+    # Each once, the pending one first.
+    assert [r.text for r in platforms.sent()] == [r.text for r in expected]
