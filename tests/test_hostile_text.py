@@ -6,12 +6,12 @@ Each check feeds 100,000 characters built to make a backtracking pattern or a ne
 hardest (no spaces, repeated punctuation, "a." runs, digit runs, "@" and "." for the link
 pattern, repeated key terms) under a budget of CPU time, enforced by a profiling timer: a
 quadratic case is stopped at its budget instead of running for minutes, and a CI machine busy
-with other jobs does not eat into it. Measured with bench/hostile_text.py (2 vCPU, loaded):
-before, 16,000 characters took 1-5 s in every function that reads links (text.raw_tokens and
-all that call it) and 100,000 over a minute; after, 100,000 take 2-90 ms there and a whole turn
-under 10 ms, as it reads `READ_CHARS` characters. The matcher's cost grows with the words it
-is given, so it is held to a budget proportional to the same text cut in ten: linear gives ~1x,
-the quadratic scans it had gave ~10x.
+with other jobs does not eat into it. Measured with bench/hostile_text.py (CPU time, 2 vCPU):
+before, 16,000 characters took 1-3 s in every function that reads links (text.raw_tokens and
+all that call it) and 100,000 took 40 s to over a minute; after, 100,000 take 2-85 ms there
+and a whole turn under 10 ms, as it reads `READ_CHARS` characters. The matcher's cost grows
+with the words it is given (0.1-1 s for 100,000 characters), so it is held to a budget
+proportional to a tenth of the text: linear gives ~1x, the quadratic scans it had gave 7-9x.
 """
 
 from __future__ import annotations
