@@ -2,7 +2,8 @@
 
 Every resource is opened and closed in its own cleanup context, in this order (closed in
 reverse): the Store, the one outbound ClientSession, the delivery worker, the turn queue
-(whose start-up re-processes messages acknowledged before a crash), the daily retention purge.
+(whose start-up queues the messages acknowledged before a crash, answered while serving), the
+daily retention purge.
 Section numbers (§) refer to /work/shared/reference/platforms.md.
 """
 
@@ -141,11 +142,12 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
     flood = FloodGate(settings.flood_messages, settings.flood_window_seconds)
     turns = TurnQueue(app[STORE_KEY], app[BUNDLE_KEY], flood, app[WORKER_KEY].wake)
     app[TURNS_KEY] = turns
-    # Before the first webhook is served: a message acknowledged before a crash (SIGKILL
-    # included) is answered now, and cannot be running twice.
+    # Before the first webhook is served, the messages acknowledged before a crash (SIGKILL
+    # included) are read and queued, so none of them can be running twice; they are answered
+    # while the server serves: a slow or poison one must not hold its start-up.
     resumed = await turns.resume_pending()
     if resumed:
-        log.info("re-processed %d message(s) acknowledged before the restart", resumed)
+        log.info("re-processing %d message(s) acknowledged before the restart", resumed)
     for line in startup_lines(settings):
         log.info("%s", line)
     yield

@@ -56,16 +56,19 @@ class Messages(Engine):
 
         return await self._write(work) if msgs else []
 
-    async def pending_inbound(self, limit: int = 100) -> list[Incoming]:
-        """Messages recorded but neither handled nor failed, oldest first (`raw` is None).
+    async def pending_inbound(self, limit: int | None = 100) -> list[Incoming]:
+        """Messages recorded but neither handled nor failed, oldest first (`raw` is None); all
+        of them when `limit` is None.
 
         After a crash these were acknowledged but never answered: re-process them at start-up,
-        before webhooks are accepted, or a message being handled right now would run twice.
+        keeping apart the messages recorded since (`TurnQueue.start_resume`), or a message
+        being handled right now would run twice.
         """
 
         def work(db: Database) -> list[Incoming]:
             rows = db.query(
-                "SELECT * FROM inbound WHERE status = 'pending' ORDER BY id LIMIT ?", [limit]
+                "SELECT * FROM inbound WHERE status = 'pending' ORDER BY id LIMIT ?",
+                [-1 if limit is None else limit],  # SQLite: a negative LIMIT has no bound
             )
             return [_incoming(row) for row in rows]
 

@@ -31,7 +31,7 @@ from functools import partial
 from typing import cast
 
 from bot.bundle import BundleSlot
-from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, State
+from bot.models import EventKind, Incoming, Outgoing, Reply, State
 from bot.store import Store
 from bot.turns.flood import FloodGate, UserKey, Verdict
 from bot.turns.pacer import DIALOG_GAP, FLOOD_WAITING, DialogPacer
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
-PENDING_BATCH = 100
 MAX_TURNS = 8  # turns in progress at once: enough to keep the loop and the store thread busy
 
 Turn = asyncio.Future[int | None]
@@ -220,24 +219,20 @@ class TurnQueue:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def resume_pending(self) -> int:
-        """Handle messages acknowledged before a crash but never handled; return how many.
+        """Queue the messages acknowledged before a crash but never handled; return how many.
+        Their turns run in the background, on the workers, like any other (`drain()` waits).
 
-        Run at start-up before webhooks are served, so none of them is being handled already.
-        Each batch is handled before the next is read; a message seen twice means the store
-        could not record its outcome, and the loop stops rather than spin.
+        Await it at start-up BEFORE webhooks are served, then serve at once: only the reading
+        (one query) is waited for, so a slow or poison message among them cannot keep the
+        server from answering (/healthz, the platforms' 2-second deadlines). Queued before any
+        webhook is recorded, they keep their place ahead of whatever their senders write next,
+        and none of them can be running already; a platform's retry of one is a duplicate the
+        store refuses (and `Store.complete_turn` would refuse to record a turn twice).
         """
-        seen: set[tuple[Platform, str]] = set()
-        while True:
-            batch = [
-                m
-                for m in await self.store.pending_inbound(PENDING_BATCH)
-                if (m.platform, m.message_id) not in seen
-            ]
-            if not batch:
-                return len(seen)
-            seen.update((m.platform, m.message_id) for m in batch)
-            log.debug("resuming %d message(s) acknowledged before a restart", len(batch))
-            await asyncio.gather(*(self.spawn(m) for m in batch))
+        pending = await self.store.pending_inbound(limit=None)
+        for msg in pending:
+            self.spawn(msg)
+        return len(pending)
 
     async def handle(self, msg: Incoming) -> int | None:
         """One turn. Returns how many replies were queued, or None when handling failed.

@@ -13,13 +13,14 @@ The best topic is accepted above `accept` with a `margin` over the next; between
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -174,6 +175,8 @@ class Matcher:
                             p for p in itertools.pairwise(toks) if not set(p) & _STOP
                         )
                 term_id += 1
+        # The longest token `_split` could cut into a pair: past it no cut can form one.
+        self._longest_pair = max((len(a) + len(b) for a, b in self._pairs), default=0)
         self._smalltalk = [t.kind is TopicKind.SMALLTALK for t in self.topics]
         self._outside = [t.kind is TopicKind.OUTOFSCOPE for t in self.topics]
         self._general = [t.kind is TopicKind.INFO for t in self.topics]
@@ -297,7 +300,11 @@ class Matcher:
         """Two words typed without the space between them: "lyhon", "lienthong", "khaisinh".
 
         Only splits that form a key term are taken, so an unknown word is not cut at random.
+        A token longer than any such pair is not tried: each cut copies the token, so a word of
+        100,000 letters took over 3 s (bench/hostile_text.py).
         """
+        if len(token) > self._longest_pair:
+            return None
         for cut in range(2, len(token) - 1):
             pair = (token[:cut], token[cut:])
             if pair in self._pairs:
@@ -504,11 +511,11 @@ def _resolve(found: list[_Hit]) -> list[_Hit]:
     "xin ... quốc tịch" is read around "thôi quốc tịch".
     """
     found.sort(key=lambda h: (-h.size, bool(h.gaps), -abs(h.weight), h.start))
-    exact = [h for h in found if not h.gaps]
+    exact = _ExactHits(sorted((h for h in found if not h.gaps), key=attrgetter("start")))
     taken: list[_Hit] = []
     seen: set[int] = set()
     for hit in found:
-        if hit.term_id in seen or (hit.gaps and _straddled(hit, exact)):
+        if hit.term_id in seen or (hit.gaps and exact.straddle(hit)):
             continue
         if any(hit.start < t.end and t.start < hit.end for t in taken):
             continue
@@ -536,6 +543,13 @@ def _requirement_windows(toks: Sequence[str], typed: Sequence[str | None]) -> li
     """
     out: list[tuple[int, int]] = []
     n = len(toks)
+    # The first English end word at or after each position, found in one pass from the end:
+    # looked for from each "need", "do I need do I need..." rescanned the message each time.
+    end_at: list[int] = []
+    if _NEED_EN in toks:
+        end_at = [n] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            end_at[k] = k if toks[k] in _NEED_END else end_at[k + 1]
     for i, tok in enumerate(toks):
         if tok == _NEED_VI and typed[i] != "căn" and toks[i + 1 : i + 2] not in _NOT_NEED:
             for j in range(i + 2, min(n, i + 2 + _REQUIREMENT_REACH)):
@@ -545,7 +559,7 @@ def _requirement_windows(toks: Sequence[str], typed: Sequence[str | None]) -> li
                 if toks[j] == _NEED_VI:
                     break
         elif tok == _NEED_EN and i >= 2 and toks[i - 2] == _DO and i + 1 < n:
-            j = next((k for k in range(i + 1, n) if toks[k] in _NEED_END), n)
+            j = end_at[i + 1]
             if j > i + 1:
                 out.append((i + 1, j))
     return out
@@ -559,8 +573,17 @@ def _discount_requirements(
     not the procedure asked about ("bản sao" there does not make a passport question a copy).
     """
 
+    # The furthest end of the windows starting at or before each window start: a hit lies
+    # inside one when the windows starting at or before it reach its end. Asking every window
+    # for every hit was quadratic in "do I need a birth certificate, do I need..." repeated
+    # (with the scan below, 100,000 characters of "do i need" took 8 s).
+    ordered = sorted(windows)
+    starts = [start for start, _ in ordered]
+    reach = list(itertools.accumulate((end for _, end in ordered), max))
+
     def inside(hit: _Hit) -> bool:
-        return any(start <= hit.start and hit.end <= end for start, end in windows)
+        k = bisect.bisect_right(starts, hit.start)
+        return k > 0 and hit.end <= reach[k - 1]
 
     named = {
         topic
@@ -605,15 +628,30 @@ def _discount_purpose(toks: Sequence[str], hits: list[_Hit]) -> list[_Hit]:
     return out
 
 
-def _straddled(hit: _Hit, exact: Sequence[_Hit]) -> bool:
-    """Whether an exact hit covers both a gap of `hit` and one of its own words."""
-    gaps = set(hit.gaps)
-    words = set(range(hit.start, hit.end)) - gaps
-    for other in exact:
-        covered = set(range(other.start, other.end))
-        if covered & gaps and covered & words:
-            return True
-    return False
+class _ExactHits:
+    """A topic's exact hits by position, to ask which of them straddle a gapped hit.
+
+    Only the hits starting within one term's length before a gapped hit can overlap it: asking
+    every exact hit for every gapped one was quadratic in a repeated phrase ("xin thôi quốc
+    tịch" over 100,000 characters took 18 s; bench/hostile_text.py).
+    """
+
+    def __init__(self, hits: Sequence[_Hit]) -> None:
+        self.hits = hits  # sorted by start
+        self.starts = [h.start for h in hits]
+        self.longest = max((h.end - h.start for h in hits), default=0)
+
+    def straddle(self, hit: _Hit) -> bool:
+        """Whether an exact hit covers both a gap of `hit` and one of its own words."""
+        gaps = set(hit.gaps)
+        words = set(range(hit.start, hit.end)) - gaps
+        lo = bisect.bisect_right(self.starts, hit.start - self.longest)
+        hi = bisect.bisect_left(self.starts, hit.end)
+        for other in self.hits[lo:hi]:
+            covered = set(range(other.start, other.end))
+            if covered & gaps and covered & words:
+                return True
+        return False
 
 
 def _keywords(topic: Topic, kb: KnowledgeBase) -> list[tuple[str, float]]:
