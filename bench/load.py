@@ -86,6 +86,7 @@ P99_TARGET_MS = 50.0  # to the 200, saturated
 P99_GOAL_MS = 20.0
 START_SECONDS = 30.0  # bound on a server's start-up (the bot loads the knowledge base)
 DRAIN_SECONDS = 120.0  # bound on waiting for the last reply
+SPY_OPTIONS = os.environ.get("LOAD_SPY_OPTIONS", "--nonblocking").split()  # e.g. "--gil"
 
 
 # -- the helper servers, each run as `load.py --role bare|echo|graph` -------------------------
@@ -244,8 +245,9 @@ def free_port() -> int:
 
 
 async def start_bot(
-    workdir: Path, graph_port: int, sends_per_second: float
+    workdir: Path, graph_port: int, sends_per_second: float, code: Path = ROOT
 ) -> tuple[asyncio.subprocess.Process, int]:
+    """`bot serve` with the code in `code` (this checkout, or --baseline's), on a free port."""
     port = free_port()
     # The shipped settings, but the Send API rate limit the run asks for (0: none, to measure
     # what the bot itself can answer; in service it is config.yaml's fb_sends_per_second).
@@ -270,11 +272,12 @@ async def start_bot(
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            "from webhooks.main import main; main()",
+            # A bench-only hook: LOAD_BOT_CODE may wrap the entry point (counters, yappi...).
+            os.environ.get("LOAD_BOT_CODE", "from webhooks.main import main; main()"),
             "--config",
             str(config),
             "serve",
-            cwd=ROOT,
+            cwd=code,  # `-c` puts the working directory first on sys.path
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=sink,
@@ -295,10 +298,11 @@ async def wait_healthy(session: aiohttp.ClientSession, port: int) -> None:
             await asyncio.sleep(0.05)
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process, all threads (Linux); nan elsewhere."""
+def cpu_seconds(pid: int | None, thread: int | None = None) -> float:
+    """User + system CPU time of a process, all threads, or of one of its threads (Linux);
+    nan elsewhere."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}" + (f"/task/{thread}" if thread else "") + "/stat").read_text()
     except OSError:
         return math.nan
     fields = stat.rsplit(")", 1)[1].split()
@@ -448,6 +452,7 @@ class Round:
     cpu_ms: float  # server CPU per message, saturated phase (the bot's: until the last reply)
     ack_cpu_ms: float  # server CPU per message from the first send to the last 200
     client_cpu_ms: float  # the generator's CPU per message in the saturated phase
+    main_cpu_ms: float = math.nan  # of cpu_ms, the event loop's thread (the rest: SQLite's...)
     drain: float = math.nan  # seconds from the last 200 to the last reply
     answered_rate: float = math.nan  # messages / (first send -> last reply)
     exact: str = ""  # the exactly-once verdict
@@ -514,14 +519,16 @@ async def run_answering(
     kind: str,
     profile: Path | None = None,
 ) -> Round:
-    """One round of the ECHO bot or the BOT (`kind`), each with a fresh fake Graph server.
+    """One round of the ECHO bot, the BOT or the BASELINE bot (`kind`), each with a fresh fake
+    Graph server.
     With `profile`, py-spy samples the server from the first saturated send to the last reply
     (a bench-only hook: nothing in the product knows about it)."""
     graph_proc, graph_port = await start_role("graph")
     workdir: Path | None = None
-    if kind == "bot":
+    if kind != "echo":
         workdir = Path(tempfile.mkdtemp(prefix="bot-load-"))
-        server, port = await start_bot(workdir, graph_port, args.sends_per_second)
+        code = ROOT if kind == "bot" else args.baseline
+        server, port = await start_bot(workdir, graph_port, args.sends_per_second, code)
     else:
         server, port = await start_role("echo", graph_port)
     url = f"http://127.0.0.1:{port}/webhooks/facebook"
@@ -535,12 +542,14 @@ async def run_answering(
             await graph.answered(warm.acked)
             spy = None if profile is None else await start_profiler(server.pid, profile)
             cpu, own = cpu_seconds(server.pid), time.process_time()
+            main = cpu_seconds(server.pid, server.pid)
             measured = messages.take(args.messages)
             saturated = await saturate(session, url, measured, args.concurrency, args.seconds)
             own = time.process_time() - own
             ack_cpu = cpu_seconds(server.pid) - cpu
             drained = await graph.answered(saturated.acked)
             cpu = cpu_seconds(server.pid) - cpu
+            main = cpu_seconds(server.pid, server.pid) - main
             if spy is not None:
                 await stop_profiler(spy)
             paced_count = round(args.rate * args.paced_seconds)
@@ -553,6 +562,7 @@ async def run_answering(
             cpu_ms=1000 * cpu / len(saturated.acked),
             ack_cpu_ms=1000 * ack_cpu / len(saturated.acked),
             client_cpu_ms=1000 * own / len(saturated.acked),
+            main_cpu_ms=1000 * main / len(saturated.acked),
             drain=drained - saturated.finished,
             answered_rate=len(saturated.acked) / (drained - saturated.started),
             exact=graph.verdict(),
@@ -576,7 +586,7 @@ async def start_profiler(pid: int, path: Path) -> asyncio.subprocess.Process:
     """py-spy (`pip install py-spy`) sampling every thread of `pid` into `path`, as collapsed
     stacks (flamegraph.pl's input; one line per stack, its sample count last)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    argv = [spy, "record", "--pid", str(pid), "--rate", "250", "--threads", "--nonblocking"]
+    argv = [spy, "record", "--pid", str(pid), "--rate", "250", "--threads", *SPY_OPTIONS]
     proc = await asyncio.create_subprocess_exec(
         *argv,
         "--format",
@@ -640,8 +650,9 @@ async def main(args: argparse.Namespace) -> int:
     )
     echo_posts = dict.fromkeys(questions, 1)
     bares: list[Round] = []
-    echoes: list[Round] = []
-    bots: list[Round] = []
+    kinds = ["echo", "bot", *(["base"] if args.baseline else [])]
+    runs: dict[str, list[Round]] = {kind: [] for kind in kinds}
+    echoes, bots, bases = runs["echo"], runs["bot"], runs.get("base", [])
     for n in range(1, args.rounds + 1):
         if not args.no_bare:
             bare = await run_bare(args, questions)
@@ -652,31 +663,34 @@ async def main(args: argparse.Namespace) -> int:
                 f"                 server CPU {bare.cpu_ms:.3f} ms per message "
                 f"(generator {bare.client_cpu_ms:.3f} ms)"
             )
-        # Echo and bot take turns going first, so a drift in the machine's load favours
-        # neither.
-        for kind in ("echo", "bot") if n % 2 else ("bot", "echo"):
+        # The servers take turns going first, so a drift in the machine's load favours none.
+        shift = (n - 1) % len(kinds)
+        for kind in kinds[shift:] + kinds[:shift]:
             profile = args.profile if kind == "bot" and n == 1 else None
             tag = f"{kind}{n}"
-            if kind == "echo":
-                result = await run_answering(args, questions, echo_posts, tag, kind)
-                echoes.append(result)
-            else:
-                result = await run_answering(args, questions, posts, tag, kind, profile)
-                bots.append(result)
+            result = await run_answering(
+                args, questions, echo_posts if kind == "echo" else posts, tag, kind, profile
+            )
+            runs[kind].append(result)
             print(f"round {n}  {kind:<5} saturated: {result.saturated.line()}")
             print(f"                 paced:     {result.paced.line()}")
             print(
                 f"                 drain after the last 200 {result.drain:.2f} s; answered "
                 f"{result.answered_rate:,.0f} msg/s; server CPU {result.cpu_ms:.3f} ms per "
-                f"message (until the last 200: {result.ack_cpu_ms:.3f} ms; generator "
-                f"{result.client_cpu_ms:.3f} ms)"
+                f"message, event loop thread {result.main_cpu_ms:.3f} ms (until the last 200: "
+                f"{result.ack_cpu_ms:.3f} ms; generator {result.client_cpu_ms:.3f} ms)"
             )
             print(f"                 {result.exact}")
             if profile is not None:
                 print(f"                 py-spy profile (saturated + drain): {profile}")
         print(
             f"round {n}  bot/echo answered {bots[-1].answered_rate / echoes[-1].answered_rate:.2f}"
-            f"; load average {os.getloadavg()[0]:.2f}"
+            + (
+                f", baseline/echo {bases[-1].answered_rate / echoes[-1].answered_rate:.2f}"
+                if bases
+                else ""
+            )
+            + f"; load average {os.getloadavg()[0]:.2f}"
         )
 
     echo_rate = median(echoes, lambda r: r.answered_rate)
@@ -714,9 +728,23 @@ async def main(args: argparse.Namespace) -> int:
         + (f"bare {median(bares, lambda r: r.cpu_ms):.3f} ms, " if bares else "")
         + f"echo {median(echoes, lambda r: r.cpu_ms):.3f} ms, "
         f"bot {median(bots, lambda r: r.cpu_ms):.3f} ms "
-        f"({median(bots, lambda r: r.ack_cpu_ms):.3f} ms until the last 200)"
+        f"({median(bots, lambda r: r.ack_cpu_ms):.3f} ms until the last 200; event loop thread "
+        f"{median(bots, lambda r: r.main_cpu_ms):.3f} ms)"
     )
-    exact = all(r.exact.startswith("exactly") for r in bots + echoes)
+    if bases:
+        base_ratios = [
+            b.answered_rate / e.answered_rate for b, e in zip(bases, echoes, strict=True)
+        ]
+        print(
+            f"  baseline ({args.baseline}): answered "
+            f"{median(bases, lambda r: r.answered_rate):,.0f} msg/s, ratio to echo "
+            f"{statistics.median(base_ratios):.2f} (per round "
+            f"{', '.join(f'{r:.2f}' for r in base_ratios)}); p99 to the 200 "
+            f"{median(bases, lambda r: r.saturated.ms(99)):.1f} ms; server CPU "
+            f"{median(bases, lambda r: r.cpu_ms):.3f} ms per message, event loop thread "
+            f"{median(bases, lambda r: r.main_cpu_ms):.3f} ms"
+        )
+    exact = all(r.exact.startswith("exactly") for rounds in runs.values() for r in rounds)
     print(f"  every acknowledged message answered exactly once: {'yes' if exact else 'NO'}")
     print(f"  load average {os.getloadavg()[0]:.2f} at the end")
     return 0 if exact else 1
@@ -735,6 +763,11 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=0.0,
         help="the bot's Messenger send limit (default 0: none, to measure the bot alone)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run `bot serve` from this checkout each round (before/after in one run)",
     )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare endpoint")
     parser.add_argument(
