@@ -350,6 +350,27 @@ async def test_turns_completed_together_share_one_commit(store: Store) -> None:
     assert await store.pending_inbound() == []
 
 
+async def test_state_reads_join_the_group_in_arrival_order(store: Store) -> None:
+    await store.complete_turn(msg("m-1"), State(topic="old"), [])
+    await store.record_inbound(msg("m-2"))
+    async with statements(store) as seen:
+        async with store_thread_held(store):
+            calls = asyncio.gather(
+                store.load_state(FB, "u1"),
+                store.complete_turn(msg("m-2"), State(topic="new"), []),
+                store.load_state(FB, "u1"),
+            )
+            await asyncio.sleep(0)  # all three wait for the same group
+        before, done, after = await calls
+    assert (before, done, after) == (State(topic="old"), True, State(topic="new"))
+    assert commits(seen) == 1
+    reads = [n for n, s in enumerate(seen) if s.startswith("SELECT state FROM conversations")]
+    begin = seen.index("BEGIN")
+    # The read that came first runs before the transaction (it holds no snapshot a write would
+    # have to upgrade); the one after the turn runs inside it and sees the turn's state.
+    assert reads[0] < begin < reads[1] < seen.index("COMMIT")
+
+
 async def test_a_failing_turn_in_a_group_loses_only_its_own_writes(
     store: Store, db_path: Path
 ) -> None:

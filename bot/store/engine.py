@@ -3,8 +3,9 @@
 Every call runs on ONE dedicated thread (datasette's single write thread, style.md §8): the event
 loop never blocks on SQLite and writes never contend with each other inside the process. The
 connection is created on that thread and keeps sqlite3's `check_same_thread` guard, so any use
-from another thread fails loudly. `Engine` gives the domain mixins two ways in: `_run` (reads
-and writes that are their own transaction) and `_write` (a unit of the next group commit).
+from another thread fails loudly. `Engine` gives the domain mixins three ways in: `_run` (reads
+and writes that are their own transaction), `_write` (a unit of the next group commit) and
+`_read` (a read that joins the next group commit: the message path's per-message reads).
 
 Group commit (bench/load.py; issue 3): the writes of the message path (recording, turns, claims,
 send outcomes) that arrive while the store thread is busy are committed together, in ONE
@@ -12,7 +13,10 @@ transaction, each in its own savepoint. Every caller still learns its own outcom
 stay all-or-nothing; one caller's error rolls back its savepoint only. An error that ends the
 whole transaction (a failed COMMIT, a RAISE(ROLLBACK)) makes the group run again one caller per
 transaction, so it costs the others nothing but time. Units run in arrival order, so what one
-caller did before the next one asked is what that one sees.
+caller did before the next one asked is what that one sees. A read unit needs no savepoint, and
+the reads that come before a group's first write run before its transaction begins: a read
+snapshot taken first would make the first write fail (SQLITE_BUSY_SNAPSHOT, no busy wait) if
+another process wrote in between.
 """
 
 from __future__ import annotations
@@ -54,11 +58,12 @@ _GroupResult = tuple[list[_Outcome], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class _Write(Generic[T]):
-    """A write waiting for the next group commit, and where its caller awaits the outcome."""
+class _Unit(Generic[T]):
+    """A unit waiting for the next group commit, and where its caller awaits the outcome."""
 
     fn: Callable[[Database], T]
     done: asyncio.Future[T]
+    writes: bool  # False: a read, run without a savepoint
 
 
 class Engine:
@@ -76,9 +81,9 @@ class Engine:
         self._executor = executor
         self._clock = clock
         self._checkpointer = checkpointer  # None for an in-memory database
-        # Writes waiting for the next group commit. The group job takes them when it STARTS on
-        # the store thread (so writes queued behind reads still join it), hence the lock.
-        self._writes: list[_Write[Any]] = []
+        # Units waiting for the next group commit. The group job takes them when it STARTS on
+        # the store thread (so units queued behind reads still join it), hence the lock.
+        self._writes: list[_Unit[Any]] = []
         self._writes_lock = threading.Lock()
         self._group: asyncio.Future[_GroupResult] | None = None  # scheduled or running
         self._write_fault: str | None = None
@@ -129,12 +134,21 @@ class Engine:
         """Run `fn` inside the next group commit (see the module docstring) and return its
         result, or raise its exception. `fn` must write only through `db` and may run twice
         (after a whole-transaction error, rolled back in between)."""
+        return await self._join_group(fn, writes=True)
+
+    async def _read(self, fn: Callable[[Database], T]) -> T:
+        """Run `fn`, which must only read, in the next group commit, in arrival order: for a
+        read each message makes, it spares an executor job of its own (a hand-off to the store
+        thread and back, and its own read transaction; bench/store_path.py)."""
+        return await self._join_group(fn, writes=False)
+
+    async def _join_group(self, fn: Callable[[Database], T], writes: bool) -> T:
         if self._db is None:
             raise StoreClosedError("store is closed")
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
         with self._writes_lock:
-            self._writes.append(_Write(fn, done))
+            self._writes.append(_Unit(fn, done, writes))
         if self._group is None:
             self._start_group(loop)
         return await done
@@ -143,14 +157,14 @@ class Engine:
         # The loop's thread only: `_group` is never touched by the store thread.
         db = self._db
         assert db is not None
-        taken: list[_Write[Any]] = []
+        taken: list[_Unit[Any]] = []
 
         def work() -> _GroupResult:
             with self._writes_lock:
                 taken.extend(self._writes)
                 self._writes.clear()
             changes = db.conn.total_changes
-            outcomes = _commit_group(db, [w.fn for w in taken])
+            outcomes = _commit_group(db, taken)
             return outcomes, db.conn.total_changes > changes
 
         self._group = group = loop.run_in_executor(self._executor, work)
@@ -160,7 +174,7 @@ class Engine:
         self,
         loop: asyncio.AbstractEventLoop,
         group: asyncio.Future[_GroupResult],
-        taken: list[_Write[Any]],
+        taken: list[_Unit[Any]],
     ) -> None:
         self._group = None
         if self._checkpointer is not None:
@@ -172,7 +186,8 @@ class Engine:
             changed = False
         else:
             outcomes, changed = group.result()
-        self._note_fault(outcomes, changed)
+        # A read's error says nothing of whether the database takes writes.
+        self._note_fault([o for u, o in zip(taken, outcomes, strict=True) if u.writes], changed)
         for write, (ok, value) in zip(taken, outcomes, strict=True):
             if write.done.done():  # the caller was cancelled; its write stands all the same
                 continue
@@ -201,36 +216,58 @@ class Engine:
 # -- helpers: all run on the store thread ------------------------------------------------
 
 
-def _commit_group(db: Database, fns: Sequence[Callable[[Database], Any]]) -> list[_Outcome]:
-    """Run `fns` in order in ONE transaction, each in its own savepoint; one outcome each.
+def _commit_group(db: Database, units: Sequence[_Unit[Any]]) -> list[_Outcome]:
+    """Run `units` in order, the writes in ONE transaction, each in its own savepoint; one
+    outcome each.
 
-    A function that raises has its own writes rolled back and the others go on. If the
+    A unit that raises has its own writes rolled back and the others go on. If the
     transaction as a whole fails (its COMMIT, or an error that ended it), nothing of it stands
-    and every function runs again in a transaction of its own.
+    and every unit in it runs again in a transaction of its own. Reads before the first write
+    run before the transaction begins (see the module docstring).
     """
-    if len(fns) == 1:
-        return [_commit_alone(db, fns[0])]
     outcomes: list[_Outcome] = []
+    first_write = next((n for n, unit in enumerate(units) if unit.writes), len(units))
+    for unit in units[:first_write]:
+        outcomes.append(_commit_alone(db, unit))
+    rest = units[first_write:]
+    if len(rest) <= 1:
+        return outcomes + [_commit_alone(db, unit) for unit in rest]
+    conn = db.conn
     try:
         with db.atomic():
-            for fn in fns:
+            for unit in rest:
+                # A savepoint: this caller's writes, all or none. By hand, with one fixed name,
+                # rather than db.atomic()'s: that one names each savepoint from os.urandom, so
+                # every unit prepared two new statements and made a system call (~13% of the
+                # store thread under bench/load.py). Units never nest, so one name is enough.
+                if unit.writes:
+                    conn.execute("SAVEPOINT unit")
                 try:
-                    with db.atomic():  # a savepoint: this caller's writes, all or none
-                        outcomes.append((True, fn(db)))
+                    value = unit.fn(db)
                 except Exception as exc:
-                    if not db.conn.in_transaction:
+                    if not conn.in_transaction:
                         raise  # the error rolled back the whole transaction (RAISE(ROLLBACK))
+                    if unit.writes:
+                        conn.execute("ROLLBACK TO unit")
+                        conn.execute("RELEASE unit")
                     outcomes.append((False, exc))
+                else:
+                    if unit.writes:
+                        conn.execute("RELEASE unit")
+                    outcomes.append((True, value))
     except Exception as exc:
-        log.warning("group commit of %d writes failed (%r): one by one", len(fns), exc)
-        return [_commit_alone(db, fn) for fn in fns]
+        log.warning("group commit of %d writes failed (%r): one by one", len(rest), exc)
+        return outcomes[:first_write] + [_commit_alone(db, unit) for unit in rest]
     return outcomes
 
 
-def _commit_alone(db: Database, fn: Callable[[Database], Any]) -> _Outcome:
+def _commit_alone(db: Database, unit: _Unit[Any]) -> _Outcome:
+    """One unit in a transaction of its own; a read in none (SQLite's implicit one)."""
     try:
+        if not unit.writes:
+            return True, unit.fn(db)
         with db.atomic():
-            return True, fn(db)
+            return True, unit.fn(db)
     except Exception as exc:
         return False, exc
 

@@ -101,7 +101,7 @@ class Messages(Engine):
             ).fetchone()
             return None if row is None else row[0]
 
-        text = await self._run(work)
+        text = await self._read(work)  # one per message: it joins the group commit
         return None if text is None else _state_from_json(text)
 
     async def last_inbound_at(self, platform: Platform, user_id: str) -> float | None:
