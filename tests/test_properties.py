@@ -14,6 +14,7 @@ import copy
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
+from bot import text
 from bot.bundle import Bundle
 from bot.models import EventKind, Incoming, Platform
 from tests import payloads
@@ -315,10 +317,10 @@ def test_zalo_verify_takes_a_signed_body_and_nothing_else(
 async def client(tmp_path_factory: pytest.TempPathFactory, bundle: Bundle) -> AsyncIterator[Client]:
     """One server for the module's examples, on purpose: a bad request must not break the next.
     The Send APIs are unreachable (the discard port) and retried slowly: the replies only wait."""
-    settings = make_settings(
+    config = make_settings(
         tmp_path_factory.mktemp("server"), retry_base_seconds=600, retry_max_seconds=600
     )
-    async with TestClient(TestServer(create_app(settings, bundle))) as started:
+    async with TestClient(TestServer(create_app(config, bundle))) as started:
         yield started
 
 
@@ -375,3 +377,68 @@ async def test_signed_zalo_body_is_answered_200_or_400(
     async with client.post("/webhooks/zalo", data=raw, headers=headers) as r:
         assert r.status in (200, 400), (r.status, await r.text())
         event(f"status {r.status}")
+
+
+# --- (c) the normaliser: never raises, and its normal form is a fixed point --------------------
+
+# Vietnamese as typed: letters with and without marks, marks alone (decomposed input), Telex
+# leftovers, links, possessives, teencode and digits, glued in any order.
+VIETNAMESE_PIECES = st.sampled_from(
+    [*"aăâeêioôơuưyđAĂÂĐƯ bcdghklmnpqrstvxwzfj0123456789.,-'’@/",
+     "\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0306", "\u0302", "\u031b",
+     "Đăng ký", "kết hôn", "dk", "ko", "’s", ".com", "https://", "www.", "ddawng kys", "ẞ", "İ"]
+)  # fmt: skip
+VIETNAMESE = st.lists(VIETNAMESE_PIECES, max_size=30).map("".join)
+# The Latin script, where folding is meant to be a normal form (see test_fold_is_idempotent...).
+LATIN = st.text(
+    st.characters(max_codepoint=0x24F)
+    | st.characters(min_codepoint=0x300, max_codepoint=0x36F)
+    | st.characters(min_codepoint=0x1E00, max_codepoint=0x1EFF),
+    max_size=40,
+)
+MESSAGES = VIETNAMESE | LATIN | st.text(st.characters(exclude_categories=()), max_size=80)
+
+
+@given(message=MESSAGES)
+def test_text_functions_never_raise(message: str) -> None:
+    assert isinstance(text.fold(message), str)
+    assert text.detect_lang(message) in ("vi", "en")
+    assert isinstance(text.vowel_shape(message), str)
+    assert isinstance(text.token_shapes(message), tuple)
+    assert text.term_shapes(message) is None or isinstance(text.term_shapes(message), tuple)
+    for token in text.tokens(message):
+        assert isinstance(text.is_syllable(token), bool)
+        assert all(isinstance(v, str) for v in text.telex_variants(token))
+        assert all(isinstance(v, str) for v in text.sound_alikes(token))
+
+
+@given(message=MESSAGES)
+def test_tokens_are_a_normal_form(message: str) -> None:
+    """Messages and the knowledge base meet in `tokens()`: its output, read again, is itself,
+    and folding first changes nothing ("whatever is folded here is folded on both sides")."""
+    toks = text.tokens(message)
+    assert all(re.fullmatch("[a-z0-9]+", t) for t in toks)
+    assert text.tokens(" ".join(toks)) == toks
+    assert text.tokens(text.fold(message)) == toks
+    raw = text.raw_tokens(message)
+    assert text.raw_tokens(" ".join(raw)) == raw
+
+
+@given(word=VIETNAMESE | LATIN)
+def test_normalised_word_is_one_token_or_value_error(word: str) -> None:
+    try:
+        normal = text.normalised_word(word)
+    except ValueError:
+        assert len(text.tokens(word)) != 1
+        return
+    assert text.tokens(normal) == (normal,)
+
+
+@given(message=VIETNAMESE | LATIN)
+def test_fold_is_idempotent_on_latin_text(message: str) -> None:
+    """Not on every script: a Latin mark between two Hangul jamo blocks their composition until
+    fold drops it, so folding twice composes them ("\\u1100\\u0301\\u1161"). Harmless, as tokens
+    keep only a-z and 0-9, but it is why this property is stated for Latin text only."""
+    folded = text.fold(message)
+    assert text.fold(folded) == folded
+    assert not any("\u0300" <= ch <= "\u036f" for ch in folded)
