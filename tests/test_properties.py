@@ -32,8 +32,12 @@ from hypothesis import strategies as st
 
 from bot import text
 from bot.bundle import Bundle
+from bot.cases.fields import FIELDS, HEADER_LABELS
+from bot.cases.parse import Parsed, Rejected, parse_table
+from bot.cases.table import CasesFileError, Table, read_table
+from bot.cases.topics import TopicResolver
 from bot.knowledge import KnowledgeError, load
-from bot.models import EventKind, Incoming, Platform
+from bot.models import MAX_CODE_CHARS, Case, CaseStatus, EventKind, Incoming, Platform
 from tests import payloads
 from tests.conftest import make_settings
 from tests.payloads import (
@@ -560,3 +564,101 @@ def test_knowledge_loader_returns_or_raises_knowledge_error(
             return
         assert set(kb.topics) <= {"alpha", "beta"}
         assert all(p.severity == "warning" for p in warnings)
+
+
+# --- (e) the dossier import: Cases or Rejected rows, or CasesFileError ------------------------
+
+HEADER = [HEADER_LABELS[name] for name in FIELDS]  # the real header, in the documented order
+HUGE_TEXT = st.builds(
+    lambda piece, n: piece * n,
+    st.sampled_from(["9", "x", "đ", " ", "(", "[", "0912 345 678 ", "Đang xử lý ", "1/1/2026 "]),
+    st.integers(0, 50_000),
+)
+# What CSV (strings) and bot/cases/xlsx.py (numbers, dates, times, booleans) hand on, plus
+# near-miss values of each column.
+SMALL_CELLS = (
+    st.none()
+    | ANY_TEXT
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**300, -(10**4000), 2**63])
+    | st.floats()
+    | st.floats(20_000, 80_000)
+    | st.dates()
+    | st.datetimes()
+    | st.times()
+    | st.sampled_from(
+        ["H56-250701-0001", " h56 - 1 ", "0912345678", "091****678", "84 912 345 678; 0987",
+         "Đang xử lý", "Đã trả kết quả (quá hạn)", "dang xu ly - tre han", "31/02/2026",
+         "2026-07-01T10:00:00+07:00", "01/07/2026 10:00", "0000-01-01", "Nguyễn Thị Hoa",
+         "Đăng ký khai sinh", "1.001193.H36", ""]
+    )
+)  # fmt: skip
+CELLS = SMALL_CELLS | HUGE_TEXT
+ROWS = st.lists(st.lists(CELLS, max_size=len(FIELDS) + 2), max_size=8)
+
+
+def check_import(parsed: Parsed, rows: int) -> None:
+    """Every row after the header is a Case, a Rejected row with reasons, or blank; every Case
+    holds only what the bot keeps, within its bounds, as text SQLite stores."""
+    assert len(parsed.cases) + len(parsed.rejected) <= rows
+    assert len({case.code for case in parsed.cases}) == len(parsed.cases)
+    for rejected in parsed.rejected:
+        assert isinstance(rejected, Rejected) and rejected.reason and rejected.line >= 1
+        assert len(rejected.code) <= MAX_CODE_CHARS
+    for case in parsed.cases:
+        assert isinstance(case, Case) and isinstance(case.status, CaseStatus)
+        assert 0 < len(case.code) <= MAX_CODE_CHARS and case.code == case.code.upper()
+        assert re.fullmatch("[0-9]{4}", case.phone_last4)
+        assert len(case.procedure) <= 300 and len(case.unit) <= 200 and len(case.note) <= 500
+        for day in (case.received, case.due, case.returned):
+            assert day is None or type(day) is dt.date
+        assert case.received is None or case.due is None or case.received <= case.due
+
+
+@given(rows=ROWS, above=st.integers(0, 3))
+@example(rows=[["H1", "x", "Hoa", "0912345678", "(" * 40_000, None, "[" * 40_000]], above=0)
+def test_case_import_judges_every_row_and_never_raises(
+    bundle: Bundle, rows: list[list[object]], above: int
+) -> None:
+    # Resolved without the matcher: its time bounds are tested with issue 13, item 3.
+    resolver = TopicResolver(bundle.kb)
+    title = [[None], ["Danh sách hồ sơ"], []][:above]
+    table = Table("export.csv", list(enumerate([*title, HEADER, *rows], start=1)))
+    check_import(parse_table(table, resolver), len(rows))
+
+
+CSV_CELLS = st.one_of(
+    ANY_TEXT.filter(storable),
+    st.sampled_from(['"', '""', "\n", "\r", ",", ";", "\t", "\x00", "sep=;", "0912345678"]),
+    SMALL_CELLS.map(lambda cell: "" if cell is None else str(cell)).filter(storable),
+)
+CSV_TEXT = st.tuples(
+    st.sampled_from(["", "sep=;\n", "sep=,\r\n", "sep=\t\n", "Danh sách\n"]),
+    st.sampled_from([",", ";", "\t"]),
+    st.lists(st.lists(CSV_CELLS, max_size=len(FIELDS) + 1), max_size=6),
+).map(lambda t: t[0] + "\n".join(t[1].join(row) for row in [HEADER, *t[2]]) + "\n")
+CSV_BYTES = (
+    st.binary(max_size=300)
+    | st.tuples(CSV_TEXT, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1258"])).map(
+        lambda t: t[0].encode(t[1], "replace")
+    )
+    | CSV_TEXT.map(lambda text: text.encode("utf-8", "surrogatepass"))
+)
+
+
+@given(data=CSV_BYTES, suffix=st.sampled_from([".csv", ".txt", ".xls"]))
+def test_csv_import_is_a_table_or_cases_file_error(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / f"export{suffix}"
+        path.write_bytes(data)
+        try:
+            table = read_table(path)
+            parsed = parse_table(table)
+        except CasesFileError as exc:
+            assert str(exc)
+            return
+    check_import(parsed, len(table.rows))
+    for case in parsed.cases:
+        assert all(storable(s) for s in (case.code, case.procedure, case.owner_masked))
+        assert all(storable(s) for s in (case.unit, case.note))
