@@ -28,7 +28,7 @@ from tests import payloads
 
 _CI = os.environ.get("CI", "").lower() == "true"
 # derandomize: the examples follow from each test's source (and no example database is kept).
-hypothesis_settings.register_profile("suite", max_examples=150, deadline=None, derandomize=_CI)
+hypothesis_settings.register_profile("suite", max_examples=100, deadline=None, derandomize=_CI)
 hypothesis_settings.register_profile("thorough", max_examples=5_000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 

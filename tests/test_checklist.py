@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,11 +21,12 @@ def checklist() -> list[str]:
     return [line for line in section.splitlines() if line.startswith("| ")][1:]  # no header
 
 
-def defined_tests(path: Path) -> set[str]:
+@cache
+def defined_tests(path: Path) -> frozenset[str]:
     """The names of the test functions defined at the top level of a test module."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
-    return {node.name for node in tree.body if isinstance(node, functions)}
+    return frozenset(node.name for node in tree.body if isinstance(node, functions))
 
 
 def test_every_test_the_checklist_names_exists() -> None:
