@@ -157,7 +157,6 @@ ZALO_DOCUMENTED = [
     payloads.zalo_oa_send_text(),
     payloads.zalo_withdraw(),
 ]
-DOCUMENTED = FB_DOCUMENTED + ZALO_DOCUMENTED
 
 
 def bodies(documented: list[dict[str, Any]]) -> st.SearchStrategy[bytes]:
