@@ -183,7 +183,8 @@ class _File:
                 node = found
             elif (
                 isinstance(node, yaml.SequenceNode)
-                and part.isdigit()
+                and part.isdecimal()  # "²" is a digit that int() refuses
+                and len(part) < 10  # a key of 5,000 digits: past int()'s limit
                 and int(part) < len(node.value)
             ):
                 node = node.value[int(part)]
@@ -227,6 +228,8 @@ class _File:
             if required:
                 self.error(dotted, "missing date (YYYY-MM-DD)")
             return None
+        if isinstance(value, dt.datetime):  # "2026-01-15 08:00": YAML reads a datetime
+            return value.date()  # (a datetime would not compare with today's date)
         if isinstance(value, dt.date):
             return value
         try:
@@ -234,6 +237,33 @@ class _File:
         except ValueError:
             self.error(dotted, f"not a date (YYYY-MM-DD): {value!r}")
             return None
+
+
+# What PyYAML's safe constructors raise on a value they cannot build, instead of a YAMLError:
+# "2026-13-45" (ValueError: a date), "!!int x" (ValueError), "!!int ''" (IndexError), "!!bool x"
+# (KeyError), "!!timestamp x" (AttributeError), an integer of 5,000 digits (ValueError).
+_UNBUILDABLE = (ValueError, LookupError, AttributeError)
+
+
+def _unbuildable_line(node: yaml.Node | None) -> int:
+    """The line of the first scalar that PyYAML cannot build alone, else 1."""
+    build = yaml.SafeLoader("").construct_object
+    stack, seen = ([node] if node is not None else []), set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(item))
+        if isinstance(item, yaml.ScalarNode):
+            try:
+                build(item)
+            except (yaml.YAMLError, *_UNBUILDABLE):  # "!!map x" is a YAMLError, built alone
+                return int(item.start_mark.line) + 1
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend(reversed(item.value))
+        elif isinstance(item, yaml.MappingNode):
+            stack.extend(node for pair in reversed(item.value) for node in reversed(pair))
+    return 1
 
 
 def _read(
@@ -256,6 +286,11 @@ def _read(
         f.problems.append(Problem(f.label, line, "-", f"YAML syntax: {exc.problem}"))
     except yaml.YAMLError as exc:
         f.problems.append(Problem(f.label, 1, "-", f"YAML: {exc}"))
+    except RecursionError:  # PyYAML composes recursively: "[[[[..." a thousand deep
+        f.problems.append(Problem(f.label, 1, "-", "YAML nested too deeply"))
+    except _UNBUILDABLE as exc:
+        line = _unbuildable_line(f.node)
+        f.problems.append(Problem(f.label, line, "-", f"YAML value cannot be read: {exc}"))
     if not f.problems and not isinstance(f.data, dict):
         f.problems.append(Problem(f.label, 1, "-", "the file must hold a mapping"))
     return f

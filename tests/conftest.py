@@ -1,8 +1,14 @@
-"""Shared fixtures. Knowledge-base fixtures load the shipped knowledge base once per session."""
+"""Shared fixtures. Knowledge-base fixtures load the shipped knowledge base once per session.
+
+Hypothesis (tests/test_properties.py) runs under the "suite" profile: a hundred-odd examples a
+property, no deadline (two shared cores make timings noisy), and derandomized when CI=true so a
+CI run is the same run every time. HYPOTHESIS_PROFILE=thorough draws far more, for local runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,12 +18,19 @@ from typing import Any
 import pytest
 import yaml
 from aiohttp import web
+from hypothesis import settings as hypothesis_settings
 from pytest_aiohttp import AiohttpServer
 
 from bot.bundle import Bundle
 from bot.config import Settings, load_settings
 from bot.store import Store
 from tests import payloads
+
+_CI = os.environ.get("CI", "").lower() == "true"
+# derandomize: the examples follow from each test's source (and no example database is kept).
+hypothesis_settings.register_profile("suite", max_examples=100, deadline=None, derandomize=_CI)
+hypothesis_settings.register_profile("thorough", max_examples=5_000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import unicodedata
 from collections.abc import AsyncIterator
@@ -100,6 +101,28 @@ def test_verify(raw: bytes, headers: dict[str, str], secret: str, expected: bool
 def test_verify_needs_the_received_bytes_not_a_reserialisation() -> None:
     headers = fb_sign(ESCAPED)
     assert not facebook.verify(encode(json.loads(ESCAPED)), headers, FB_APP_SECRET)
+
+
+def test_the_signature_and_the_verify_token_are_compared_in_constant_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With `==` the time to refuse would tell a forger how much of a guess is right
+    (style.md §3): every comparison goes through hmac.compare_digest, the wrong ones too."""
+    compared: list[tuple[Any, Any]] = []
+    real = hmac.compare_digest
+
+    def spy(a: Any, b: Any) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    raw = encode(fb_batch(fb_text()))
+    digest = fb_sign(raw)["X-Hub-Signature-256"].removeprefix("sha256=")
+    assert facebook.verify(raw, {"X-Hub-Signature-256": f"sha256={digest}"}, FB_APP_SECRET)
+    assert not facebook.verify(raw, {"X-Hub-Signature-256": "sha256=" + "0" * 64}, FB_APP_SECRET)
+    query = {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    assert facebook.verify_subscription(query, "the-token") is None
+    assert compared == [(digest, digest), (digest, "0" * 64), (b"guess", b"the-token")]
 
 
 @pytest.mark.parametrize(

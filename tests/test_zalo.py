@@ -143,6 +143,24 @@ def test_verify(raw: bytes, headers: dict[str, str], app_id: str, key: str, expe
     assert zalo.verify(raw, headers, app_id, key) is expected
 
 
+def test_the_signature_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `==` the time to refuse would tell a forger how much of a guess is right
+    (style.md §3): the comparison goes through hmac.compare_digest, a wrong one too."""
+    compared: list[tuple[Any, Any]] = []
+    real = hmac.compare_digest
+
+    def spy(a: Any, b: Any) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    raw = encode(zalo_text())
+    digest = zalo_sign(raw)["X-ZEvent-Signature"].removeprefix("mac=")
+    assert zalo.verify(raw, {"X-ZEvent-Signature": f"mac={digest}"}, ZALO_APP_ID, KEY)
+    assert not zalo.verify(raw, {"X-ZEvent-Signature": "mac=" + "0" * 64}, ZALO_APP_ID, KEY)
+    assert compared == [(digest, digest), (digest, "0" * 64)]
+
+
 @pytest.mark.parametrize(
     ("raw", "headers", "expected"),
     [

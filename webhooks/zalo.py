@@ -113,7 +113,10 @@ def verify(raw: bytes, headers: Mapping[str, str], app_id: str, oa_secret_key: s
     timestamp = _text(body.get("timestamp")) or _header(headers, "X-ZEvent-Timestamp")
     if not timestamp:
         return False
-    signed = app_id.encode() + raw + timestamp.encode() + oa_secret_key.encode()
+    try:
+        signed = app_id.encode() + raw + timestamp.encode() + oa_secret_key.encode()
+    except UnicodeEncodeError:  # a header byte that is not UTF-8 (aiohttp: a surrogate)
+        return False
     return hmac.compare_digest(hashlib.sha256(signed).hexdigest(), match.group(1).lower())
 
 
