@@ -85,7 +85,7 @@ class Engine:
         # the store thread (so units queued behind reads still join it), hence the lock.
         self._writes: list[_Unit[Any]] = []
         self._writes_lock = threading.Lock()
-        self._group: asyncio.Future[_GroupResult] | None = None  # scheduled or running
+        self._group: asyncio.Future[None] | None = None  # scheduled or running
         self._write_fault: str | None = None
 
     @classmethod
@@ -158,34 +158,50 @@ class Engine:
         db = self._db
         assert db is not None
         taken: list[_Unit[Any]] = []
+        self._group = group = loop.create_future()
 
-        def work() -> _GroupResult:
+        def work() -> None:
             with self._writes_lock:
                 taken.extend(self._writes)
                 self._writes.clear()
-            changes = db.conn.total_changes
-            outcomes = _commit_group(db, taken)
-            return outcomes, db.conn.total_changes > changes
+            result: _GroupResult | BaseException
+            try:
+                changes = db.conn.total_changes
+                outcomes = _commit_group(db, taken)
+                result = outcomes, db.conn.total_changes > changes
+            except BaseException as exc:  # the job itself, not a unit (those are outcomes)
+                result = exc
+            # Straight back to the loop. run_in_executor's future would cost one more pass of
+            # the event loop per round trip (its done callbacks are scheduled, not called), and
+            # under a flood of webhooks one pass takes milliseconds (bench/store_path.py).
+            loop.call_soon_threadsafe(self._group_done, loop, group, taken, result)
 
-        self._group = group = loop.run_in_executor(self._executor, work)
-        group.add_done_callback(lambda _: self._group_done(loop, group, taken))
+        try:
+            self._executor.submit(work)
+        except RuntimeError:  # the executor is shut down: nothing can run any more
+            with self._writes_lock:
+                taken.extend(self._writes)
+                self._writes.clear()
+            closed = StoreClosedError("store is closed")
+            loop.call_soon(self._group_done, loop, group, taken, closed)
 
     def _group_done(
         self,
         loop: asyncio.AbstractEventLoop,
-        group: asyncio.Future[_GroupResult],
+        group: asyncio.Future[None],
         taken: list[_Unit[Any]],
+        result: _GroupResult | BaseException,
     ) -> None:
         self._group = None
+        group.set_result(None)
         if self._checkpointer is not None:
             self._checkpointer.after_commit(loop)
-        if group.cancelled() or group.exception() is not None:
+        if isinstance(result, BaseException):
             # Not a unit's error (those are outcomes): the job itself could not run.
-            error = StoreClosedError("store is closed") if group.cancelled() else group.exception()
-            outcomes: list[_Outcome] = [(False, error)] * len(taken)
+            outcomes: list[_Outcome] = [(False, result)] * len(taken)
             changed = False
         else:
-            outcomes, changed = group.result()
+            outcomes, changed = result
         # A read's error says nothing of whether the database takes writes.
         self._note_fault([o for u, o in zip(taken, outcomes, strict=True) if u.writes], changed)
         for write, (ok, value) in zip(taken, outcomes, strict=True):
