@@ -45,6 +45,10 @@ class MatcherSettings:
     max_candidates: int = 3
     rescore_top: int = 6
     max_gap: int = 2  # words allowed inside a multi-word key term
+    learned_weight: float = 0.0  # raw score per unit of the classifier's margin above the floor
+    learned_floor: float = -0.5  # classifier margins below this add nothing
+    learned_c: float = 0.5  # the linear SVM's regularisation (larger: fits the examples closer)
+    learned_term_weight: float = 3.0  # key terms this strong are also examples for the classifier
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from bot.text import (
     tokens,
 )
 from bot.understanding.facets import detect_facets
+from bot.understanding.learned import LearnedModel, examples_of
 
 # Word lists are written in plain words and normalised like messages when loaded (`tokens`:
 # "apply" is "aply", "need" is "ned" in a message); tests check every entry is a fixed point.
@@ -193,6 +194,20 @@ class Matcher:
         self.speller = Speller(vocabulary, preferred)
         # Common words and the words the knowledge base uses as they stand: never sound-alikes.
         self._plain_words = frozenset(_STOP | self._term_words)
+        self.learned = self._learn(kb)
+
+    def _learn(self, kb: KnowledgeBase) -> LearnedModel:
+        """The classifier over every topic's phrasings and its key terms of weight 3 or more
+        (each wording of a concept term), in the matcher's normalised form."""
+        rows: list[tuple[str, int, float]] = []
+        for idx, topic in enumerate(self.topics):
+            for phrasing in topic.phrasings:
+                rows.append((" ".join(self.normalise(phrasing)), idx, 1.0))
+            for text, weight in _keywords(topic, kb):
+                if weight >= self.settings.learned_term_weight:
+                    for variant in _expand(text, kb.concepts):
+                        rows.append((" ".join(self.normalise(variant)), idx, 1.0))
+        return LearnedModel(examples_of(rows), len(self.topics), self.settings.learned_c)
 
     # --- BM25 over each topic's phrasings taken as one document -------------------------
     def _build_bm25(self, k1: float = 1.2, b: float = 0.75) -> None:
@@ -403,9 +418,12 @@ class Matcher:
         bm25 = self._bm25(toks)
         top_bm25 = max(bm25.values(), default=0.0)
         scores: dict[int, float] = {}
-        for idx in set(key) | set(bm25):
+        learned = self.learned.scores(" ".join(toks))
+        liked = {int(i) for i in (learned > s.learned_floor).nonzero()[0]}
+        for idx in set(key) | set(bm25) | liked:
             lexical = bm25.get(idx, 0.0) / top_bm25 if top_bm25 > 0 else 0.0
             scores[idx] = key.get(idx, 0.0) + s.bm25_weight * lexical * min(1.0, top_bm25 / 8)
+            scores[idx] += s.learned_weight * max(0.0, float(learned[idx]) - s.learned_floor)
         # Greetings and thanks answer only a message that says little else: "chào ad, cho em
         # hỏi thủ tục kết hôn" is a question about marriage, not a greeting.
         # Only key terms make a message serious: phrasing similarity alone ("Good morning! Is

@@ -1,0 +1,214 @@
+"""The learned signal: a linear classifier over a message's character n-grams and words.
+
+Trained when the knowledge base loads (and on every reload) from each topic's example
+phrasings, their generated variants and its key terms, so adding a phrasing is how anyone
+teaches the bot. scikit-learn fits it (TF-IDF features, a linear support vector machine);
+answering does not go through scikit-learn: calling its vectoriser and classifier for one
+message cost 6.4 ms (bench/match.py, one core), while reading the fitted vocabulary, weights
+and coefficients directly costs about 0.05 ms and gives the same scores (tests/test_learned.py
+checks them against scikit-learn's `decision_function`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
+
+# Character n-grams of 2 to 5 letters inside words (padded with a space at each end, so "sinh"
+# gives " s", "nh ", " sinh "...): they survive typos, missing spaces and unknown variants.
+# Words and word pairs carry the exact vocabulary.
+_CHAR_MIN, _CHAR_MAX = 2, 5
+# A citizen's message past this many words adds nothing the first ones do not, and bounds the
+# work per message (the caller also caps the text it reads).
+_MAX_WORDS = 160
+# Fitting: every SVM sees every example up to this many; past it, its nearest labels' examples
+# and a sample of the rest (`_one_vs_rest`).
+_ALL_ROWS = 8_000
+_NEIGHBOURS = 12
+_SAMPLE = 3_000
+# Coefficients are kept dense up to this many cells (8 bytes each: 40 MB).
+_DENSE_LIMIT = 5_000_000
+
+
+def char_features(text: str) -> list[str]:
+    """Character n-grams of a normalised text (space-separated tokens), inside words."""
+    out: list[str] = []
+    append = out.append
+    for word in text.split()[:_MAX_WORDS]:
+        padded = f" {word} "
+        size = len(padded)
+        for n in range(_CHAR_MIN, min(_CHAR_MAX, size) + 1):
+            for start in range(size - n + 1):
+                append(padded[start : start + n])
+    return out
+
+
+def word_features(text: str) -> list[str]:
+    """Words and word pairs of a normalised text."""
+    words = text.split()[:_MAX_WORDS]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+# Each kind of feature is weighted (TF-IDF) and normalised on its own, as scikit-learn's
+# FeatureUnion of two vectorisers does: in one shared vector the ~5x more numerous character
+# n-grams drowned the words (in-scope accuracy on ../shared/eval/dev.jsonl 93.6 % vs 96 %).
+ANALYSERS = (char_features, word_features)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str  # normalised: the matcher's tokens joined with spaces
+    label: int  # the topic's index
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One kind of feature as fitted: the vectoriser's vocabulary (feature -> column) and each
+    feature's inverse document frequency; its columns start at `offset` in the model."""
+
+    analyser: Callable[[str], list[str]]
+    vocabulary: Mapping[str, int]
+    offset: int
+    idf: npt.NDArray[np.float64]
+
+
+class LearnedModel:
+    """Per-topic scores for a normalised message, learned from examples.
+
+    `scores(text)` returns one decision value per label: the margin of that label's linear SVM
+    against the others (one-vs-rest; above 0 it says "this topic", the higher the surer).
+    """
+
+    def __init__(self, examples: Sequence[Example], n_labels: int, c: float = 0.5) -> None:
+        self.n_labels = n_labels
+        self._parts: list[_Part] = []
+        self.vectorisers: list[TfidfVectorizer] = []
+        # Rows: features; columns: every label, 0 for a label with no examples. Dense while
+        # small (faster to read), sparse past `_DENSE_LIMIT` cells.
+        self._coef: npt.NDArray[np.float64] | sparse.csr_matrix = np.zeros((0, n_labels))
+        self._intercept: npt.NDArray[np.float64] = np.full(n_labels, -1.0)
+        if len({e.label for e in examples}) < 2:
+            return  # nothing to tell apart: every label scores -1
+        texts = [e.text for e in examples]
+        for analyser in ANALYSERS:
+            vectoriser = TfidfVectorizer(analyzer=analyser, sublinear_tf=True, dtype=np.float64)
+            self.vectorisers.append(vectoriser)
+        matrix = sparse.hstack([v.fit_transform(texts) for v in self.vectorisers]).tocsr()
+        offset = 0
+        for analyser, vectoriser in zip(ANALYSERS, self.vectorisers, strict=True):
+            vectoriser.stop_words_ = None  # scikit-learn keeps the pruned terms; we never read them
+            idf = np.asarray(vectoriser.idf_, dtype=np.float64)
+            self._parts.append(_Part(analyser, vectoriser.vocabulary_, offset, idf))
+            offset += len(idf)
+        labels = np.fromiter((e.label for e in examples), dtype=np.intp, count=len(examples))
+        weights = np.fromiter((e.weight for e in examples), dtype=np.float64, count=len(examples))
+        coef, self._intercept = _one_vs_rest(matrix, labels, weights, n_labels, c)
+        self._coef = coef.toarray() if offset * n_labels <= _DENSE_LIMIT else coef
+
+    @property
+    def size(self) -> int:
+        """The number of features the model knows."""
+        return int(self._coef.shape[0])
+
+    def features(self, text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """The model's feature columns of a normalised text and their TF-IDF weights."""
+        columns: list[npt.NDArray[np.intp]] = []
+        values: list[npt.NDArray[np.float64]] = []
+        for part in self._parts:
+            vocabulary = part.vocabulary
+            counts = Counter(f for f in part.analyser(text) if f in vocabulary)
+            if not counts:
+                continue
+            index = np.fromiter((vocabulary[f] for f in counts), dtype=np.intp, count=len(counts))
+            tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), dtype=np.float64)
+            weights = tf * part.idf[index]
+            columns.append(index + part.offset)
+            values.append(weights / math.sqrt(float(weights @ weights)))
+        if not columns:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.concatenate(columns), np.concatenate(values)
+
+    def scores(self, text: str) -> npt.NDArray[np.float64]:
+        """The decision value per label for a normalised text."""
+        columns, weights = self.features(text)
+        if not len(columns):
+            return self._intercept.copy()
+        rows = self._coef[columns]
+        product = rows.T @ weights if sparse.issparse(rows) else weights @ rows
+        return np.asarray(product, dtype=np.float64).ravel() + self._intercept
+
+
+def _one_vs_rest(
+    matrix: sparse.csr_matrix,
+    labels: npt.NDArray[np.intp],
+    weights: npt.NDArray[np.float64],
+    n_labels: int,
+    c: float,
+) -> tuple[sparse.csr_matrix, npt.NDArray[np.float64]]:
+    """One linear SVM per label, that label's examples against the others.
+
+    With up to `_ALL_ROWS` examples each SVM sees all of them (scikit-learn's own one-vs-rest
+    does the same). Past that, it sees the examples of its `_NEIGHBOURS` nearest labels (by
+    the cosine of the labels' mean vectors: the ones it must be told apart from) and a seeded
+    sample of `_SAMPLE` others: one LinearSVC over all 43,000 examples of a synthetic knowledge
+    base of 10,000 phrasings and 228 topics took 77 s to fit, and the cost grows with examples
+    times labels (bench/match.py).
+    """
+    n_rows = matrix.shape[0]
+    present = np.unique(labels)
+    by_label = {int(k): np.flatnonzero(labels == k) for k in present}
+    indicator = sparse.csr_matrix(
+        (np.ones(n_rows), (labels, np.arange(n_rows))), shape=(n_labels, n_rows)
+    )
+    centroids = normalize(indicator @ matrix)
+    coef_rows: list[int] = []
+    coef_cols: list[int] = []
+    coef_vals: list[npt.NDArray[np.float64]] = []
+    intercept = np.full(n_labels, -1.0)
+    for label in present.tolist():
+        own = by_label[label]
+        if n_rows <= _ALL_ROWS:
+            rows = np.arange(n_rows)
+        else:
+            near = np.asarray((centroids @ centroids[label].T).todense()).ravel()
+            near[label] = -1.0
+            closest = np.argsort(-near)[:_NEIGHBOURS]
+            picked = [own, *(by_label.get(int(k), own[:0]) for k in closest)]
+            rng = np.random.default_rng(label)
+            picked.append(rng.choice(n_rows, size=min(_SAMPLE, n_rows), replace=False))
+            rows = np.unique(np.concatenate(picked))
+        target = (labels[rows] == label).astype(np.intp)
+        svm = LinearSVC(C=c, random_state=0)
+        svm.fit(matrix[rows], target, sample_weight=weights[rows])
+        column = np.asarray(svm.coef_, dtype=np.float64)[0]
+        nonzero = np.flatnonzero(column)
+        coef_rows.extend(nonzero.tolist())
+        coef_cols.extend([label] * len(nonzero))
+        coef_vals.append(column[nonzero])
+        intercept[label] = float(svm.intercept_[0])
+    values = np.concatenate(coef_vals) if coef_vals else np.zeros(0)
+    coef = sparse.csr_matrix((values, (coef_rows, coef_cols)), shape=(matrix.shape[1], n_labels))
+    return coef, intercept
+
+
+def examples_of(texts: Iterable[tuple[str, int, float]]) -> list[Example]:
+    """Examples from (normalised text, label, weight), empty texts left out, each text once
+    per label."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Example] = []
+    for text, label, weight in texts:
+        if text and (text, label) not in seen:
+            seen.add((text, label))
+            out.append(Example(text, label, weight))
+    return out

@@ -1,0 +1,142 @@
+"""The learned signal: scores read off the fitted model equal scikit-learn's, and it learns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.svm import LinearSVC
+
+from bot.understanding import learned
+from bot.understanding.learned import (
+    Example,
+    LearnedModel,
+    char_features,
+    examples_of,
+    word_features,
+)
+
+BIRTH, MARRIAGE, COPY = 0, 1, 2
+EXAMPLES = examples_of(
+    [
+        ("dang ky khai sinh cho con", BIRTH, 1.0),
+        ("lam giay khai sinh cho be moi sinh", BIRTH, 1.0),
+        ("khai sinh can giay to gi", BIRTH, 1.0),
+        ("dang ky ket hon can gi", MARRIAGE, 1.0),
+        ("hai dua muon ket hon thi lam the nao", MARRIAGE, 1.0),
+        ("thu tuc dang ky ket hon o xa", MARRIAGE, 1.0),
+        ("chung thuc ban sao bang tot nghiep", COPY, 1.0),
+        ("sao y ban chinh can cuoc", COPY, 1.0),
+        ("chung thuc ban sao het bao nhieu tien", COPY, 1.0),
+    ]
+)
+
+
+def _sklearn_scores(model: LearnedModel, texts: list[str]) -> np.ndarray:
+    """Scores through scikit-learn's vectorisers and a plain matrix product."""
+    matrix = sparse.hstack([v.transform(texts) for v in model.vectorisers]).tocsr()
+    coef = model._coef.toarray() if sparse.issparse(model._coef) else model._coef
+    return np.asarray(matrix @ coef) + model._intercept
+
+
+def _binary_svm(model: LearnedModel, label: int, rows: list[Example]) -> np.ndarray:
+    texts = [e.text for e in rows]
+    matrix = sparse.hstack([v.transform(texts) for v in model.vectorisers]).tocsr()
+    svm = LinearSVC(C=0.5, random_state=0)
+    svm.fit(matrix, [int(e.label == label) for e in rows], sample_weight=[e.weight for e in rows])
+    return svm
+
+
+@pytest.mark.parametrize("dense_limit", [5_000_000, 0])
+def test_scores_equal_scikit_learns(dense_limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our feature reading equals scikit-learn's vectorisers, dense and sparse coefficients,
+    and each label's column is scikit-learn's SVM of that label against the rest."""
+    monkeypatch.setattr(learned, "_DENSE_LIMIT", dense_limit)
+    model = LearnedModel(EXAMPLES, 3)
+    assert sparse.issparse(model._coef) is (dense_limit == 0)
+    probe = ["khai sinh cho con", "chung thuc ban sao giay khai sinh"]
+    for label in (BIRTH, MARRIAGE, COPY):
+        svm = _binary_svm(model, label, EXAMPLES)
+        matrix = sparse.hstack([v.transform(probe) for v in model.vectorisers]).tocsr()
+        expected = svm.decision_function(matrix)
+        ours = [model.scores(t)[label] for t in probe]
+        np.testing.assert_allclose(ours, expected, atol=1e-9)
+    texts = [
+        "khai sinh cho con",
+        "ket hon",
+        "chung thuc ban sao giay khai sinh",
+        "zzz qqq",  # no known feature: the intercepts
+        "dang ky dang ky dang ky khai sinh",  # repeated features: sublinear tf
+    ]
+    ours = np.array([model.scores(t) for t in texts])
+    np.testing.assert_allclose(ours, _sklearn_scores(model, texts), atol=1e-9)
+
+
+def test_two_labels_are_scored_both_ways() -> None:
+    two = [e for e in EXAMPLES if e.label != COPY]
+    model = LearnedModel(two, 3)
+    scores = model.scores("ket hon o xa")
+    assert scores[MARRIAGE] > 0 > scores[BIRTH]
+    np.testing.assert_allclose(scores[BIRTH], -scores[MARRIAGE], atol=1e-4)  # solver tolerance
+    assert scores[COPY] == -1.0  # a label with no examples never wins
+
+
+def test_it_learns_the_examples_and_generalises_to_typos() -> None:
+    model = LearnedModel(EXAMPLES, 3)
+    assert int(np.argmax(model.scores("khaisinh cho be"))) == BIRTH
+    assert int(np.argmax(model.scores("dang ki ket hon"))) == MARRIAGE
+    assert int(np.argmax(model.scores("chung thuc ban sao"))) == COPY
+
+
+def test_one_label_or_none_scores_minus_one_everywhere() -> None:
+    one = LearnedModel([Example("khai sinh", BIRTH)], 3)
+    assert one.scores("khai sinh").tolist() == [-1.0, -1.0, -1.0]
+    assert LearnedModel([], 2).scores("").tolist() == [-1.0, -1.0]
+    assert one.size == 0
+
+
+def test_past_all_rows_each_svm_sees_its_neighbours_and_a_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large knowledge base is fitted on samples; the examples are still learned."""
+    monkeypatch.setattr(learned, "_ALL_ROWS", 4)
+    monkeypatch.setattr(learned, "_NEIGHBOURS", 1)
+    monkeypatch.setattr(learned, "_SAMPLE", 2)
+    model = LearnedModel(EXAMPLES, 3)
+    for example in EXAMPLES:
+        assert int(np.argmax(model.scores(example.text))) == example.label
+
+
+def test_empty_text_scores_the_intercepts() -> None:
+    model = LearnedModel(EXAMPLES, 3)
+    np.testing.assert_allclose(model.scores(""), _sklearn_scores(model, [""])[0])
+
+
+def test_fitting_is_deterministic() -> None:
+    a = LearnedModel(EXAMPLES, 3).scores("lam khai sinh cho con o xa")
+    b = LearnedModel(EXAMPLES, 3).scores("lam khai sinh cho con o xa")
+    assert a.tolist() == b.tolist()
+
+
+def test_examples_drop_empty_texts_and_repeats() -> None:
+    rows = examples_of([("a b", 0, 1.0), ("", 1, 1.0), ("a b", 0, 2.0), ("a b", 1, 1.0)])
+    assert rows == [Example("a b", 0, 1.0), Example("a b", 1, 1.0)]
+
+
+def test_features_are_char_ngrams_inside_words_and_word_pairs() -> None:
+    assert char_features("ab") == [" a", "ab", "b ", " ab", "ab ", " ab "]
+    assert word_features("khai sinh con") == [
+        "khai",
+        "sinh",
+        "con",
+        "khai sinh",
+        "sinh con",
+    ]
+
+
+@pytest.mark.parametrize("size", [100_000])
+def test_a_huge_text_reads_only_its_first_words(size: int) -> None:
+    model = LearnedModel(EXAMPLES, 3)
+    text = "khai sinh " * size
+    assert len(char_features(text)) == len(char_features("khai sinh " * 80))
+    assert int(np.argmax(model.scores(text))) == BIRTH
