@@ -27,6 +27,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.dialog import Turn
 from bot.evaluation import Ask, Bars, cross_validate, evaluate, load_items
 from bot.knowledge import KnowledgeBase, KnowledgeError, load
+from bot.lint import STRICT, lint
 from bot.models import Case, EventKind, Incoming, Platform, State, TurnKind, normalise_code
 from bot.models.privacy import Forgotten, PurgeReport
 from bot.store import Store
@@ -205,27 +206,43 @@ def kb() -> None:
 
 @kb.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option(
+    "--strict/--lenient",
+    default=STRICT,
+    show_default=True,
+    help="Whether a phrasing the matcher sends to another topic is an error (else a warning).",
+)
 @click.pass_obj
-def check(config: str | None, path: str | None) -> None:
+def check(config: str | None, path: str | None, strict: bool) -> None:
     """Validate the knowledge base: one line per problem, exit 1 on errors.
 
-    Warnings (entries past review_by, open verify notes) do not fail the check.
+    After the loader's checks come the lints of meaning: a phrasing the matcher does not send
+    to its own topic (a warning, an error with --strict), the same phrasing under two topics
+    (an error), a name, summary or facet written in one language only (a warning). Other
+    warnings (entries past review_by, open verify notes) do not fail the check either.
 
     \b
     Examples:
       bot kb check
       bot kb check knowledge/
+      bot kb check --strict
     """
-    root = Path(path) if path else cli_settings(config).knowledge_path()
+    settings = cli_settings(config)
+    root = Path(path) if path else settings.knowledge_path()
     try:
         kb_, warnings = load(root)
     except KnowledgeError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise SystemExit(1) from exc
-    for problem in warnings:
-        click.echo(str(problem))
-    click.echo(f"ok: {len(kb_.topics)} topics, version {kb_.version}, {len(warnings)} warnings")
+    problems = [*warnings, *lint(kb_, settings.matcher, strict)]
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        click.echo(str(problem), err=problem.severity == "error")
+    if errors:
+        click.echo(f"{len(errors)} errors, {len(problems) - len(errors)} warnings", err=True)
+        raise SystemExit(1)
+    click.echo(f"ok: {len(kb_.topics)} topics, version {kb_.version}, {len(problems)} warnings")
 
 
 @cli.command()
