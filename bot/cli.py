@@ -170,7 +170,11 @@ def eval_(
         raise click.ClickException(str(exc)) from exc
 
     def build(kb_: KnowledgeBase) -> Ask:
-        built = bundle if kb_ is bundle.kb else Bundle.build(kb_, settings.matcher)
+        built = (
+            bundle
+            if kb_ is bundle.kb
+            else Bundle.build(kb_, settings.matcher, settings.idle_seconds)
+        )
 
         def run(q: str) -> tuple[str | None, str, bool]:
             answer = built.ask(q)

@@ -381,6 +381,7 @@ def cross_validate(
         reports.append(report)
         for i, outcome in zip(held, report.outcomes, strict=True):
             pooled[i] = outcome
+    progress(f"done: {len(items)} lines answered by the knowledge base alone and by {k} folds")
     return CrossValidation(
         k, seed, plain, Report([o for o in pooled if o is not None]), tuple(reports)
     )
