@@ -7,6 +7,7 @@ leaves the last good one serving. (Not to be confused with the store's SQLite en
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,18 @@ class Bundle:
     ) -> Bundle:
         """Raises `KnowledgeError` when the knowledge base has errors."""
         kb, warnings = load(root)
+        return cls.build(kb, settings, idle_seconds, warnings)
+
+    @classmethod
+    def build(
+        cls,
+        kb: KnowledgeBase,
+        settings: MatcherSettings | None = None,
+        idle_seconds: int = 1800,
+        warnings: Sequence[Problem] = (),
+    ) -> Bundle:
+        """The bundle of a knowledge base already in memory (a loaded one, or a modified copy
+        made with `dataclasses.replace`, as cross-validation and the meaning lints do)."""
         matcher = Matcher(kb, settings)
         return cls(kb, matcher, Dialog(kb, matcher, idle_seconds), tuple(warnings))
 

@@ -1,18 +1,49 @@
-"""The bot against evaluation sets: the project's own (always) and ../shared's dev set (if there)."""
+"""The bot against evaluation sets: the project's own (always) and ../shared's dev set (if there);
+the evaluation's own figures (confident wrong, asked back, per kind) and its cross-validation."""
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from bot.bundle import Bundle
-from bot.evaluation import evaluate, load_items, missing_musts
+from bot.cli import cli
+from bot.evaluation import (
+    Ask,
+    Bars,
+    Item,
+    Report,
+    cross_validate,
+    evaluate,
+    fold_split,
+    load_items,
+    missing_musts,
+    teach,
+)
+from bot.knowledge import KnowledgeBase, load
+from bot.text import tokens
 from tests.conftest import ROOT, SHARED_EVAL
+from tests.test_docs import full_topic, write_kb
+
+DATA = ROOT / "tests" / "data"
+OWN_FILES = ("eval.jsonl", "eval_blind.jsonl", "eval_chatty.jsonl", "eval_personas.jsonl")
 
 
-def run(bundle: Bundle, path):  # type: ignore[no-untyped-def]
-    def ask(q: str) -> tuple[str | None, str]:
+def asker(bundle: Bundle) -> Ask:
+    def ask(q: str) -> tuple[str | None, str, bool]:
         answer = bundle.ask(q)
-        return answer.topic, answer.text
+        return answer.topic, answer.text, answer.kind == "clarify"
 
-    return evaluate(load_items(path), ask)
+    return ask
+
+
+def run(bundle: Bundle, path: Path) -> Report:
+    return evaluate(load_items(path), asker(bundle))
 
 
 def rate(pair: tuple[int, int]) -> float:
@@ -63,3 +94,254 @@ def test_shared_dev_set_meets_the_bars(bundle: Bundle) -> None:
     assert rate(report.in_scope) >= 0.97
     assert rate(report.out_of_scope) >= 0.95
     assert rate(report.must) == 1.0
+
+
+# --- confident wrong, asked back, per kind ---------------------------------------------------
+
+
+def item(q: str, *expect: str, kind: str | None = None, line: int = 1) -> Item:
+    return Item(q, tuple(expect), "x", None, (), line, kind=kind)
+
+
+def scripted(answers: dict[str, tuple[str | None, bool]]) -> Ask:
+    """An ask callback answering each question as scripted: (topic, asked back)."""
+    return lambda q: (answers[q][0], "", answers[q][1])
+
+
+def test_confident_wrong_counts_answers_of_a_topic_the_line_does_not_expect() -> None:
+    items = [
+        item("right", "a", "b"),
+        item("wrong", "a"),
+        item("asked back wrongly", "a"),
+        item("not understood", "a"),
+        item("other domain answered", kind="other"),
+        item("other domain refused", kind="other"),
+        item("other domain asked back", kind="other"),
+    ]
+    report = evaluate(
+        items,
+        scripted(
+            {
+                "right": ("b", False),
+                "wrong": ("c", False),
+                "asked back wrongly": ("c", True),
+                "not understood": (None, False),
+                "other domain answered": ("a", False),
+                "other domain refused": (None, False),
+                "other domain asked back": ("a", True),
+            }
+        ),
+    )
+    assert [o.confident_wrong for o in report.outcomes] == [0, 1, 0, 0, 1, 0, 0]
+    assert report.confident_wrong == (2, 7)
+    assert report.asked_back == (2, 7)
+    assert report.in_scope == (1, 4) and report.out_of_scope == (1, 3)
+    lines = report.lines()
+    assert "confident wrong:           2/7  28.6%" in lines
+    assert "asked back:                2/7" in lines
+    assert "  line 1: confident wrong c: 'wrong'" in lines
+    assert "  line 1: asked back c: 'asked back wrongly'" in lines
+
+
+def test_a_callback_without_the_clarify_flag_still_works() -> None:
+    report = evaluate([item("q", "a")], lambda q: ("b", "reply"))
+    assert report.confident_wrong == (1, 1) and report.asked_back == (0, 1)
+
+
+def test_accuracy_per_kind_is_reported_when_lines_have_a_kind() -> None:
+    answers = scripted({"a1": ("a", False), "a2": ("b", False), "n": (None, False)})
+    with_kind = [item("a1", "a", kind="plain"), item("a2", "a", kind="story"), item("n")]
+    lines = evaluate(with_kind, answers).lines()
+    section = lines[lines.index("== accuracy per kind ==") + 1 :]
+    assert section[:2] == [
+        f"  {'plain':32}   1/1   100.0%",
+        f"  {'story':32}   0/1     0.0%",
+    ]
+    assert "== accuracy per kind ==" not in evaluate([item("n")], answers).lines()
+
+
+def test_kind_and_writer_are_read_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    rows = [
+        {"q": "a", "expect": ["x"], "kind": "story", "writer": "w1"},
+        {"q": "b", "expect": [], "persona": "p"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    first, second = load_items(path)
+    assert (first.kind, first.writer, first.where) == ("story", "w1", "set.jsonl:1")
+    assert (second.kind, second.writer) == (None, "p")
+
+
+def test_max_wrong_bar() -> None:
+    report = evaluate([item("q", "a"), item("r", "a")], scripted({"q": ("b", 0), "r": ("a", 0)}))
+    assert Bars(0, 0, 0, max_wrong=1.0).failures(report) == []
+    assert Bars(0, 0, 0, max_wrong=0.5).failures(report) == []
+    assert Bars(0, 0, 0, max_wrong=0.4).failures(report) == ["confident wrong 0.500 > 0.4"]
+
+
+# --- cross-validation --------------------------------------------------------------------------
+
+
+def own_items() -> list[Item]:
+    return [i for name in OWN_FILES for i in load_items(DATA / name)]
+
+
+def test_folds_hold_every_line_out_once_stratified_by_topic() -> None:
+    items = own_items()
+    k = 5
+    folds = fold_split(items, k, seed=3)
+    assert len(folds) == len(items) and set(folds) == set(range(k))
+    # lines that read the same (5 pairs across the files) share their fold...
+    fold_of: dict[str, set[int]] = {}
+    topic_of: dict[str, str] = {}
+    for it, f in zip(items, folds, strict=True):
+        key = " ".join(tokens(it.q))
+        fold_of.setdefault(key, set()).add(f)
+        topic_of.setdefault(key, it.expect[0] if it.expect else "")
+    assert all(len(fs) == 1 for fs in fold_of.values())
+    # ...and, counted once, fill the folds evenly, each topic spread over them evenly
+    sizes = Counter(f for (f,) in fold_of.values())
+    assert max(sizes.values()) - min(sizes.values()) <= 1, sizes
+    per_topic: dict[str, Counter[int]] = {}
+    for key, (f,) in fold_of.items():
+        per_topic.setdefault(topic_of[key], Counter())[f] += 1
+    assert len(per_topic) > 30  # the topics of the catalogue, and out of scope
+    for topic, counts in per_topic.items():
+        assert max(counts.values()) - min(counts[f] for f in range(k)) <= 1, (topic, counts)
+    assert fold_split(items, k, seed=3) == folds
+    assert fold_split(items, k, seed=4) != folds
+
+
+def test_folds_are_the_same_in_every_process() -> None:
+    code = (
+        "import json; from pathlib import Path; from bot.evaluation import fold_split, load_items;"
+        f"items = [i for n in {list(OWN_FILES)!r} for i in load_items(Path({str(DATA)!r}) / n)];"
+        "print(json.dumps(fold_split(items, 5, seed=7)))"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert json.loads(runs[0]) == json.loads(runs[1]) == fold_split(own_items(), 5, seed=7)
+
+
+def test_too_few_lines_for_the_folds_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        fold_split([item("a", "x")], 1)
+    with pytest.raises(ValueError, match="cannot make 3 folds"):
+        fold_split([item("a", "x"), item("b", "x"), item("a", "y")], 3)
+
+
+def test_a_held_out_line_is_never_a_training_phrasing_of_its_fold(bundle: Bundle) -> None:
+    items = own_items()
+    base = {" ".join(tokens(p)) for t in bundle.kb.topics.values() for p in t.phrasings}
+    taught_in: list[set[str]] = []
+    asked_in: list[set[str]] = []
+
+    def build(kb: KnowledgeBase) -> Ask:
+        phrasings = {" ".join(tokens(p)) for t in kb.topics.values() for p in t.phrasings}
+        taught_in.append(phrasings - base)
+        asked = set[str]()
+        asked_in.append(asked)
+
+        def ask(q: str) -> tuple[str | None, str, bool]:
+            asked.add(" ".join(tokens(q)))
+            return None, "", False
+
+        return ask
+
+    result = cross_validate(items, bundle.kb, build, k=4, seed=1)
+    assert taught_in[0] == set()  # the plain run: the knowledge base alone
+    assert asked_in[0] == {" ".join(tokens(i.q)) for i in items}
+    for taught, asked in zip(taught_in[1:], asked_in[1:], strict=True):
+        assert taught and asked and not taught & asked
+    assert [o.item for o in result.pooled.outcomes] == items
+    assert sum(len(r.outcomes) for r in result.folds) == len(items)
+
+
+def tiny_kb(root: Path) -> KnowledgeBase:
+    alpha = full_topic("alpha", "procedure")
+    alpha["match"] = {"keywords": {"khai sinh": 5}, "phrasings": ["thủ tục khai sinh"]}
+    beta = full_topic("beta", "procedure")
+    beta["match"] = {"keywords": {"khai tử": 5}, "phrasings": ["thủ tục khai tử"]}
+    other = full_topic("ngoai-pham-vi", "outofscope")
+    other["match"] = {"keywords": {"thuế": 5}, "phrasings": ["nộp thuế"]}
+    return load(write_kb(root, [alpha, beta, other]), required=())[0]
+
+
+def test_teach_adds_lines_as_phrasings_of_their_topic(tmp_path: Path) -> None:
+    kb = tiny_kb(tmp_path)
+    taught, n = teach(
+        kb,
+        [
+            item("giấy tờ khai sinh", "alpha", "beta"),
+            item("thủ tục khai tử", "beta"),  # already a phrasing
+            item("mai trời mưa không"),
+            item("đổi bằng lái", "no-such-topic"),
+            item("🙂", "alpha"),
+        ],
+    )
+    assert n == 2
+    assert taught.topics["alpha"].phrasings == ("thủ tục khai sinh", "giấy tờ khai sinh")
+    assert taught.topics["beta"] is kb.topics["beta"]
+    assert taught.topics["ngoai-pham-vi"].phrasings == ("nộp thuế", "mai trời mưa không")
+    assert kb.topics["alpha"].phrasings == ("thủ tục khai sinh",)  # the original is untouched
+
+
+def test_cross_validation_teaches_the_held_out_fold(tmp_path: Path) -> None:
+    """Two lines that name both procedures but mean the death: the knowledge base alone asks
+    back (or guesses), while each line, taught as a phrasing, makes its twin in the other fold
+    answered."""
+    kb = tiny_kb(tmp_path)
+    story = "ông nội em mất rồi, giấy khai sinh của ông với khai tử làm thế nào"
+    items = [item(story, "beta", line=1), item(story + " ạ", "beta", line=2)]
+
+    def build(kb_: KnowledgeBase) -> Ask:
+        return asker(Bundle.build(kb_))
+
+    result = cross_validate(items, kb, build, k=2)
+    assert [(o.topic, o.clarify) for o in result.pooled.outcomes] == [("beta", False)] * 2
+    assert [(o.topic, o.clarify) for o in result.plain.outcomes] != [("beta", False)] * 2
+    assert result.pooled.in_scope == (2, 2) and result.plain.in_scope[0] < 2
+
+
+def test_eval_cli_cross_validates_several_files(tmp_path: Path) -> None:
+    rows = [
+        ("phí trích lục khai sinh", ["trich-luc-ho-tich"]),
+        ("xin bản sao trích lục khai sinh", ["trich-luc-ho-tich"]),
+        ("đăng ký khai tử cho bà", ["khai-tu"]),
+        ("khai tử ở đâu", ["khai-tu"]),
+        ("giá vàng hôm nay", []),
+        ("thời tiết mai thế nào", []),
+    ]
+    files = []
+    for n, part in enumerate((rows[:3], rows[3:])):
+        path = tmp_path / f"set{n}.jsonl"
+        path.write_text(
+            "\n".join(json.dumps({"q": q, "expect": e}, ensure_ascii=False) for q, e in part),
+            encoding="utf-8",
+        )
+        files.append(str(path))
+    # a bar below any figure: the thresholds apply to the cross-validated figures
+    result = CliRunner().invoke(cli, ["eval", "--folds", "2", "--max-wrong", "-1", *files])
+    assert result.exit_code == 1 and "Error: confident wrong 0.000 > -1.0" in result.stderr
+    out = result.stdout
+    assert "== cross-validated, pooled over 2 folds ==" in out
+    assert "== plain vs 2-fold cross-validated (seed 0; 6 lines, folds of 3-3) ==" in out
+    table = out.split("== plain vs", 1)[1].splitlines()[2:]
+    assert [line.split()[0] for line in table] == [
+        "in-scope",
+        "out-of-scope",
+        "reply",
+        "confident",
+        "asked",
+    ]
+    assert "fold 2/2:" in result.stderr and "fold 2/2:" not in out
+    assert CliRunner().invoke(cli, ["eval", "--folds", "1", *files]).exit_code == 2

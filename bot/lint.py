@@ -1,0 +1,139 @@
+"""Lints of meaning, run by `bot kb check` on a knowledge base that loaded: what the loader cannot
+see, because it needs the matcher or every topic at once (issue 9).
+
+- A phrasing the matcher does not send to its own topic (answered as another topic, offered
+  after another in a clarify question, or not understood): teaching by phrasings only works if
+  the examples themselves land where they are written. A warning, an error with `strict`
+  (`STRICT` is the default; an out-of-scope topic's phrasing must be refused instead).
+- The same phrasing, compared once normalised (`bot.text.tokens`), under two topics: an error,
+  as the example teaches both ways at once.
+- A name, summary or facet written in one language only: one side empty (possible only in a
+  knowledge base built in memory: the loader refuses it), or the same text in vi and en (not
+  translated): a warning.
+
+Each problem is a `Problem` naming the file, the line, the field, and in its message the topic
+and the phrasing or text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from bot.config import MatcherSettings
+from bot.knowledge import LANGS, KnowledgeBase, Problem, Text, Topic
+from bot.models import Decision, TopicKind
+from bot.text import tokens
+from bot.understanding.matcher import Matcher
+
+# Whether a phrasing the matcher sends elsewhere is an error by default (`bot kb check`
+# without --strict/--lenient). A warning while the shipped knowledge base is retaught for the
+# learned matcher; switch to True once it passes.
+STRICT = False
+
+
+class _Lines:
+    """Line numbers of dotted fields in the knowledge base's files (1 when not found: a file
+    that moved, or a knowledge base built in memory)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._base = Path(kb.root).parent
+        self._nodes: dict[str, yaml.Node | None] = {}
+
+    def __call__(self, source: str, dotted: str) -> int:
+        if source not in self._nodes:
+            try:
+                text = (self._base / source).read_text(encoding="utf-8")
+                self._nodes[source] = yaml.compose(text, Loader=yaml.SafeLoader)
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                self._nodes[source] = None
+        node = self._nodes[source]
+        line = 1 if node is None else node.start_mark.line + 1
+        for part in dotted.split("."):
+            if isinstance(node, yaml.MappingNode):
+                pair = next(((k, v) for k, v in node.value if k.value == part), None)
+                if pair is None:
+                    return line
+                line, node = pair[0].start_mark.line + 1, pair[1]  # the key's line
+            elif isinstance(node, yaml.SequenceNode) and part.isdigit():
+                if int(part) >= len(node.value):
+                    return line
+                node = node.value[int(part)]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line
+
+
+def lint(
+    kb: KnowledgeBase, settings: MatcherSettings | None = None, strict: bool = STRICT
+) -> list[Problem]:
+    """The meaning problems of `kb`, topic by topic, with the matcher built on `settings`."""
+    lines = _Lines(kb)
+    matcher = Matcher(kb, settings)
+    seen: dict[str, Topic] = {}  # a normalised phrasing -> the first topic that has it
+    problems: list[Problem] = []
+
+    def report(topic: Topic, dotted: str, message: str, severity: str) -> None:
+        where = lines(topic.source, dotted)
+        problems.append(Problem(topic.source, where, dotted, f"{topic.id}: {message}", severity))
+
+    for topic in kb.topics.values():
+        for i, phrasing in enumerate(topic.phrasings):
+            dotted = f"match.phrasings.{i}"
+            stray = _stray(matcher, topic, phrasing)
+            if stray:
+                report(topic, dotted, stray, "error" if strict else "warning")
+            key = " ".join(tokens(phrasing))
+            first = seen.setdefault(key, topic)
+            if first.id != topic.id and key:
+                report(
+                    topic,
+                    dotted,
+                    f"{phrasing!r} is also a phrasing of {first.id} ({first.source})",
+                    "error",
+                )
+        for dotted, text in _texts(topic):
+            problem = _one_language(text)
+            if problem:
+                field, message = problem
+                report(topic, dotted + field, message, "warning")
+    return problems
+
+
+def _stray(matcher: Matcher, topic: Topic, phrasing: str) -> str | None:
+    """Why `phrasing` does not find `topic`, or None when it does."""
+    match = matcher.match(phrasing)
+    if topic.kind is TopicKind.OUTOFSCOPE:
+        if match.topic is None:
+            return None  # refused, as the language of another domain should be
+        return f"{phrasing!r} (another domain's) is answered as {match.topic}, not refused"
+    if match.topic == topic.id:
+        return None
+    if match.decision is Decision.CLARIFY:
+        offered = " or ".join(c.topic for c in match.candidates)
+        return f"{phrasing!r} makes the bot ask between {offered}"
+    if match.topic is None:
+        return f"{phrasing!r} is not understood"
+    return f"{phrasing!r} is answered as {match.topic}"
+
+
+def _texts(topic: Topic) -> Iterator[tuple[str, Text]]:
+    yield "name", topic.name
+    yield "summary", topic.summary
+    for facet, text in topic.facets.items():
+        yield f"facets.{facet}", text
+
+
+def _one_language(text: Text) -> tuple[str, str] | None:
+    """(the field's suffix, the message) when `text` is written in one language only."""
+    written = [lang for lang in LANGS if text.get(lang).strip()]
+    if len(written) == 1:
+        (lang,) = written
+        (missing,) = [other for other in LANGS if other != lang]
+        return f".{missing}", f"written in {lang} only: {text.get(lang)[:60]!r}"
+    if written and text.vi.strip() == text.en.strip():
+        return "", f"the same text in vi and en, not translated: {text.vi[:60]!r}"
+    return None
