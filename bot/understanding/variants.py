@@ -515,7 +515,7 @@ class _Phrasing:
             spots = [i for i in self.content if i not in touched]
             for i in rng.sample(spots, min(recipe.typos, len(spots))):
                 out[i] = _typo(out[i], rng, not self.english)
-        text = " ".join(w for w in out if w)
+        text = " ".join([w for w in out if w])
         return text + "?" if text and recipe.question and self.question else text
 
     def _abbreviate(
@@ -549,7 +549,9 @@ def _words(phrasing: str) -> list[str]:
     text = unicodedata.normalize("NFC", phrasing).lower().replace("'", "").replace("’", "")
     out: list[str] = []
     for chunk in text.split():
-        if any(ch.isdigit() for ch in chunk):
+        if chunk.isalpha():  # most words: nothing to cut off
+            out.append(chunk)
+        elif any(ch.isdigit() for ch in chunk):
             start, end = 0, len(chunk)
             while not chunk[start].isalnum():
                 start += 1
