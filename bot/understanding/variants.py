@@ -109,6 +109,8 @@ _TEENCODE_FORMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("yêu cầu", ("yc",)),
     ("nhé", ("nha", "nhá")),
     ("vào", ("vô", "zô")),
+    ("cảm ơn", ("cmon", "camon", "tks", "thanks")),
+    ("cám ơn", ("cmon", "camon", "tks", "thanks")),
     ("ạ", ("",)),
 )
 # Keys also abbreviated where the phrasing was written without diacritics: their plain
@@ -158,6 +160,7 @@ _PLAIN_KEYS = frozenset(
         "dịch vụ công",
         "tài khoản",
         "yêu cầu",
+        "cảm ơn",
     )
 )
 # Where a key is not abbreviated: "tiếng Anh" (English), "nước Anh" (England), "em bé" (baby).
