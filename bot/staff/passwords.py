@@ -34,9 +34,14 @@ class Passwords:
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self.hasher = hasher or PasswordHasher()
+        self._dummy: str | None = None  # made at the first unknown name: costs a hash
+
+    def _dummy_hash(self) -> str:
         # Checked against when the account does not exist, so that a wrong name takes as long
         # as a wrong password and the timing does not tell which names exist.
-        self._dummy = self.hasher.hash("not a password of anyone")
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("not a password of anyone")
+        return self._dummy
 
     def hash(self, password: str) -> str:
         return self.hasher.hash(password)
@@ -47,7 +52,7 @@ class Passwords:
         if len(password) > MAX_PASSWORD_CHARS:
             return False
         try:
-            return self.hasher.verify(password_hash or self._dummy, password) and bool(
+            return self.hasher.verify(password_hash or self._dummy_hash(), password) and bool(
                 password_hash
             )
         except (VerificationError, InvalidHashError):
