@@ -251,11 +251,22 @@ async def test_logout_ends_the_session_and_is_audited(store: Store, passwords: P
     assert (entries[0].action, entries[0].actor, entries[0].address) == ("logout", "lan", "a")
 
 
-async def test_old_login_attempts_are_dropped(
-    store: Store, passwords: Passwords, db_path: Path
+async def test_a_burst_of_parallel_guesses_stays_within_the_limit(
+    store: Store, passwords: Passwords
 ) -> None:
-    await store.record_login_attempt("lan", "1.2.3.4", "failed", 0)
-    await store.record_login_attempt("lan", "1.2.3.4", "failed", 25 * 3600)
+    await add_account(store, passwords, "lan", Role.VIEWER, PASSWORD, actor="t", now=0)
+    guesses = [
+        log_in(store, passwords, POLICY, "lan", f"đoán lần thứ {n}", f"10.0.0.{n}", 100)
+        for n in range(12)
+    ]
+    outcomes = [login.status for login in await asyncio.gather(*guesses)]
+    assert outcomes.count(LoginStatus.FAILED) == 5
+    assert outcomes.count(LoginStatus.THROTTLED) == 7
+
+
+async def test_old_login_attempts_are_dropped(store: Store) -> None:
+    assert (await store.claim_login_attempt("lan", "1.2.3.4", -1, 5, 0))[0] is not None
+    await store.claim_login_attempt("lan", "1.2.3.4", 25 * 3600 - 900, 5, 25 * 3600)
     count = await store._run(
         lambda db: db.execute("SELECT count(*) FROM staff_login_attempts").fetchone()[0]
     )

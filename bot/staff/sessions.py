@@ -74,8 +74,11 @@ async def log_in(
     """Check a name and password, throttled per name and per client address; on success open
     a session. Hashing runs off the event loop (argon2 takes tens of milliseconds)."""
     name = name.strip().lower()[:MAX_NAME_CHARS]
-    failures = await store.login_failures(name, address, now - policy.window_seconds)
-    if max(failures.by_name, failures.by_address) >= policy.max_failures:
+    since = now - policy.window_seconds
+    attempt, failures = await store.claim_login_attempt(
+        name, address, since, policy.max_failures, now
+    )
+    if attempt is None:
         log.warning(
             "staff login refused (throttled): name %r from %s (%d failures for the name, %d"
             " from the address)",
@@ -84,7 +87,6 @@ async def log_in(
             failures.by_name,
             failures.by_address,
         )
-        await store.record_login_attempt(name, address, LoginStatus.THROTTLED, now)
         await store.record_audit(name, "login.throttled", name, now, address=address)
         return Login(LoginStatus.THROTTLED)
     user = await store.staff_user(name) if name else None
@@ -93,7 +95,6 @@ async def log_in(
     ok = await asyncio.to_thread(passwords.verify, stored, password)
     if not ok or user is None:
         log.warning("staff login failed: name %r from %s", name, address)
-        await store.record_login_attempt(name, address, LoginStatus.FAILED, now)
         await store.record_audit(name, "login.failed", name, now, address=address)
         return Login(LoginStatus.FAILED)
     if passwords.needs_rehash(user.password_hash):
@@ -106,7 +107,7 @@ async def log_in(
     await store.create_staff_session(
         token_hash(token), user.id, secrets.token_urlsafe(32), now, now + policy.absolute_seconds
     )
-    await store.record_login_attempt(name, address, LoginStatus.OK, now)
+    await store.login_succeeded(attempt)
     await store.record_audit(user.name, "login", user.name, now, address=address)
     log.info("staff %r signed in from %s", user.name, address)
     session = await store.staff_session(token_hash(token))

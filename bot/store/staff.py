@@ -138,30 +138,35 @@ class Staff(Engine):
 
     # -- login attempts ------------------------------------------------------------------
 
-    async def record_login_attempt(self, name: str, address: str, outcome: str, now: float) -> None:
-        """`outcome`: ok, failed or throttled (refused without checking the password)."""
+    async def claim_login_attempt(
+        self, name: str, address: str, since: float, max_failures: int, now: float
+    ) -> tuple[int | None, FailureCounts]:
+        """Count the failed logins after `since` for this name and from this address and, in
+        the same transaction, record this attempt: refused ('throttled', returns None) when
+        either count reached `max_failures`, else as a failure until `login_succeeded` says
+        otherwise (its id). Counting an attempt as failed before its password is checked is
+        what keeps a burst of parallel guesses within the limit."""
 
-        def work(db: Database) -> None:
+        def work(db: Database) -> tuple[int | None, FailureCounts]:
             db.execute(
                 "DELETE FROM staff_login_attempts WHERE at < ?", [now - ATTEMPTS_KEPT_SECONDS]
             )
-            db.execute(
-                "INSERT INTO staff_login_attempts (name, address, outcome, at) VALUES (?, ?, ?, ?)",
-                [name, address, outcome, now],
-            )
-
-        await self._run_atomic(work)
-
-    async def login_failures(self, name: str, address: str, since: float) -> FailureCounts:
-        """Failed logins after `since` for this name, and from this address."""
-
-        def work(db: Database) -> FailureCounts:
             base = "SELECT count(*) FROM staff_login_attempts WHERE outcome = 'failed' AND at > ?"
             (by_name,) = db.execute(base + " AND name = ?", [since, name]).fetchone()
             (by_address,) = db.execute(base + " AND address = ?", [since, address]).fetchone()
-            return FailureCounts(int(by_name), int(by_address))
+            counts = FailureCounts(int(by_name), int(by_address))
+            refused = max(counts.by_name, counts.by_address) >= max_failures
+            cursor = db.execute(
+                "INSERT INTO staff_login_attempts (name, address, outcome, at) VALUES (?, ?, ?, ?)",
+                [name, address, "throttled" if refused else "failed", now],
+            )
+            return (None if refused else cursor.lastrowid), counts
 
-        return await self._run(work)
+        return await self._run_atomic(work)
+
+    async def login_succeeded(self, attempt_id: int) -> None:
+        sql = "UPDATE staff_login_attempts SET outcome = 'ok' WHERE id = ?"
+        await self._run_atomic(lambda db: db.execute(sql, [attempt_id]))
 
     # -- the audit log -------------------------------------------------------------------
 
