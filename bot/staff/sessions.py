@@ -13,8 +13,11 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from bot.models.staff import StaffPolicy, StaffSession
 from bot.staff.passwords import Passwords
@@ -24,6 +27,16 @@ log = logging.getLogger(__name__)
 
 # Names as typed are audited and logged: cut them so a login form cannot flood either.
 MAX_NAME_CHARS = 64
+# argon2 takes tens of milliseconds and 64 MiB per hash (argon2-cffi's defaults): two at a
+# time, off the event loop, so a flood of logins from many addresses queues instead of
+# taking the machine's memory and both cores.
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+
+T = TypeVar("T")
+
+
+async def _hashing(fn: Callable[..., T], *args: str | None) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, fn, *args)
 
 
 class LoginStatus(StrEnum):
@@ -92,7 +105,7 @@ async def log_in(
     user = await store.staff_user(name) if name else None
     usable = user is not None and not user.disabled
     stored = user.password_hash if user is not None and usable else None
-    ok = await asyncio.to_thread(passwords.verify, stored, password)
+    ok = await _hashing(passwords.verify, stored, password)
     if not ok or user is None:
         log.warning("staff login failed: name %r from %s", name, address)
         await store.record_audit(name, "login.failed", name, now, address=address)
@@ -100,7 +113,7 @@ async def log_in(
     if passwords.needs_rehash(user.password_hash):
         # The parameters changed since this hash was made: this is the one moment we hold
         # the password, so store it under the current ones.
-        fresh = await asyncio.to_thread(passwords.hash, password)
+        fresh = await _hashing(passwords.hash, password)
         await store.set_password_hash(user.name, fresh, sign_out=False)
         log.info("staff %r: password rehashed with the current argon2 parameters", user.name)
     token = secrets.token_urlsafe(32)
