@@ -1,4 +1,4 @@
-"""The `bot` command: ask, eval, chat, kb check, cases, report, privacy (and serve).
+"""The `bot` command: ask, eval, chat, kb check, cases, report, privacy, staff (and serve).
 
 Domain errors become `click.ClickException` with a hint; nothing prints a traceback at a user.
 """
@@ -11,8 +11,9 @@ import getpass
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -30,9 +31,20 @@ from bot.knowledge import KnowledgeBase, KnowledgeError, load
 from bot.lint import STRICT, lint
 from bot.models import Case, EventKind, Incoming, Platform, State, TurnKind, normalise_code
 from bot.models.privacy import Forgotten, PurgeReport
+from bot.models.staff import Role, StaffUser
+from bot.staff.accounts import (
+    AccountError,
+    add_account,
+    change_password,
+    check_name,
+    remove_account,
+)
+from bot.staff.passwords import Passwords
 from bot.store import Store
 from bot.turns.resolve import resolve_turn
 from bot.understanding.matcher import Matcher
+
+T = TypeVar("T")
 
 
 def cli_settings(config: str | None) -> Settings:
@@ -536,3 +548,161 @@ async def _resolve(
         return await resolve_turn(store, bundle.dialog, msg, turn, now_ms)
     finally:
         await store.close()
+
+
+# -- staff accounts (issue 11) -----------------------------------------------------------
+
+
+@cli.group()
+def staff() -> None:
+    """Staff accounts of the dashboard (/admin): add, list, remove, change a password."""
+
+
+def _passwords() -> Passwords:
+    """The password hasher of the commands (tests swap in cheap argon2 parameters)."""
+    return Passwords()
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _read_password() -> str:
+    """Prompted twice with hidden input on a terminal; otherwise read from standard input:
+    one line, or two identical lines (what `printf 'pw\\npw\\n' | bot staff add` sends)."""
+    if _stdin_is_terminal():
+        first = click.prompt("Password", hide_input=True, show_default=False)
+        again = click.prompt("Password (again)", hide_input=True, show_default=False)
+        if first != again:
+            raise click.ClickException("the two passwords differ; nothing was changed")
+        return str(first)
+    lines = sys.stdin.read().split("\n")
+    while lines and lines[-1] in ("", "\r"):
+        lines.pop()
+    lines = [line.removesuffix("\r") for line in lines]
+    if len(lines) == 2 and lines[0] != lines[1]:
+        raise click.ClickException("the two password lines differ; nothing was changed")
+    if len(lines) not in (1, 2):
+        raise click.ClickException(
+            "expected the password on standard input: one line, or the same line twice"
+        )
+    return lines[0]
+
+
+def _actor() -> str:
+    """Who ran a staff command, for the audit log."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _staff_run(settings: Settings, job: Callable[[Store], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = await Store.open(settings.db_path())
+        try:
+            return await job(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except AccountError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed") from exc
+
+
+@staff.command(name="add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="viewer reads the dashboard; editor also edits answers; admin also manages staff.",
+)
+@click.pass_obj
+def staff_add(config: str | None, name: str, role: str) -> None:
+    """Create the dashboard account NAME with a password (at least 10 characters).
+
+    The password is asked twice, hidden; when standard input is not a terminal it is read from
+    it (one line, or the same line twice). Only its argon2 hash is stored.
+
+    \b
+    Examples:
+      bot staff add lan --role admin
+      printf '%s\\n' "$PASSWORD" | bot staff add tuan --role viewer
+    """
+    settings = cli_settings(config)
+    try:
+        check_name(name)
+    except AccountError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed") from exc
+    password = _read_password()
+    passwords, actor = _passwords(), _actor()
+    user = _staff_run(
+        settings,
+        lambda store: add_account(
+            store, passwords, name, Role(role), password, actor=actor, now=time.time()
+        ),
+    )
+    click.echo(f"Added {user.name} ({user.role.value}). Sign in at /admin/login.")
+
+
+@staff.command(name="list")
+@click.pass_obj
+def staff_list(config: str | None) -> None:
+    """List the dashboard accounts: name, role, created (UTC), disabled or not.
+
+    \b
+    Example:
+      bot staff list
+    """
+    settings = cli_settings(config)
+    users: list[StaffUser] = _staff_run(settings, lambda store: store.staff_users())
+    if not users:
+        click.echo("No staff accounts yet. Hint: bot staff add NAME --role admin")
+        return
+    for user in users:
+        created = dt.datetime.fromtimestamp(user.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
+        state = "  (disabled)" if user.disabled else ""
+        click.echo(f"{user.name}\t{user.role.value}\t{created}{state}")
+
+
+@staff.command(name="remove")
+@click.argument("name")
+@click.pass_obj
+def staff_remove(config: str | None, name: str) -> None:
+    """Delete the account NAME and sign it out everywhere (the audit log keeps its name).
+
+    \b
+    Example:
+      bot staff remove tuan
+    """
+    settings = cli_settings(config)
+    actor = _actor()
+    user = _staff_run(
+        settings, lambda store: remove_account(store, name, actor=actor, now=time.time())
+    )
+    click.echo(f"Removed {user.name} ({user.role.value}).")
+
+
+@staff.command(name="passwd")
+@click.argument("name")
+@click.pass_obj
+def staff_passwd(config: str | None, name: str) -> None:
+    """Set a new password for NAME (asked as for `bot staff add`); signs it out everywhere.
+
+    \b
+    Examples:
+      bot staff passwd lan
+      printf '%s\\n' "$PASSWORD" | bot staff passwd lan
+    """
+    settings = cli_settings(config)
+    password = _read_password()
+    passwords, actor = _passwords(), _actor()
+    _staff_run(
+        settings,
+        lambda store: change_password(
+            store, passwords, name, password, actor=actor, now=time.time()
+        ),
+    )
+    click.echo(f"Password of {name.strip().lower()} changed; its sessions are ended.")

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.models.privacy import DAY, HOUR, Retention
+from bot.models.staff import StaffPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_MESSAGE_HOURS = 48  # platforms.md §1.4: Meta retries for 36 h, dedup "with TTL ≥ 48 h"
@@ -123,6 +124,17 @@ class Settings:
     admin_token: str = _s(
         "", "Bearer token of the staff dashboard (off when empty)", "ADMIN_TOKEN", True
     )
+    admin_idle_minutes: int = _s(30, "A staff dashboard session ends after this idle time")
+    admin_session_hours: int = _s(
+        12, "A staff dashboard session ends this long after login, however active"
+    )
+    admin_login_failures: int = _s(
+        5, "Failed logins per name, and per address, before login is refused for a while"
+    )
+    admin_login_window_minutes: int = _s(15, "Window in which failed staff logins are counted")
+    admin_trusted_proxy: bool = _s(
+        False, "Trust X-Forwarded-Proto and X-Forwarded-For from a proxy in front (nginx)"
+    )
 
     @property
     def facebook_enabled(self) -> bool:
@@ -152,6 +164,15 @@ class Settings:
             review=self.retain_review_days * DAY,
             audit=self.retain_audit_days * DAY,
             closed_case=self.retain_closed_case_days * DAY,
+        )
+
+    @property
+    def staff(self) -> StaffPolicy:
+        return StaffPolicy(
+            idle_seconds=self.admin_idle_minutes * 60,
+            absolute_seconds=self.admin_session_hours * 3600,
+            max_failures=self.admin_login_failures,
+            window_seconds=self.admin_login_window_minutes * 60,
         )
 
     def knowledge_path(self) -> Path:
@@ -186,6 +207,11 @@ class Settings:
             if not getattr(self, name) > 0:  # 0 would switch aiohttp's deadline off
                 raise ConfigError(f"{name} must be above 0")
         self._check_retention()
+        for name in ("admin_idle_minutes", "admin_session_hours", "admin_login_failures"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+        if self.admin_login_window_minutes <= 0:
+            raise ConfigError("admin_login_window_minutes must be positive")
 
     def _check_retention(self) -> None:
         """Nothing is kept forever, and nothing so briefly that the bot misbehaves."""

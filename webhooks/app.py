@@ -26,14 +26,17 @@ from bot.models import Incoming, Outgoing, Platform, SendResult
 from bot.privacy import Purger
 from bot.rate_limit import per_minute, per_second
 from bot.reload import Reloader
+from bot.staff.passwords import Passwords
 from bot.store import Store
 from bot.turns.flood import FloodGate
 from bot.turns.queue import TurnQueue
 from bot.zalo_tokens import TokenPair, TokenRefreshError, ZaloTokens
-from webhooks import facebook, webchat, zalo
+from webhooks import admin, facebook, webchat, zalo
 from webhooks.errors import PayloadError
 from webhooks.keys import (
+    ADMIN_CLOCK_KEY,
     BUNDLE_KEY,
+    PASSWORDS_KEY,
     PURGER_KEY,
     RELOADER_KEY,
     SESSION_KEY,
@@ -51,7 +54,7 @@ __all__ = ["create_app", "enabled_platforms", "startup_lines"]
 def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Application:
     """The whole server. `bundle` defaults to the knowledge base at settings.knowledge
     (raises KnowledgeError when it has errors). Webhook routes exist only for the enabled
-    platforms; the web chat always does."""
+    platforms; the web chat and the staff dashboard always do."""
     if bundle is None:
         bundle = Bundle.load(settings.knowledge_path(), settings.matcher, settings.idle_seconds)
     # client_max_size makes request.read() answer 413 beyond the limit, chunked bodies included.
@@ -73,6 +76,10 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
     if settings.zalo_enabled:
         app.router.add_post("/webhooks/zalo", zalo_events)
     webchat.add_routes(app)
+    # The staff dashboard (/admin). Tests replace the clock and the hasher's parameters.
+    app[ADMIN_CLOCK_KEY] = time.time
+    app[PASSWORDS_KEY] = Passwords()
+    admin.add_routes(app)
     return app
 
 
@@ -99,7 +106,7 @@ def startup_lines(settings: Settings) -> list[str]:
         lines.append(
             "No platform secrets set (FB_*, ZALO_*): web chat only; see README for the variables"
         )
-    lines.append(f"Web chat: {base}/chat   Health: {base}/healthz")
+    lines.append(f"Web chat: {base}/chat   Health: {base}/healthz   Staff: {base}/admin")
     return lines
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aiohttp
 from aiohttp import web
 
@@ -10,6 +12,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.privacy import Purger
 from bot.reload import Reloader
+from bot.staff.passwords import Passwords
 from bot.store import Store
 from bot.turns.queue import TurnQueue
 
@@ -21,3 +24,7 @@ TURNS_KEY = web.AppKey("turns", TurnQueue)
 BUNDLE_KEY = web.AppKey("bundle", BundleSlot)
 RELOADER_KEY = web.AppKey("knowledge_reloader", Reloader)
 PURGER_KEY = web.AppKey("retention_purger", Purger)
+# The staff dashboard's clock (sessions, throttling, the overview's days) and password hasher:
+# tests set a fake clock and cheap argon2 parameters.
+ADMIN_CLOCK_KEY: web.AppKey[Callable[[], float]] = web.AppKey("admin_clock")
+PASSWORDS_KEY = web.AppKey("staff_passwords", Passwords)

@@ -9,6 +9,8 @@ table and the dossier tables, as one async `Store` over sqlite-utils.
 - `kv`: small persistent settings;
 - `cases`: dossiers (import, lookups and locks, subscriptions, notices);
 - `privacy`: personal data: the retention purge, forgetting one user;
+- `staff`: staff accounts, their sessions, login attempts and the audit log (issue 11);
+- `stats`: the staff overview's figures;
 - `migrations`: the schema.
 
 Import the public names from here (`from bot.store import Store`), not from the modules: the
@@ -23,6 +25,8 @@ from bot.store.kv import KeyValues
 from bot.store.messages import Messages
 from bot.store.outbox import Outbox, OutboxRecord, OutboxRow
 from bot.store.privacy import Privacy
+from bot.store.staff import Staff
+from bot.store.stats import Stats
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -38,5 +42,5 @@ __all__ = [
 ]
 
 
-class Store(Messages, Outbox, KeyValues, Cases, Privacy):
+class Store(Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats):
     """Async domain methods over SQLite. Open with `await Store.open(path)`; `await close()`."""

@@ -214,3 +214,54 @@ _PRIVACY = [
 def _privacy(db: Database) -> None:
     for statement in _PRIVACY:
         db.execute(statement)
+
+
+# The staff dashboard (issue 11): accounts, their browser sessions, login attempts (for the
+# throttling) and the audit log of what staff do. A session token and a password are never
+# stored: only the token's SHA-256 and the password's argon2 hash.
+_STAFF = [
+    """CREATE TABLE staff_users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        password_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
+    )""",
+    """CREATE TABLE staff_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES staff_users (id) ON DELETE CASCADE,
+        created_at REAL NOT NULL,
+        last_seen_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        csrf_secret TEXT NOT NULL
+    )""",
+    "CREATE INDEX staff_sessions_user ON staff_sessions (user_id)",
+    """CREATE TABLE staff_login_attempts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'throttled')),
+        at REAL NOT NULL
+    )""",
+    "CREATE INDEX staff_login_failures_name ON staff_login_attempts (name, at)"
+    " WHERE outcome = 'failed'",
+    "CREATE INDEX staff_login_failures_address ON staff_login_attempts (address, at)"
+    " WHERE outcome = 'failed'",
+    """CREATE TABLE staff_audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        before TEXT,
+        after TEXT,
+        address TEXT NOT NULL DEFAULT ''
+    )""",
+]
+
+
+@MIGRATIONS(name="0005_staff")
+def _staff(db: Database) -> None:
+    for statement in _STAFF:
+        db.execute(statement)

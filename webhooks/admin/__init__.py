@@ -1,0 +1,70 @@
+"""The staff dashboard at /admin (issue 11): login, the overview, the audit log.
+
+`add_routes(app)` registers the pages and their Jinja2 environment (autoescaped). Each handler
+must be declared `public` or `requires(role)` (guard.py), or start-up fails: no admin page or
+action can be left reachable without a session by mistake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.cases.dates import VN_TZ
+from webhooks.admin import pages
+from webhooks.admin.guard import CSRF_FIELD, GUARDED, PUBLIC, Handler
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+ACTIONS = {
+    "login": "Đăng nhập",
+    "login.failed": "Đăng nhập sai",
+    "login.throttled": "Tạm chặn đăng nhập",
+    "logout": "Đăng xuất",
+    "staff.add": "Thêm tài khoản",
+    "staff.remove": "Xoá tài khoản",
+    "staff.passwd": "Đổi mật khẩu",
+}
+ROLES = {"viewer": "xem", "editor": "biên tập", "admin": "quản trị"}
+
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/admin/login", pages.login_form),
+    ("POST", "/admin/login", pages.login_submit),
+    ("POST", "/admin/logout", pages.logout),
+    ("GET", "/admin", pages.overview),
+    ("GET", "/admin/audit", pages.audit),
+    ("GET", "/admin/admin.css", pages.style),
+]
+
+
+def when(at: float) -> str:
+    """A store timestamp as office time (UTC+7): "07/12/2026 09:05"."""
+    return dt.datetime.fromtimestamp(at, VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def add_routes(app: web.Application) -> None:
+    """The admin routes and their templates. Every handler must be declared (guard.py)."""
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        default_helpers=False,
+    )
+    env.filters.update(
+        number=pages.number,
+        seconds=pages.seconds,
+        when=when,
+        pretty_json=pages.pretty_json,
+        action=lambda a: ACTIONS.get(a, a),
+        role=lambda r: ROLES.get(str(r), str(r)),
+    )
+    env.globals.update(percent=pages.percent, csrf_field=CSRF_FIELD)
+    for method, path, handler in ROUTES:
+        if handler not in GUARDED and handler not in PUBLIC:
+            raise RuntimeError(f"{method} {path}: declare it public or requires(role)")
+        app.router.add_route(method, path, handler)

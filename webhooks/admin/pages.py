@@ -1,0 +1,219 @@
+"""The admin pages: login and logout, the overview (viewer), the audit log (admin).
+
+Every handler is declared `public` or `requires(role)` (webhooks/admin/guard.py). The pages are
+Vietnamese, server-rendered, readable without JavaScript; figures the store cannot give are
+shown as "chưa có dữ liệu".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.models.staff import Role, StaffSession
+from bot.staff.overview import build_overview
+from bot.staff.sessions import LoginStatus, log_in, log_out
+from webhooks.admin import charts
+from webhooks.admin.guard import (
+    COOKIE_PATH,
+    CSRF_FIELD,
+    HEADERS,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    client_address,
+    login_token_matches,
+    new_login_token,
+    page,
+    public,
+    requires,
+    set_cookie,
+)
+from webhooks.keys import ADMIN_CLOCK_KEY, BUNDLE_KEY, PASSWORDS_KEY, SETTINGS_KEY, STORE_KEY
+
+STYLE = Path(__file__).resolve().parent / "static" / "admin.css"
+AUDIT_PAGE = 50
+CHANNELS = {"facebook": "Messenger", "zalo": "Zalo", "webchat": "Web chat"}
+
+WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
+STALE_FORM = "Biểu mẫu đã hết hạn. Anh/chị vui lòng đăng nhập lại."
+
+
+def _see_other(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location, **HEADERS})
+
+
+def safe_next(target: str) -> str:
+    """Where to go after login: an admin path of this site only (never `//host`), else the
+    overview."""
+    if (
+        target.startswith(COOKIE_PATH)
+        and not target.startswith("//")
+        and "\\" not in target
+        and not target.startswith("/admin/login")
+        and target[len(COOKIE_PATH) : len(COOKIE_PATH) + 1] in ("", "/", "?")
+    ):
+        return target
+    return COOKIE_PATH
+
+
+def _login_page(
+    request: web.Request, message: str = "", status: int = 200, name: str = "", target: str = ""
+) -> web.Response:
+    token = new_login_token()
+    context = {"csrf": token, "message": message, "name": name, "next": safe_next(target)}
+    response = page(request, "login.html", context, status)
+    set_cookie(request, response, LOGIN_COOKIE, token)
+    return response
+
+
+@public
+async def login_form(request: web.Request) -> web.StreamResponse:
+    """GET /admin/login: the form (with its CSRF token, also set as a cookie)."""
+    query = request.query
+    message = ""
+    if query.get("expired"):
+        message = "Phiên làm việc đã hết hạn. Anh/chị vui lòng đăng nhập lại."
+    elif query.get("out"):
+        message = "Anh/chị đã đăng xuất."
+    return _login_page(request, message, target=query.get("next", ""))
+
+
+@public
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    """POST /admin/login: check the form token, then the name and password (throttled)."""
+    form = await request.post()
+    name = str(form.get("name", ""))[:64]
+    target = str(form.get("next", ""))
+    if not login_token_matches(request, str(form.get(CSRF_FIELD, ""))):
+        return _login_page(request, STALE_FORM, 403, name, target)
+    app = request.app
+    settings = app[SETTINGS_KEY]
+    login = await log_in(
+        app[STORE_KEY],
+        app[PASSWORDS_KEY],
+        settings.staff,
+        name,
+        str(form.get("password", "")),
+        client_address(request),
+        app[ADMIN_CLOCK_KEY](),
+    )
+    if login.status is LoginStatus.THROTTLED:
+        minutes = settings.admin_login_window_minutes
+        message = (
+            "Đã có quá nhiều lần đăng nhập sai. Vì an toàn, anh/chị vui lòng thử lại sau"
+            f" {minutes} phút."
+        )
+        return _login_page(request, message, 429, name, target)
+    if login.status is LoginStatus.FAILED or login.token is None:
+        return _login_page(request, WRONG, 401, name, target)
+    response = _see_other(safe_next(target))
+    set_cookie(request, response, SESSION_COOKIE, login.token)
+    response.del_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+@requires(Role.VIEWER)
+async def logout(request: web.Request, staff: StaffSession) -> web.StreamResponse:
+    """POST /admin/logout: end the session (audited) and forget the cookie."""
+    app = request.app
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await log_out(app[STORE_KEY], token, staff, client_address(request), app[ADMIN_CLOCK_KEY]())
+    response = _see_other("/admin/login?out=1")
+    response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+@requires(Role.VIEWER)
+async def overview(request: web.Request, staff: StaffSession) -> web.StreamResponse:
+    """GET /admin: the overview of the last 14 office days."""
+    app = request.app
+    topics = app[BUNDLE_KEY].current.kb.topics
+    names = {topic_id: topic.name.get("vi") for topic_id, topic in topics.items()}
+    figures = await build_overview(app[STORE_KEY], app[ADMIN_CLOCK_KEY](), names)
+    columns = [(row.day[8:10] + "/" + row.day[5:7], dict(row.by_platform)) for row in figures.days]
+    context: dict[str, Any] = {
+        "staff": staff,
+        "o": figures,
+        "settings": app[SETTINGS_KEY],
+        "channels": CHANNELS,
+        "per_day": charts.stacked_columns(columns, figures.platforms),
+        "topic_chart": charts.horizontal_bars(
+            [(name, n, str(n)) for _, name, n in figures.topics], "#1f5fbf"
+        ),
+        "missed_chart": charts.horizontal_bars(
+            [(m.text, m.count, str(m.count)) for m in figures.missed], "#b3261e"
+        ),
+    }
+    if figures.outcomes is not None and figures.outcomes.handled:
+        o = figures.outcomes
+        context["outcome_chart"] = charts.horizontal_bars(
+            [
+                ("Không hiểu", o.missed, percent(o.missed, o.handled)),
+                ("Chuyển cán bộ", o.handed_over, percent(o.handed_over, o.handled)),
+            ],
+            "#6b4fa0",
+        )
+    return page(request, "overview.html", context)
+
+
+@requires(Role.ADMIN)
+async def audit(request: web.Request, staff: StaffSession) -> web.StreamResponse:
+    """GET /admin/audit?page=N: the audit log, newest first, 50 lines a page."""
+    try:
+        number = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        number = 1
+    entries, total = await request.app[STORE_KEY].audit_entries(
+        (number - 1) * AUDIT_PAGE, AUDIT_PAGE
+    )
+    pages = max(1, -(-total // AUDIT_PAGE))
+    context = {
+        "staff": staff,
+        "entries": entries,
+        "total": total,
+        "page": number,
+        "pages": pages,
+    }
+    return page(request, "audit.html", context)
+
+
+@public
+async def style(request: web.Request) -> web.StreamResponse:
+    """GET /admin/admin.css: the pages' one style sheet (public: the login page needs it)."""
+    return web.FileResponse(STYLE, headers={"Cache-Control": "max-age=3600"})
+
+
+# -- formatting, as template filters ------------------------------------------------------
+
+
+def number(value: int | float) -> str:
+    """12345 -> "12.345" (Vietnamese thousands separator)."""
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def percent(part: int, whole: int) -> str:
+    """(1, 8) -> "12,5 %"."""
+    if not whole:
+        return "—"
+    return f"{100 * part / whole:.1f}".replace(".", ",") + " %"
+
+
+def seconds(value: float) -> str:
+    """0.84 -> "0,8 giây"; 75 -> "1 phút 15 giây"."""
+    if value < 60:
+        return f"{value:.1f}".replace(".", ",") + " giây"
+    minutes, rest = divmod(round(value), 60)
+    return f"{minutes} phút {rest} giây"
+
+
+def pretty_json(text: str | None) -> str:
+    """An audit line's before/after, indented and in readable Vietnamese."""
+    if not text:
+        return ""
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, indent=1, sort_keys=True)
+    except ValueError:
+        return text
