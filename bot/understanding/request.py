@@ -202,6 +202,7 @@ _TAIL_OF_REQUEST = normalised_words(
 _ASKERS = normalised_words("em mình tôi cháu con anh chị tớ muốn cần xin")
 _PAST = normalised_words("đã từng vừa mới")
 _INDEFINITE = normalised_words("đó đấy cũng cả")
+_COPY = normalised_words("y lục kê")
 
 
 def _not_negated(words: _Words, i: int, j: int) -> bool:
@@ -213,6 +214,12 @@ def _not_negated(words: _Words, i: int, j: int) -> bool:
 def _not_indefinite(words: _Words, i: int, j: int) -> bool:
     """ "nào" asks, except in "nơi nào đó" (somewhere) and after a negation."""
     return not _next_is(words, j, _INDEFINITE) and _not_negated(words, i, j)
+
+
+def _why_first(words: _Words, i: int, j: int) -> bool:
+    """ "Sao chưa có kết quả?" asks why; elsewhere "sao" is mostly "bản sao", and "sao y" is
+    a certified copy."""
+    return i == 0 and not _next_is(words, j, _COPY)
 
 
 def _addressed(words: _Words, i: int, j: int) -> bool:
@@ -412,6 +419,7 @@ _FORMS = _Forms(
     [
         *((f, None) for f in _QUESTION_FORMS),
         ("gì", _not_negated),
+        ("sao", _why_first),
         ("nào", _not_indefinite),
         *((f, None) for f in _REQUEST_FORMS),
         ("hỏi về", _asked_by_writer),
@@ -517,14 +525,13 @@ _WANTS = _Forms(
 # every procedure shares (thủ tục, hồ sơ, lệ phí, đăng ký). A clause with fewer than
 # `_CONTENT` of the others is thin: it asks, but not about what.
 _GENERIC = normalised_words(
-    "a ạ ad admin ai anh ba bà bác bạn bao bây bé bên bị bố cả các cái cảm cám cậu cần cấp cháu "
-    "chào chị cho chỗ chú chưa chút có con còn của cũng dạ đã đang đâu đây để đến đi điều đó "
-    "được gì giờ giúp giùm hả hay hết hỏi hôm hông huống hướng dẫn khi không là làm lại lâu "
-    "lên lúc mà mất mấy mẹ mình mong một muốn mún nào nay này nên nếu nha nhà nhé nhỉ nhiêu "
-    "nhờ như những nơi nữa ở ơi ông phải qua ra rồi sao sẽ tại thì thế thể theo thôi thủ tục "
-    "tiền tôi tờ trên trong vấn và vào vậy về vì với vui lòng xin xong gửi nộp giấy hồ sơ phí "
-    "lệ thời gian ngày đăng ký biết thấy bảo nói đúng sai cơ quan bộ phận xã người việc nhiều "
-    "gồm cách loại nữa ấy vợ chồng em chú xíu cụ thể "
+    "a ạ ad admin ai anh ba bà bác bạn bao bây bé bên bị bố cả các cái cậu cần cấp cháu chào "
+    "chị cho chỗ chú chưa chút có con còn của cũng dạ đã đang đâu đây để đến đi điều đó được "
+    "gì giờ giúp giùm hả hay hết hỏi hôm hông khi không là làm lại lâu lên lúc mà mất mấy mẹ "
+    "mình mong một muốn mún nào nay này nên nếu nha nhà nhé nhỉ nhiêu nhờ như những nơi nữa ở "
+    "ơi ông phải qua ra rồi sao sẽ tại thì thế thể theo tiền tôi tờ trên trong và vào vậy về "
+    "vì với xin xong gửi nộp giấy phí ngày biết thấy bảo nói đúng sai xã người việc nhiều gồm "
+    "cách loại ấy vợ chồng em xíu "
     "i me my we our you your he she it its they them their his her a an the is are am was "
     "were be been being do does did have has had can could may might must shall should will "
     "would what how where when why which who whom whose this that these those there here to "
@@ -533,6 +540,28 @@ _GENERIC = normalised_words(
     "hey dear sir madam also just any some much many long yes no not ok okay question ask fee "
     "cost document documents paper papers office time day days"
 )
+# Generic words of two syllables, whose syllables alone may be a topic's: "họ" (đổi họ) is not
+# "hồ sơ", "thôi" (thôi quốc tịch) not "thời gian", "ký" (chữ ký) not "đăng ký".
+_GENERIC_PAIRS = frozenset(
+    tokens(p)
+    for p in (
+        "thủ tục",
+        "hồ sơ",
+        "giấy tờ",
+        "lệ phí",
+        "thời gian",
+        "đăng ký",
+        "hướng dẫn",
+        "cơ quan",
+        "bộ phận",
+        "vui lòng",
+        "cảm ơn",
+        "cám ơn",
+        "cụ thể",
+        "tư vấn",
+        "trường hợp",
+    )
+)
 _CONTENT = 2
 
 
@@ -540,7 +569,13 @@ def _content(toks: Sequence[str]) -> int:
     """Content weight: a Vietnamese syllable counts 1, a word of another shape (an English
     word, an abbreviation like "cccd") 2, generic words and numbers nothing."""
     weight = 0
-    for tok in toks:
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tuple(toks[i : i + 2]) in _GENERIC_PAIRS:
+            i += 2
+            continue
+        i += 1
         if tok in _GENERIC or tok.isdigit() or len(tok) < 2:
             continue
         weight += 1 if is_syllable(tok) else 2
@@ -689,6 +724,7 @@ class _Run:
     start: int
     lo: int  # index of its first token in the sentence's tokens
     comma: bool  # a comma stands between it and the run before
+    word: bool  # letters only, once stripped of punctuation: "vậy," but not "v.v." or "TP.HCM"
 
 
 _CONDITIONS = normalised_words("nếu if giả")
@@ -786,7 +822,8 @@ def _sentence_words(text: str, lo: int, hi: int) -> tuple[list[_Run], _Words]:
             j += 1
         run_toks, run_marks = _run_words(text[i:j])
         if run_toks:
-            runs.append(_Run(i, len(toks), comma))
+            word = _strip_punctuation(unicodedata.normalize("NFC", text[i:j])).isalpha()
+            runs.append(_Run(i, len(toks), comma, word))
             toks.extend(run_toks)
             marks.extend(run_marks)
             comma = False
@@ -808,38 +845,42 @@ def _slice(words: _Words, lo: int, hi: int, last: bool) -> _Words:
 _MAX_CANDIDATES = 16
 
 
-def _cuts(runs: Sequence[_Run], words: _Words) -> list[int]:
-    """Indices of the runs that open a clause (0 first): a comma or a conjunction before a
-    piece that asks, unless the piece before is a condition of it."""
-    candidates: list[tuple[int, bool]] = []  # run index, opened by "thì" or a comma
+def _cuts(runs: Sequence[_Run], words: _Words) -> list[tuple[int, bool]]:
+    """The runs that open a clause, each with whether "thì" opens it: the first run, then
+    each comma or conjunction before a piece that asks, unless the piece before is a
+    condition of it ("Nếu em ở Hà Nội thì ...")."""
+    candidates: list[tuple[int, bool, bool]] = []  # run index, after a comma, opened by "thì"
     inside = 0  # runs starting before this token belong to a conjunction found already
     n_toks = len(words.toks)
     for r in range(1, len(runs)):
         lo = runs[r].lo
         if lo < inside:
             continue  # the "giờ" of "mà giờ", "bây giờ"
-        conj = _CONJUNCTIONS.match(words, lo)
-        if conj is not None and conj[1] >= n_toks:
-            conj = None  # "làm sao vậy?": nothing follows, nothing opens
+        conj = _CONJUNCTIONS.match(words, lo) if runs[r].word else None
+        if conj is not None:
+            rest = words.toks[conj[1] : conj[1] + _PARTICLE_REACH + 1]
+            if len(rest) <= _PARTICLE_REACH and all(t in _PARTICLES for t in rest):
+                conj = None  # "ở đâu vậy ad?": nothing follows but particles, nothing opens
         if conj is not None:
             inside = conj[1]
         if runs[r].comma or conj is not None:
-            candidates.append((r, runs[r].comma or (conj is not None and conj[0].label == "thì")))
-    cuts = [0]
+            then = conj is not None and conj[0].label == "thì"
+            candidates.append((r, runs[r].comma, then))
+    cuts = [(0, False)]
     # The request closes its sentence: only the last few openers are tried, which bounds the
     # work on a sentence of 50,000 commas.
     candidates = candidates[-_MAX_CANDIDATES:]
-    for k, (r, conditional_cut) in enumerate(candidates):
+    for k, (r, comma, then) in enumerate(candidates):
         nxt = candidates[k + 1][0] if k + 1 < len(candidates) else None
         lo = runs[r].lo
         hi = runs[nxt].lo if nxt is not None else n_toks
         piece = _slice(words, lo, hi, last=nxt is None)
         if _cue(piece) is None:
             continue
-        before = words.toks[runs[cuts[-1]].lo : lo]
-        if conditional_cut and _conditional(before):
+        before = words.toks[runs[cuts[-1][0]].lo : lo]
+        if (comma or then) and _conditional(before):
             continue
-        cuts.append(r)
+        cuts.append((r, then))
     return cuts
 
 
@@ -849,6 +890,7 @@ class _Read:
     sentence: int
     content: int
     wants: bool
+    bound: bool = False  # opened by "thì": the clause before is its subject or condition
 
 
 # Sentences read one by one, counted from the end; those before are one clause of background.
@@ -866,20 +908,20 @@ def _read(text: str) -> list[_Read]:
         spans = spans[-_MAX_SENTENCES + 1 :]
     for s, (lo, hi) in enumerate(spans, start=len(out)):
         runs, words = _sentence_words(text, lo, hi)
-        cuts = _cuts(runs, words) if runs else [0]
-        for k, r in enumerate(cuts):
+        cuts = _cuts(runs, words) if runs else [(0, False)]
+        for k, (r, then) in enumerate(cuts):
             start = lo if k == 0 else runs[r].start
             last = k + 1 == len(cuts)
-            end = hi if last else runs[cuts[k + 1]].start
+            end = hi if last else runs[cuts[k + 1][0]].start
             while end > start and text[end - 1].isspace():
                 end -= 1
-            tok_lo = runs[r].lo if runs and k > 0 else 0
-            tok_hi = len(words.toks) if last else runs[cuts[k + 1]].lo
+            tok_lo = runs[r].lo if k > 0 else 0
+            tok_hi = len(words.toks) if last else runs[cuts[k + 1][0]].lo
             piece = _slice(words, tok_lo, tok_hi, last)
             cue = _cue(piece)
             clause = Clause(text[start:end], start, end, cue is not None, cue)
             wants = _WANTS.first(piece) is not None
-            out.append(_Read(clause, s, _content(piece.toks), wants))
+            out.append(_Read(clause, s, _content(piece.toks), wants, then))
     return out
 
 
@@ -913,6 +955,8 @@ def find_request(text: str) -> Request:
                 k += 1
             if k < len(read):
                 end = k
-    while start > 0 and read[start - 1].clause.asks:
-        start -= 1  # an opener ("Xin hỏi:") or a first question right before
+    while start > 0 and (read[start - 1].clause.asks or read[start].bound):
+        # An opener ("Xin hỏi:") or a first question right before; or the subject of a
+        # clause opened by "thì": "Con em sinh ở Hàn | thì đăng ký khai sinh ở đâu?".
+        start -= 1
     return Request(clauses, tuple(range(start, end + 1)))
