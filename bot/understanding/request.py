@@ -31,6 +31,7 @@ times and no pattern can backtrack (tests/test_request.py feeds 100,000 characte
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -100,19 +101,22 @@ def _strip_punctuation(word: str) -> str:
     return word[lo:hi]
 
 
-def _read_run(run: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+def _read_run(run: str) -> tuple[tuple[str, ...], tuple[str | None, ...], bool]:
+    """A run's tokens, the marked spelling of each (see `_Words`), and whether the run is one
+    plain word once stripped of punctuation ("vậy," but not "v.v." or "TP.HCM")."""
     toks = tokens(run)
-    if len(toks) != 1:
-        return toks, (None,) * len(toks)
     word = _strip_punctuation(unicodedata.normalize("NFC", run).lower())
-    marked = word.isalpha() and fold(word) == toks[0] and fold(word) != word
-    return toks, (word if marked else None,)
+    plain = word.isalpha()
+    if len(toks) != 1:
+        return toks, (None,) * len(toks), plain
+    marked = plain and fold(word) == toks[0] and fold(word) != word
+    return toks, (word if marked else None,), plain
 
 
 _read_cached = lru_cache(maxsize=8192)(_read_run)
 
 
-def _run_words(run: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+def _run_words(run: str) -> tuple[tuple[str, ...], tuple[str | None, ...], bool]:
     return _read_cached(run) if len(run) <= _CACHED_RUN else _read_run(run)
 
 
@@ -521,6 +525,33 @@ _WANTS = _Forms(
 )
 
 
+# Words that point back to the story: "How can I get it corrected?", "Where can I get a new
+# one?", "Trường hợp này thì làm sao?", "Anh ấy muốn nhập quốc tịch". Vietnamese ones count
+# only as typed with their marks: "do" is also "because", "nay" also "now".
+_BACK_MARKED = frozenset({"đó", "đấy", "này", "ấy"})
+_BACK_PAIRS = frozenset(tokens(p) for p in ("như vậy", "như thế", "như trên", "nêu trên"))
+_IT = normalised_word("it")
+_ASK = normalised_word("hỏi")
+_ONE = normalised_word("one")
+_TO_BE = normalised_words("is was be")
+_ONE_AFTER = normalised_words("new another this that the same")
+_TO_BE_1 = frozenset((t,) for t in _TO_BE)
+
+
+def _refers_back(words: _Words) -> bool:
+    toks = words.toks
+    for i, tok in enumerate(toks):
+        if tuple(toks[i : i + 2]) in _BACK_PAIRS:
+            return True
+        if words.marks[i] in _BACK_MARKED and not (i > 0 and toks[i - 1] == _ASK):
+            return True  # "trường hợp này", not "cho em hỏi này" (which points ahead)
+        if tok == _IT and not (toks[i - 1 : i] in _TO_BE_1 or toks[i + 1 : i + 2] in _TO_BE_1):
+            return True  # "how long does it take", not "is it possible"
+        if tok == _ONE and i > 0 and toks[i - 1] in _ONE_AFTER:
+            return True
+    return False
+
+
 # Words that say nothing about the topic: pronouns, particles, question words, and the words
 # every procedure shares (thủ tục, hồ sơ, lệ phí, đăng ký). A clause with fewer than
 # `_CONTENT` of the others is thin: it asks, but not about what.
@@ -538,7 +569,8 @@ _GENERIC = normalised_words(
     "of in on at for from with by about as into and or but so if then than now please help "
     "tell let know want like need get got make made go apply register thank thanks hello hi "
     "hey dear sir madam also just any some much many long yes no not ok okay question ask fee "
-    "cost document documents paper papers office time day days"
+    "cost document documents paper papers office time day days registration required "
+    "require requirements procedure procedures process new one"
 )
 # Generic words of two syllables, whose syllables alone may be a topic's: "họ" (đổi họ) is not
 # "hồ sơ", "thôi" (thôi quốc tịch) not "thời gian", "ký" (chữ ký) not "đăng ký".
@@ -802,40 +834,29 @@ def _conditional(toks: Sequence[str]) -> bool:
     )
 
 
+# A run of non-spaces other than commas; the decimal comma of "1,5 triệu" stays inside. Each
+# alternative has a fixed width and nothing follows the group, so the engine never backtracks
+# into it: linear.
+_RUN = re.compile(r"(?:\d[,\uff0c]\d|[^\s,\uff0c\u3001])+")
+
+
 def _sentence_words(text: str, lo: int, hi: int) -> tuple[list[_Run], _Words]:
     runs: list[_Run] = []
     toks: list[str] = []
     marks: list[str | None] = []
     comma = False
-    i = lo
-    while i < hi:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if _is_comma(text, i):
-            comma = True
-            i += 1
-            continue
-        j = i
-        while j < hi and not text[j].isspace() and not _is_comma(text, j):
-            j += 1
-        run_toks, run_marks = _run_words(text[i:j])
+    last = lo
+    for found in _RUN.finditer(text, lo, hi):
+        start, end = found.span()
+        comma = comma or not _COMMAS.isdisjoint(text[last:start])
+        last = end
+        run_toks, run_marks, word = _run_words(found.group())
         if run_toks:
-            word = _strip_punctuation(unicodedata.normalize("NFC", text[i:j])).isalpha()
-            runs.append(_Run(i, len(toks), comma, word))
+            runs.append(_Run(start, len(toks), comma, word))
             toks.extend(run_toks)
             marks.extend(run_marks)
             comma = False
-        i = j
     return runs, _Words(tuple(toks), tuple(marks), _asks_at_end(text, lo, hi))
-
-
-def _is_comma(text: str, i: int) -> bool:
-    """A comma, but not the decimal comma of "1,5 triệu"."""
-    if text[i] not in _COMMAS:
-        return False
-    return not (0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit())
 
 
 def _slice(words: _Words, lo: int, hi: int, last: bool) -> _Words:
@@ -891,6 +912,7 @@ class _Read:
     content: int
     wants: bool
     bound: bool = False  # opened by "thì": the clause before is its subject or condition
+    refers: bool = False  # points back to what came before: "it", "a new one", "trường hợp này"
 
 
 # Sentences read one by one, counted from the end; those before are one clause of background.
@@ -921,8 +943,17 @@ def _read(text: str) -> list[_Read]:
             cue = _cue(piece)
             clause = Clause(text[start:end], start, end, cue is not None, cue)
             wants = _WANTS.first(piece) is not None
-            out.append(_Read(clause, s, _content(piece.toks), wants, then))
+            refers = _refers_back(piece)
+            out.append(_Read(clause, s, _content(piece.toks), wants, then, refers))
     return out
+
+
+def _content_before(read: Sequence[_Read], i: int) -> int | None:
+    """The nearest clause before clause i with content words, if any."""
+    k = i - 1
+    while k >= 0 and read[k].content < _CONTENT:
+        k -= 1
+    return k if k >= 0 else None
 
 
 def find_request(text: str) -> Request:
@@ -944,19 +975,34 @@ def find_request(text: str) -> Request:
     if read[end].content < _CONTENT:
         # A bare tag or opener: the request is what it refers to, the nearest clause with
         # content before it; with none before ("Cho em hỏi. Con em sinh năm 2020..."), after.
-        k = end - 1
-        while k >= 0 and read[k].content < _CONTENT:
-            k -= 1
-        if k >= 0:
-            start = k
+        found = _content_before(read, end)
+        if found is not None:
+            start = found
         else:
             k = end + 1
             while k < len(read) and read[k].content < _CONTENT:
                 k += 1
             if k < len(read):
                 end = k
-    while start > 0 and (read[start - 1].clause.asks or read[start].bound):
-        # An opener ("Xin hỏi:") or a first question right before; or the subject of a
-        # clause opened by "thì": "Con em sinh ở Hàn | thì đăng ký khai sinh ở đâu?".
+    if any(r.refers for r in read[start : end + 1]):
+        # A question that points back ("How do I get a copy of it?", "Anh ấy muốn nhập quốc
+        # tịch thì làm thế nào?") takes in what it points to, once.
+        found = _content_before(read, start)
+        start = start if found is None else found
+    wants = any(r.wants for r in read[start : end + 1])
+    while start > 0:
+        before = read[start - 1]
+        # An opener ("Xin hỏi:") or a first question right before; the subject of a clause
+        # opened by "thì" ("Con em sinh ở Hàn | thì đăng ký khai sinh ở đâu?"); or, in the
+        # same sentence, the want that names what a question without one asks about ("em cần
+        # lý lịch tư pháp để đi làm ở Nhật, | giờ vẫn lên Sở làm hả?").
+        same_sentence = before.sentence == read[start].sentence
+        if not (
+            before.clause.asks
+            or read[start].bound
+            or (same_sentence and before.wants and not wants)
+        ):
+            break
         start -= 1
+        wants = wants or before.wants
     return Request(clauses, tuple(range(start, end + 1)))
