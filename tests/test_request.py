@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.understanding.request import Request, find_request
 from tests.test_hostile_text import cpu_budget
@@ -310,6 +312,29 @@ def test_a_long_document_keeps_its_last_sentences() -> None:
     assert found.request_text == "Cho em hỏi làm khai tử ở đâu?"
     assert found.clauses[0].start == 0  # the earliest sentences are one clause of background
     assert "".join(c.text for c in found.clauses).replace(" ", "") == message.replace(" ", "")
+
+
+# Letters with and without marks, a combining mark, separators, and words the reader treats
+# specially; joined at random.
+PIECES = [
+    *"aáạăắâấđeêếiíoóôốơớuúưứy hHkKTPv0123456789.,;:!?…\n\t()'\"-/\u0301😊",
+    *("không", "thì ", "giờ ", "vậy ", "nhưng ", "những ", "cho em hỏi ", "http://x.vn/a?b"),
+    *(" ấy", " it ", " one", "TP.", "v.v.", "1.500", "1,5"),
+]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=60).map("".join))
+def test_any_text_is_cut_into_consecutive_clauses(text: str) -> None:
+    found = find_request(text)
+    assert all(text[c.start : c.end] == c.text and c.text.strip() == c.text for c in found.clauses)
+    assert all(a.end <= b.start for a, b in zip(found.clauses, found.clauses[1:], strict=False))
+    if not text.strip():
+        assert found.request == ()
+    else:
+        assert found.request == tuple(range(found.request[0], found.request[-1] + 1))
+        # Every visible character belongs to one clause.
+        assert "".join("".join(c.text for c in found.clauses).split()) == "".join(text.split())
+    assert all(c.asks == (c.cue is not None) for c in found.clauses)
 
 
 # --- hostile text -------------------------------------------------------------------------------

@@ -15,11 +15,14 @@ How it reads a message:
    asks: "Bố em mất năm ngoái, | giờ em muốn làm lại giấy khai sinh | thì cần gì?".
 3. A clause asks when it ends with a question mark or holds a question or request form
    (`_FORMS`, `_ending_cue`, `_english_start`).
-4. The request is the last asking clause; when it is thin (a bare tag or opener: "vậy phải làm
-   sao?", "cho em hỏi với ạ") it reaches back to the nearest clause with content words; then it
-   takes in the asking clauses right before it (an opener "Xin hỏi:", a first question). With
-   no asking clause, a last sentence that states a want or need is the request, else the
-   whole message is.
+4. The request is the last asking clause. When it is thin (a bare tag or opener: "vậy phải
+   làm sao?", "cho em hỏi với ạ") it reaches back to the nearest clause with content words;
+   when it points back ("How do I get a copy of it?", "Trường hợp này..."), likewise. Then it
+   takes in, right before it, the asking clauses (an opener "Xin hỏi:", a first question),
+   the subject of a clause opened by "thì", and in the same sentence a want that names what
+   a question without one asks about ("Em cần lý lịch tư pháp..., giờ nộp ở đâu?").
+   With no asking clause, a last sentence that states a want or need is the request, else
+   the whole message is.
 
 Folded Vietnamese is ambiguous ("đâu" and "đầu" are both "dau", "những" and "nhưng" both
 "nhung"), so forms are mostly word pairs, "không" and "chưa" ask only at the end, and where the
@@ -53,11 +56,11 @@ class Clause:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A message's clauses, and which of them form the request."""
+    """A message's clauses, and which of them form the request: consecutive indices, empty
+    only when the text is empty (or only spaces)."""
 
     clauses: tuple[Clause, ...]
-    request: tuple[int, ...]  # indices of the clauses that form the request; empty only when
-    # the text is empty
+    request: tuple[int, ...]  # indices of the clauses that form the request
 
     @property
     def request_text(self) -> str:
@@ -535,17 +538,18 @@ _ASK = normalised_word("hỏi")
 _ONE = normalised_word("one")
 _TO_BE = normalised_words("is was be")
 _ONE_AFTER = normalised_words("new another this that the same")
-_TO_BE_1 = frozenset((t,) for t in _TO_BE)
 
 
 def _refers_back(words: _Words) -> bool:
+    """Whether a clause points back to what came before (see `_BACK_MARKED`)."""
     toks = words.toks
     for i, tok in enumerate(toks):
         if tuple(toks[i : i + 2]) in _BACK_PAIRS:
             return True
         if words.marks[i] in _BACK_MARKED and not (i > 0 and toks[i - 1] == _ASK):
             return True  # "trường hợp này", not "cho em hỏi này" (which points ahead)
-        if tok == _IT and not (toks[i - 1 : i] in _TO_BE_1 or toks[i + 1 : i + 2] in _TO_BE_1):
+        beside = (*toks[max(0, i - 1) : i], *toks[i + 1 : i + 2])
+        if tok == _IT and not any(t in _TO_BE for t in beside):
             return True  # "how long does it take", not "is it possible"
         if tok == _ONE and i > 0 and toks[i - 1] in _ONE_AFTER:
             return True
