@@ -181,6 +181,29 @@ from tests.test_hostile_text import cpu_budget
             "Vợ em muốn ly hôn, giờ em muốn làm khai sinh cho con thì cần gì?",
             "giờ em muốn làm khai sinh cho con thì cần gì?",
         ),
+        # The citizen's own want is a request; someone else's, or one told in passing, is not.
+        (
+            "Thưa cán bộ, chồng tôi bỏ đi biệt tích 5 năm nay, không liên lạc được. Tôi muốn ly hôn đơn phương. Vậy tôi nộp đơn ở đâu?",
+            "Tôi muốn ly hôn đơn phương. Vậy tôi nộp đơn ở đâu?",
+        ),
+        (
+            "Mình ở nước ngoài về, muốn xác nhận tình trạng hôn nhân để kết hôn bên Đài Loan. Mình phải về xã thường trú hay lên Sở Tư pháp?",
+            "muốn xác nhận tình trạng hôn nhân để kết hôn bên Đài Loan. Mình phải về xã thường trú hay lên Sở Tư pháp?",
+        ),
+        (
+            "Năm ngoái em muốn đi Nhật nhưng không đi được. Vợ em muốn ly hôn. Con em sinh năm 2020 thì làm khai sinh ở đâu?",
+            "Con em sinh năm 2020 thì làm khai sinh ở đâu?",
+        ),
+        # "như thế nào" asks; it does not point back like "như thế".
+        (
+            "Bà nội em mất cách đây 10 năm nhưng chưa làm giấy chứng tử. Giờ nhà em làm sổ đỏ cần giấy đó. Thủ tục đăng ký khai tử muộn như thế nào ạ?",
+            "Thủ tục đăng ký khai tử muộn như thế nào ạ?",
+        ),
+        # Thanks before a bare follow-up are no content to reach back to.
+        (
+            "Cảm ơn ad đã trả lời. Cho em hỏi thêm là lệ phí bao nhiêu ạ?",
+            "Cho em hỏi thêm là lệ phí bao nhiêu ạ?",
+        ),
         # A condition belongs to its question.
         (
             "Nếu em ở Hà Nội thì làm lý lịch tư pháp ở Tuyên Quang được không?",

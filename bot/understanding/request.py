@@ -89,6 +89,7 @@ class _Words:
 
     toks: tuple[str, ...]
     marks: tuple[str | None, ...]
+    opens: tuple[bool, ...]  # per token, whether a comma stands right before it
     question_mark: bool = False  # the stretch ends its sentence, and the sentence with "?"
 
 
@@ -209,6 +210,9 @@ _TAIL_OF_REQUEST = normalised_words(
 _ASKERS = normalised_words("em mình tôi cháu con anh chị tớ muốn cần xin")
 _PAST = normalised_words("đã từng vừa mới")
 _INDEFINITE = normalised_words("đó đấy cũng cả")
+_ADVERBS = normalised_words("cũng đang rất vẫn chỉ thật đều")
+_WRITER = normalised_words("em mình tôi cháu tớ")
+_LINKS_TO_WANT = normalised_words("giờ nay nên mà thì vậy nhưng và bây hiện ad ơi dạ vâng ạ")
 _COPY = normalised_words("y lục kê")
 
 
@@ -221,6 +225,25 @@ def _not_negated(words: _Words, i: int, j: int) -> bool:
 def _not_indefinite(words: _Words, i: int, j: int) -> bool:
     """ "nào" asks, except in "nơi nào đó" (somewhere) and after a negation."""
     return not _next_is(words, j, _INDEFINITE) and _not_negated(words, i, j)
+
+
+def _own_want(words: _Words, i: int, j: int) -> bool:
+    """The citizen's own want or need, which is a request: "Em muốn ly hôn đơn phương",
+    "Nay tôi cần bản sao...", "..., muốn xác nhận tình trạng hôn nhân". Not someone else's
+    ("Vợ em muốn ly hôn") nor one told in passing ("năm ngoái em muốn đi Nhật"): only the
+    writer's pronoun and adverbs may stand between it and the start of its clause, a comma,
+    or a word that links it to what came before ("giờ", "nay", "nên", "ad ơi")."""
+    toks = words.toks
+    k = i - 1
+    while k >= 0 and toks[k] in _ADVERBS:
+        k -= 1
+    if k >= 0 and toks[k] in _WRITER:
+        k -= 1
+    return k < 0 or words.opens[k + 1] or toks[k] in _LINKS_TO_WANT
+
+
+def _own_need(words: _Words, i: int, j: int) -> bool:
+    return _own_want(words, i, j) and _need_not_flat(words, i, j)
 
 
 def _why_first(words: _Words, i: int, j: int) -> bool:
@@ -429,6 +452,9 @@ _FORMS = _Forms(
         ("sao", _why_first),
         ("nào", _not_indefinite),
         *((f, None) for f in _REQUEST_FORMS),
+        ("muốn", _own_want),
+        ("mún", _own_want),
+        ("cần", _own_need),
         ("hỏi về", _asked_by_writer),
         *((f, _addressed) for f in _ADDRESSED_FORMS),
         *((f, None) for f in _ENGLISH_FORMS),
@@ -535,6 +561,7 @@ _BACK_MARKED = frozenset({"đó", "đấy", "này", "ấy"})
 _BACK_PAIRS = frozenset(tokens(p) for p in ("như vậy", "như thế", "như trên", "nêu trên"))
 _IT = normalised_word("it")
 _ASK = normalised_word("hỏi")
+_WHICH_SET = normalised_words("nào")
 _ONE = normalised_word("one")
 _TO_BE = normalised_words("is was be")
 _ONE_AFTER = normalised_words("new another this that the same")
@@ -544,8 +571,8 @@ def _refers_back(words: _Words) -> bool:
     """Whether a clause points back to what came before (see `_BACK_MARKED`)."""
     toks = words.toks
     for i, tok in enumerate(toks):
-        if tuple(toks[i : i + 2]) in _BACK_PAIRS:
-            return True
+        if tuple(toks[i : i + 2]) in _BACK_PAIRS and not _next_is(words, i + 2, _WHICH_SET):
+            return True  # "như thế", not "như thế nào"
         if words.marks[i] in _BACK_MARKED and not (i > 0 and toks[i - 1] == _ASK):
             return True  # "trường hợp này", not "cho em hỏi này" (which points ahead)
         beside = (*toks[max(0, i - 1) : i], *toks[i + 1 : i + 2])
@@ -596,6 +623,7 @@ _GENERIC_PAIRS = frozenset(
         "cụ thể",
         "tư vấn",
         "trường hợp",
+        "trả lời",
     )
 )
 _CONTENT = 2
@@ -848,6 +876,7 @@ def _sentence_words(text: str, lo: int, hi: int) -> tuple[list[_Run], _Words]:
     runs: list[_Run] = []
     toks: list[str] = []
     marks: list[str | None] = []
+    opens: list[bool] = []
     comma = False
     last = lo
     for found in _RUN.finditer(text, lo, hi):
@@ -859,12 +888,16 @@ def _sentence_words(text: str, lo: int, hi: int) -> tuple[list[_Run], _Words]:
             runs.append(_Run(start, len(toks), comma, word))
             toks.extend(run_toks)
             marks.extend(run_marks)
+            opens.append(comma)
+            opens.extend([False] * (len(run_toks) - 1))
             comma = False
-    return runs, _Words(tuple(toks), tuple(marks), _asks_at_end(text, lo, hi))
+    return runs, _Words(tuple(toks), tuple(marks), tuple(opens), _asks_at_end(text, lo, hi))
 
 
 def _slice(words: _Words, lo: int, hi: int, last: bool) -> _Words:
-    return _Words(words.toks[lo:hi], words.marks[lo:hi], words.question_mark and last)
+    return _Words(
+        words.toks[lo:hi], words.marks[lo:hi], words.opens[lo:hi], words.question_mark and last
+    )
 
 
 _MAX_CANDIDATES = 16
