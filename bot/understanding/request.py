@@ -14,7 +14,8 @@ How it reads a message:
    "mà giờ", "giờ", "bây giờ", "vậy", "thì", "but", "so", "now"), only where the piece after
    asks: "Bố em mất năm ngoái, | giờ em muốn làm lại giấy khai sinh | thì cần gì?".
 3. A clause asks when it ends with a question mark or holds a question or request form
-   (`_FORMS`, `_ending_cue`, `_english_start`).
+   (`_FORMS`, `_ending_cue`, `_english_start`), the citizen's own want among them ("Tôi muốn
+   ly hôn đơn phương"; not "Vợ em muốn ly hôn").
 4. The request is the last asking clause. When it is thin (a bare tag or opener: "vậy phải
    làm sao?", "cho em hỏi với ạ") it reaches back to the nearest clause with content words;
    when it points back ("How do I get a copy of it?", "Trường hợp này..."), likewise. Then it
