@@ -367,7 +367,8 @@ BUDGET = 0.6  # CPU seconds for 100,000 characters (measured 0.03-0.32 s, 2 vCPU
 
 
 def _repeat(unit: str) -> str:
-    return (unit * (N // len(unit) + 1))[:N]
+    # "x" first and "z" last: a form that reads ahead to the end must fail there, every time.
+    return "x " + (unit * (N // len(unit) + 1))[: N - 4] + " z"
 
 
 @pytest.mark.parametrize(
@@ -382,6 +383,7 @@ def _repeat(unit: str) -> str:
         "thì ",  # a conjunction every word
         "vậy vậy ",
         "http://",
+        "giúp em ",  # a request form whose tail of courtesy words was read to the end
         "Bố em mất năm ngoái, giờ em muốn làm lại giấy khai sinh thì cần gì? ",
     ],
 )

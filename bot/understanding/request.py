@@ -255,9 +255,12 @@ def _why_first(words: _Words, i: int, j: int) -> bool:
 
 def _addressed(words: _Words, i: int, j: int) -> bool:
     """A request made to the reader: at the clause's start, after a word that addresses the
-    Department, or followed only by courtesy words to the clause's end."""
+    Department, or followed only by a few courtesy words to the clause's end. (Checking an
+    unbounded tail made "x giúp em giúp em ... z" quadratic.)"""
     toks = words.toks
-    return i == 0 or toks[i - 1] in _ADDRESSEE or all(t in _TAIL_OF_REQUEST for t in toks[j:])
+    if i == 0 or toks[i - 1] in _ADDRESSEE:
+        return True
+    return len(toks) - j <= _PARTICLE_REACH and all(t in _TAIL_OF_REQUEST for t in toks[j:])
 
 
 def _asked_by_writer(words: _Words, i: int, j: int) -> bool:
@@ -936,7 +939,8 @@ def _cuts(runs: Sequence[_Run], words: _Words) -> list[tuple[int, bool]]:
         piece = _slice(words, lo, hi, last=nxt is None)
         if _cue(piece) is None:
             continue
-        before = words.toks[runs[cuts[-1][0]].lo : lo]
+        head = runs[cuts[-1][0]].lo
+        before = words.toks[head : min(lo, head + 3)]  # _conditional reads three words
         if (comma or then) and _conditional(before):
             continue
         cuts.append((r, then))
