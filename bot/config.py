@@ -39,17 +39,17 @@ class MatcherSettings:
     margin: float = 1.0
     clarify: float = 2.5
     anchor: float = 3.0  # an accepted topic needs one key term at least this strong...
-    fuzzy_anchor: float = 88.0  # ...or a phrasing this similar (token_set_ratio, 0-100)
-    fuzzy_cutoff: float = 60.0
-    fuzzy_weight: float = 3.0
-    bm25_weight: float = 2.0
     max_candidates: int = 3
     rescore_top: int = 6
     max_gap: int = 2  # words allowed inside a multi-word key term
-    learned_weight: float = 0.0  # raw score per unit of the classifier's margin above the floor
+    learned_weight: float = 6.0  # raw score per unit of the classifier's margin above the floor
     learned_floor: float = -0.5  # classifier margins below this add nothing
-    learned_c: float = 0.5  # the linear SVM's regularisation (larger: fits the examples closer)
+    learned_c: float = 1.0  # the linear SVM's regularisation (larger: fits the examples closer)
     learned_term_weight: float = 3.0  # key terms this strong are also examples for the classifier
+    learned_variants: int = 4  # generated variants per phrasing the classifier also learns
+    learned_disagree: float = 0.3  # the classifier preferring another topic by this much: ask back
+    background_weight: float = 1.0  # a story's share of the evidence next to its request
+    learned_anchor: float = 0.2  # a margin this high anchors a topic like a strong key term
 
 
 @dataclass(frozen=True, slots=True)
