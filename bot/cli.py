@@ -87,7 +87,9 @@ def cli(ctx: click.Context, config: str | None) -> None:
 @click.argument("question", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option(
-    "--explain", is_flag=True, help="Also show the key terms found per topic (for tuning)."
+    "--explain",
+    is_flag=True,
+    help="Also show what decided: the request, key terms, classifier margins, scores, band.",
 )
 @click.option("--knowledge", type=click.Path(file_okay=False), help="Knowledge folder.")
 @click.pass_obj
@@ -104,7 +106,7 @@ def ask(
     Examples:
       bot ask "làm giấy khai sinh cho con cần gì"
       bot ask --json "phi chung thuc ban sao" "how long does marriage registration take"
-      bot ask --explain "ket hon voi nguoi nuoc ngoai"   # which key terms decided
+      bot ask --explain "ket hon voi nguoi nuoc ngoai"   # what decided, signal by signal
       cat questions.txt | bot ask --json
     """
     bundle = _bundle(cli_settings(config), knowledge)

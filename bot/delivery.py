@@ -130,6 +130,11 @@ class DeliveryWorker:
             self._running = False
             self._stopped.set()
 
+    async def settled(self) -> None:
+        """Return once every send in flight now has been recorded (its outbox row marked)."""
+        if self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
     async def stop(self) -> None:
         """Stop `run()`: no new claims; returns once in-flight sends are recorded."""
         self._stopping = True

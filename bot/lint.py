@@ -1,10 +1,13 @@
 """Lints of meaning, run by `bot kb check` on a knowledge base that loaded: what the loader cannot
 see, because it needs the matcher or every topic at once (issue 9).
 
-- A phrasing the matcher does not send to its own topic (answered as another topic, offered
-  after another in a clarify question, or not understood): teaching by phrasings only works if
-  the examples themselves land where they are written. A warning, an error with `strict`
-  (`STRICT` is the default; an out-of-scope topic's phrasing must be refused instead).
+- A phrasing the matcher answers confidently as another topic (or, for an out-of-scope topic,
+  answers at all): an error, the worst outcome on the bot's own example.
+- A phrasing the matcher does not send to its own topic otherwise (offered after another in a
+  clarify question, or not understood): teaching by phrasings only works if the examples
+  themselves land where they are written. A warning, an error with `strict` (`STRICT` is the
+  default). On the shipped knowledge base 53 of 1,935 phrasings are such warnings: stories
+  whose side detail names another topic, which the bot asks back about.
 - The same phrasing, compared once normalised (`bot.text.tokens`), under two topics: an error,
   as the example teaches both ways at once.
 - A name, summary or facet written in one language only: one side empty (possible only in a
@@ -85,7 +88,8 @@ def lint(
             dotted = f"match.phrasings.{i}"
             stray = _stray(matcher, topic, phrasing)
             if stray:
-                report(topic, dotted, stray, "error" if strict else "warning")
+                message, confident = stray
+                report(topic, dotted, message, "error" if strict or confident else "warning")
             key = " ".join(tokens(phrasing))
             first = seen.setdefault(key, topic)
             if first.id != topic.id and key:
@@ -103,21 +107,27 @@ def lint(
     return problems
 
 
-def _stray(matcher: Matcher, topic: Topic, phrasing: str) -> str | None:
-    """Why `phrasing` does not find `topic`, or None when it does."""
+def _stray(matcher: Matcher, topic: Topic, phrasing: str) -> tuple[str, bool] | None:
+    """Why `phrasing` does not find `topic` and whether the bot answers another topic
+    confidently, or None when it finds it."""
     match = matcher.match(phrasing)
+    confident = match.decision is Decision.ACCEPT
     if topic.kind is TopicKind.OUTOFSCOPE:
         if match.topic is None:
             return None  # refused, as the language of another domain should be
-        return f"{phrasing!r} (another domain's) is answered as {match.topic}, not refused"
-    if match.topic == topic.id:
+        return f"{phrasing!r} (another domain's) is answered as {match.topic}, not refused", (
+            confident
+        )
+    if match.topic == topic.id and match.decision is not Decision.CLARIFY:
         return None
     if match.decision is Decision.CLARIFY:
+        if match.topic == topic.id:
+            return None  # offered first: the citizen picks it
         offered = " or ".join(c.topic for c in match.candidates)
-        return f"{phrasing!r} makes the bot ask between {offered}"
+        return f"{phrasing!r} makes the bot ask between {offered}", False
     if match.topic is None:
-        return f"{phrasing!r} is not understood"
-    return f"{phrasing!r} is answered as {match.topic}"
+        return f"{phrasing!r} is not understood", False
+    return f"{phrasing!r} is answered as {match.topic}", True
 
 
 def _texts(topic: Topic) -> Iterator[tuple[str, Text]]:

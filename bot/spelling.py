@@ -76,22 +76,26 @@ class Speller:
         if not pool:
             return []
         max_edits = 1 if len(token) <= 5 else 2
+        # Sorted: a set's order changes with the process's hash seed, and with it which of
+        # several equally near words won (the same message was read two ways in two runs).
         found = process.extract(
             token,
-            list(pool),
+            sorted(pool),
             scorer=OSA.distance,
             processor=None,
             score_cutoff=max_edits,
             limit=12,
         )
         # Fewest edits first; among equals, a word of the knowledge base's key terms, then the
-        # same length (a swapped or wrong letter is likelier than a dropped one), then frequency.
+        # same length (a swapped or wrong letter is likelier than a dropped one), then frequency,
+        # then the word itself.
         found.sort(
             key=lambda item: (
                 item[1],
                 item[0] not in self._preferred,
                 len(item[0]) != len(token),
                 -self._freq[item[0]],
+                item[0],
             )
         )
         return [(str(item[0]), int(item[1])) for item in found]

@@ -67,11 +67,25 @@ def test_eval_reports_and_applies_thresholds(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "in-scope accuracy 0.000 < 0.97" in bad.output
 
 
-def test_ask_explain_shows_the_key_terms() -> None:
+def test_ask_explain_shows_what_decided() -> None:
     result = CliRunner().invoke(cli, ["ask", "--explain", "kết hôn với người nước ngoài"])
     assert result.exit_code == 0
+    assert "request: the whole message" in result.output
     assert "tokens: ket hon voi nguoi nuoc ngoai" in result.output
-    assert "ket-hon-nuoc-ngoai:" in result.output
+    assert "  ket-hon-nuoc-ngoai: " in result.output
+    assert "learned: ket-hon-nuoc-ngoai +" in result.output
+    assert "scores: ket-hon-nuoc-ngoai " in result.output
+    assert "band: accept at 4 with 1 over the next topic" in result.output
+    assert "decision: accept ket-hon-nuoc-ngoai" in result.output
+
+
+def test_ask_explain_shows_the_request_apart_from_the_story() -> None:
+    story = "Tôi đã ly hôn năm 2020. Nay tôi muốn đăng ký kết hôn với người khác thì cần gì?"
+    result = CliRunner().invoke(cli, ["ask", "--explain", story])
+    assert result.exit_code == 0
+    assert "request: 'Nay tôi muốn đăng ký kết hôn với người khác thì cần gì?'" in result.output
+    assert "story: 'Tôi đã ly hôn năm 2020.'" in result.output
+    assert "decision: accept ket-hon " in result.output
 
 
 def test_cases_unlock_reopens_a_slowed_down_dossier_and_is_recorded(tmp_path: Path) -> None:

@@ -346,3 +346,28 @@ async def test_a_send_whose_outcome_cannot_be_recorded_costs_the_others_nothing(
     ]
     clock.advance(30)
     assert [r.outgoing.reply.text for r in await store.claim_due(clock.now, 10, 30)] == ["b1"]
+
+
+async def test_settled_returns_once_the_sends_in_flight_are_recorded(
+    store: Store, clock: FakeClock
+) -> None:
+    """A test that saw the platform receive a message waits on `settled()` for its outbox row:
+    the platform has it before the worker records it as sent."""
+    release, arrived = asyncio.Event(), asyncio.Event()
+
+    async def held(out: Outgoing) -> SendResult:
+        arrived.set()
+        await release.wait()
+        return OK
+
+    await store.enqueue([out("hello")])
+    w = DeliveryWorker(store, {FB: held}, clock=clock, poll_seconds=60)
+    runner = asyncio.create_task(w.run())
+    await arrived.wait()
+    assert await store.backlog() == 1  # received by the platform, not yet recorded
+    release.set()
+    await w.settled()
+    assert await store.backlog() == 0
+    assert await statuses(store) == [("hello", "sent", 1, None)]
+    await w.stop()
+    await runner

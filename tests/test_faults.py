@@ -38,7 +38,7 @@ from tests.payloads import encode, fb_batch, fb_sign, fb_text, zalo_sign, zalo_t
 from tests.test_store import store_thread_held
 from webhooks import facebook, zalo
 from webhooks.app import create_app
-from webhooks.keys import BUNDLE_KEY, STORE_KEY
+from webhooks.keys import BUNDLE_KEY, STORE_KEY, WORKER_KEY
 
 Client = TestClient[web.Request, web.Application]
 
@@ -444,6 +444,8 @@ async def assert_retry_answered_once(
         assert (await post(client, platform, "u1", 0)).status == 200
     want = {p: {"u1": expected_texts(bundle, p, range(1))} for p in (FB, ZALO)}
     await platforms.wait_for(lambda: all(delivered(platforms, p) == want[p] for p in want))
+    # The platform has the message before the worker records it as sent: wait for the record.
+    await client.app[WORKER_KEY].settled()
     assert await health(client) == (200, await healthy(client))
     for platform in (FB, ZALO):
         assert (await post(client, platform, "u1", 0)).status == 200

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -36,6 +35,8 @@ _MAX_WORDS = 160
 _ALL_ROWS = 8_000
 _NEIGHBOURS = 12
 _SAMPLE = 3_000
+# Words whose character n-grams are remembered (`features`): the knowledge base has about 3,000.
+_WORD_CACHE = 50_000
 # Coefficients are kept dense up to this many cells (8 bytes each: 40 MB).
 _DENSE_LIMIT = 5_000_000
 
@@ -93,6 +94,7 @@ class LearnedModel:
     def __init__(self, examples: Sequence[Example], n_labels: int, c: float = 0.5) -> None:
         self.n_labels = n_labels
         self._parts: list[_Part] = []
+        self._words: dict[str, npt.NDArray[np.intp]] = {}  # word -> its char n-gram columns
         self.vectorisers: list[TfidfVectorizer] = []
         # Rows: features; columns: every label, 0 for a label with no examples. Dense while
         # small (faster to read), sparse past `_DENSE_LIMIT` cells.
@@ -125,19 +127,36 @@ class LearnedModel:
         """The model's feature columns of a normalised text and their TF-IDF weights."""
         columns: list[npt.NDArray[np.intp]] = []
         values: list[npt.NDArray[np.float64]] = []
+        words = text.split()[:_MAX_WORDS]
         for part in self._parts:
-            vocabulary = part.vocabulary
-            counts = Counter(f for f in part.analyser(text) if f in vocabulary)
-            if not counts:
+            if part.analyser is char_features:
+                # A word's character n-grams do not depend on its neighbours: read once per word
+                # (a message's words are mostly the same few thousand syllables).
+                found = [self._char_columns(part, word) for word in words]
+                index = np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+            else:
+                vocabulary = part.vocabulary
+                known = [vocabulary[f] for f in part.analyser(text) if f in vocabulary]
+                index = np.asarray(known, dtype=np.intp)
+            if not len(index):
                 continue
-            index = np.fromiter((vocabulary[f] for f in counts), dtype=np.intp, count=len(counts))
-            tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), dtype=np.float64)
-            weights = tf * part.idf[index]
+            index, counts = np.unique(index, return_counts=True)
+            weights = (1.0 + np.log(counts)) * part.idf[index]
             columns.append(index + part.offset)
             values.append(weights / math.sqrt(float(weights @ weights)))
         if not columns:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
         return np.concatenate(columns), np.concatenate(values)
+
+    def _char_columns(self, part: _Part, word: str) -> npt.NDArray[np.intp]:
+        cached = self._words.get(word)
+        if cached is None:
+            vocabulary = part.vocabulary
+            known = [vocabulary[f] for f in char_features(word) if f in vocabulary]
+            cached = np.asarray(known, dtype=np.intp)
+            if len(self._words) < _WORD_CACHE and len(word) <= 30:  # bounded: made-up words
+                self._words[word] = cached
+        return cached
 
     def scores(self, text: str) -> npt.NDArray[np.float64]:
         """The decision value per label for a normalised text."""
