@@ -1,7 +1,8 @@
 """The learning curve: how the figures on one evaluation set move with the phrasings taught.
 
 Not part of the test suite. Run from the repository root, on a set the knowledge base may be
-measured on (never on tests/data/eval_unseen.jsonl, the held-out set):
+measured on (tests/data/eval_unseen.jsonl, the held-out set, only with --held-out, once a change
+to the matcher is done):
 
     .venv/bin/python bench/learning_curve.py tests/data/eval.jsonl
     .venv/bin/python bench/learning_curve.py tests/data/eval.jsonl --seeds 5 --fractions 0.1 1
@@ -86,9 +87,14 @@ def main(argv: list[str] | None = None) -> None:
         "--fractions", type=float, nargs="+", default=[0.25, 0.5, 1.0], help="shares kept"
     )
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="measure tests/data/eval_unseen.jsonl (once a matcher change is done, not to tune)",
+    )
     args = parser.parse_args(argv)
-    if "eval_unseen" in args.set.name:
-        parser.error("eval_unseen is held out: it is not measured until issue 9 is done")
+    if "eval_unseen" in args.set.name and not args.held_out:
+        parser.error("eval_unseen is held out: pass --held-out to measure it (never to tune)")
     items: list[Item] = load_items(args.set)
     kb, _ = load(args.knowledge)
     total = sum(len(t.phrasings) for t in kb.topics.values())
