@@ -1,4 +1,5 @@
-"""The `bot` command: ask, eval, chat, kb check, cases, report, privacy, staff (and serve).
+"""The `bot` command: ask, eval, chat, kb check, cases, report, privacy, staff, clerks, notify
+(and serve).
 
 Domain errors become `click.ClickException` with a hint; nothing prints a traceback at a user.
 """
@@ -24,6 +25,10 @@ from bot.cases.parse import parse_table
 from bot.cases.report import build_report, report_html, report_text
 from bot.cases.table import CasesFileError, find_header, read_table
 from bot.cases.topics import TopicResolver
+from bot.clerks.communes import UnknownCommuneError, load_communes
+from bot.clerks.notify import Plan, TargetError, plan
+from bot.clerks.notify import send as send_notice
+from bot.clerks.registry import parse_clerks, parse_row
 from bot.config import ConfigError, Settings, load_settings
 from bot.dialog import Turn
 from bot.evaluation import Ask, Bars, cross_validate, evaluate, load_items
@@ -40,7 +45,7 @@ from bot.staff.accounts import (
     remove_account,
 )
 from bot.staff.passwords import Passwords
-from bot.store import Store
+from bot.store import QueuedCounts, Store
 from bot.turns.resolve import resolve_turn
 from bot.understanding.matcher import Matcher
 
@@ -708,3 +713,218 @@ def staff_passwd(config: str | None, name: str) -> None:
         ),
     )
     click.echo(f"Password of {name.strip().lower()} changed; its sessions are ended.")
+
+
+# -- commune clerks (issue 12) -----------------------------------------------------------
+
+
+def _store_run(settings: Settings, job: Callable[[Store], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = await Store.open(settings.db_path())
+        try:
+            return await job(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _commune_label(code: str) -> str:
+    commune = load_communes().by_code(code)
+    return commune.label if commune is not None else code
+
+
+@cli.group(name="clerks")
+def clerks_group() -> None:
+    """The commune clerks: justice and civil-status officers the Department notifies."""
+
+
+@clerks_group.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+def clerks_import(config: str | None, file: str) -> None:
+    """Add or update clerks from a CSV UTF-8 or XLSX file; bad rows are reported, good kept.
+
+    The header row: Họ và tên, Xã/phường, Nền tảng, ID người dùng, Số điện thoại (platform
+    zalo or facebook; phone optional), matched without case or accents. A clerk is keyed by
+    platform and user id: importing again updates them.
+
+    \b
+    Examples:
+      bot clerks import can-bo-tu-phap.xlsx
+      bot clerks import can-bo.csv
+    """
+    settings = cli_settings(config)
+    try:
+        parsed = parse_clerks(read_table(file), load_communes())
+    except CasesFileError as exc:
+        raise click.ClickException(f"{exc}\nNothing was imported.") from exc
+    counts = _store_run(settings, lambda store: store.upsert_clerks(parsed.clerks))
+    click.echo(
+        f"{parsed.source}: {counts.added} added, {counts.updated} updated,"
+        f" {counts.unchanged} unchanged, {len(parsed.rejected)} rejected"
+    )
+    for row in parsed.rejected:
+        click.echo(f"  line {row.line}: {row.reason}")
+
+
+@clerks_group.command(name="add")
+@click.option("--name", required=True, help="Họ và tên.")
+@click.option("--commune", required=True, help="Xã/phường, e.g. 'Lũng Cú' or 'Phường Hà Giang 1'.")
+@click.option("--platform", required=True, help="zalo or facebook.")
+@click.option("--user-id", required=True, help="Zalo user id (of the OA) or Messenger PSID.")
+@click.option("--phone", default="", help="Số điện thoại (optional).")
+@click.pass_obj
+def clerks_add(
+    config: str | None, name: str, commune: str, platform: str, user_id: str, phone: str
+) -> None:
+    """Add one clerk (or update the one with that platform and user id).
+
+    \b
+    Example:
+      bot clerks add --name "Nguyễn Văn A" --commune "lung cu" --platform zalo \\
+        --user-id 4558424660619243532 --phone 0912345678
+    """
+    settings = cli_settings(config)
+    values = {"name": name, "commune": commune, "platform": platform, "user_id": user_id}
+    result = parse_row({**values, "phone": phone}, load_communes())
+    if isinstance(result, str):
+        raise click.ClickException(f"{result}; nothing was changed")
+    counts = _store_run(settings, lambda store: store.upsert_clerks([result]))
+    verb = "Added" if counts.added else "Updated" if counts.updated else "Unchanged:"
+    click.echo(
+        f"{verb} {result.name}, {_commune_label(result.commune)}, {result.platform.value}"
+        f" {result.user_id}."
+    )
+
+
+@clerks_group.command(name="list")
+@click.option("--commune", help="Only the clerks of this commune or ward.")
+@click.pass_obj
+def clerks_list(config: str | None, commune: str | None) -> None:
+    """List the registry: number, name, commune, platform, user id, phone.
+
+    \b
+    Examples:
+      bot clerks list
+      bot clerks list --commune "Hà Giang 1"
+    """
+    settings = cli_settings(config)
+    code = None
+    if commune:
+        try:
+            code = load_communes().find(commune).code
+        except UnknownCommuneError as exc:
+            raise click.ClickException(str(exc)) from exc
+    rows = _store_run(settings, lambda store: store.clerks(code))
+    if not rows:
+        click.echo("No clerks registered. Hint: bot clerks import FILE.xlsx")
+        return
+    for c in rows:
+        phone = f"\t{c.phone}" if c.phone else ""
+        line = f"{c.id}\t{c.name}\t{_commune_label(c.commune)}\t{c.platform.value}\t{c.user_id}"
+        click.echo(line + phone)
+
+
+@clerks_group.command(name="remove")
+@click.argument("clerk")
+@click.pass_obj
+def clerks_remove(config: str | None, clerk: str) -> None:
+    """Remove CLERK (registry number or user id) and the record of notices sent to them.
+
+    \b
+    Example:
+      bot clerks remove 12
+    """
+    settings = cli_settings(config)
+
+    async def job(store: Store) -> tuple[str, int] | None:
+        found = await store.clerk(clerk)
+        if found is None:
+            return None
+        return found.name, await store.remove_clerk(found.id)
+
+    done = _store_run(settings, job)
+    if done is None:
+        raise click.ClickException(f"no clerk {clerk!r} in the registry; nothing was changed")
+    click.echo(f"Removed {done[0]} and {done[1]} notice records.")
+
+
+@cli.command()
+@click.argument("text")
+@click.option(
+    "--to",
+    "targets",
+    multiple=True,
+    required=True,
+    help="group:NAME, all, commune:NAME or clerk:ID (repeatable).",
+)
+@click.option("--dry-run", is_flag=True, help="List who would receive it, on which channel.")
+@click.option(
+    "--event",
+    help="Once-only key: a recipient gets each event once (default: from the text).",
+)
+@click.pass_obj
+def notify(
+    config: str | None, text: str, targets: tuple[str, ...], dry_run: bool, event: str | None
+) -> None:
+    """Send TEXT to commune clerks through the outbox (the server delivers it).
+
+    Each recipient gets an event once, also when run again: the same text twice reaches no
+    one twice (give --event to send it again on purpose). Messenger clerks are only written
+    to within 24 hours of their last message to the Page; others are recorded as failed.
+
+    \b
+    Examples:
+      bot notify --to group:can-bo-tu-phap "Sở Tư pháp thông báo: ..." --dry-run
+      bot notify --to commune:"Lũng Cú" --to clerk:12 "Đề nghị cập nhật hồ sơ ..."
+      bot notify --to all "Lịch tập huấn ngày 15/12" --event tap-huan-1512
+    """
+    settings = cli_settings(config)
+    groups = dict(settings.clerk_groups)
+
+    async def job(store: Store) -> tuple[Plan, QueuedCounts | None]:
+        planned = await plan(store, targets, text, load_communes(), groups, event)
+        return planned, None if dry_run else await send_notice(store, planned)
+
+    try:
+        planned, counts = _store_run(settings, job)
+    except TargetError as exc:
+        raise click.ClickException(f"{exc}; nothing was sent") from exc
+    for r in planned.recipients:
+        why = f"  (not sent: {r.blocked})" if r.blocked else ""
+        click.echo(f"{r.label}\t{r.channel}\t{r.address}{why}")
+    if counts is None:
+        click.echo(f"Dry run: {len(planned.recipients)} recipients; nothing was sent.")
+        return
+    click.echo(
+        f"{planned.event}: {counts.queued} queued, {counts.blocked} not sendable (recorded),"
+        f" {counts.already} already had it. See `bot report notifications`."
+    )
+
+
+@report.command(name="notifications")
+@click.option("--days", default=7, show_default=True, help="Notices of the last DAYS days.")
+@click.pass_obj
+def report_notifications(config: str | None, days: int) -> None:
+    """What was sent to which clerk or group: sent, pending (retrying) or failed, and why.
+
+    \b
+    Example:
+      bot report notifications --days 30
+    """
+    settings = cli_settings(config)
+    since = time.time() - days * 86400
+    rows = _store_run(settings, lambda store: store.notices(since))
+    if not rows:
+        click.echo(f"No notices in the last {days} days.")
+        return
+    for n in rows:
+        at = dt.datetime.fromtimestamp(n.created_at, VN_TZ).strftime("%Y-%m-%d %H:%M")
+        why = f": {n.error}" if n.error else ""
+        tries = f" after {n.attempts} attempts" if n.attempts > 1 else ""
+        click.echo(
+            f"{at}\t{n.event}\t{n.label}\t{n.platform.value}\t{n.status}{tries}{why}\t{n.text[:60]}"
+        )
+    counts = {s: sum(n.status == s for n in rows) for s in ("sent", "pending", "failed")}
+    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -20,6 +21,7 @@ from bot.models.privacy import DAY, HOUR, Retention
 from bot.models.staff import StaffPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
+_GROUP_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 MIN_MESSAGE_HOURS = 48  # platforms.md §1.4: Meta retries for 36 h, dedup "with TTL ≥ 48 h"
 
 
@@ -121,6 +123,10 @@ class Settings:
     zalo_refresh_token: str = _s("", "Zalo OA refresh token", "ZALO_REFRESH_TOKEN", True)
     zalo_api_url: str = _s("https://openapi.zalo.me", "Zalo OA API base URL", "ZALO_API_URL")
     zalo_oauth_url: str = _s("https://oauth.zaloapp.com", "Zalo OAuth base URL", "ZALO_OAUTH_URL")
+    # Commune clerks (issue 12). YAML: a mapping of group name -> Zalo group id.
+    clerk_groups: tuple[tuple[str, str], ...] = _s(
+        (), "Zalo groups the OA owns (GMF), by name: `name: group_id` under clerk_groups"
+    )
     admin_token: str = _s(
         "", "Bearer token of the staff dashboard (off when empty)", "ADMIN_TOKEN", True
     )
@@ -212,6 +218,12 @@ class Settings:
                 raise ConfigError(f"{name} must be positive")
         if self.admin_login_window_minutes <= 0:
             raise ConfigError("admin_login_window_minutes must be positive")
+        for name, group_id in self.clerk_groups:
+            if not _GROUP_NAME.fullmatch(name) or not group_id.strip():
+                raise ConfigError(
+                    f"clerk_groups: {name!r}: a name of letters, digits, '-' or '_' with a"
+                    " Zalo group id"
+                )
 
     def _check_retention(self) -> None:
         """Nothing is kept forever, and nothing so briefly that the bot misbehaves."""
@@ -280,6 +292,8 @@ def load_settings(
     for name, value in values.items():
         default: Any = by_name[name].default
         kind: type[Any] = type(default)
+        if kind is tuple and isinstance(value, Mapping):  # clerk_groups: name -> group id
+            value = tuple((str(k), str(v)) for k, v in value.items())
         try:
             typed[name] = kind(value) if value is not None else default
         except (TypeError, ValueError) as exc:

@@ -111,7 +111,7 @@ class Fault:
 
 
 class FakePlatforms:
-    """Graph, Zalo OA and Zalo OAuth in one aiohttp app on port 0, recording every request.
+    """Graph, Zalo OA (CS, anonymous and GMF group messages) and Zalo OAuth in one aiohttp app on port 0, recording every request.
 
     Graph answers 200 unless `graph_statuses` holds statuses to answer first; with `gate` set,
     the Send APIs wait for it before answering (a slow platform). `fail(path, fault)` makes a
@@ -138,6 +138,7 @@ class FakePlatforms:
         app.router.add_post("/me/messages", self._graph)
         app.router.add_post("/v3.0/oa/message/cs", self._zalo)
         app.router.add_post("/v2.0/oa/message", self._zalo)  # to anonymous users
+        app.router.add_post("/v3.0/oa/group/message", self._zalo)  # GMF groups (§3.9)
         app.router.add_post("/v4/oa/access_token", self._oauth)
         return app
 

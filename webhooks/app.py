@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -135,7 +135,10 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     if settings.facebook_enabled:
         senders[Platform.FACEBOOK] = _messenger_sender(session, settings)
     if settings.zalo_enabled:
-        senders[Platform.ZALO] = ZaloSender(store, session, settings)
+        zalo_sender = ZaloSender(store, session, settings)
+        senders[Platform.ZALO] = zalo_sender
+        # Commune clerks' groups (bot/clerks/): same token and rate limit as the CS messages.
+        senders[Platform.ZALO_GROUP] = zalo_sender.group
     worker = DeliveryWorker.from_settings(store, senders, settings)
     app[WORKER_KEY] = worker
     task = asyncio.create_task(worker.run(), name="delivery worker")
@@ -226,8 +229,17 @@ class ZaloSender:
         )
 
     async def __call__(self, out: Outgoing) -> SendResult:
+        return await self._with_token(out, self._send)
+
+    async def group(self, out: Outgoing) -> SendResult:
+        """A message to a Zalo group the OA owns (GMF, §3.9): `out.user_id` is the group id."""
+        return await self._with_token(out, self._send_group)
+
+    async def _with_token(
+        self, out: Outgoing, post: Callable[[str, Outgoing], Awaitable[SendResult]]
+    ) -> SendResult:
         token = await self.tokens.current()
-        result = await self._send(token, out)
+        result = await post(token, out)
         if not result.auth_failed:
             return result
         try:
@@ -237,12 +249,18 @@ class ZaloSender:
             log.error("zalo: access token refresh failed: %s", exc)
             error = f"{result.error}; token refresh failed: {exc}"
             return SendResult(ok=False, retryable=exc.retryable, error=error)
-        return await self._send(fresh, out)
+        return await post(fresh, out)
 
     async def _send(self, token: str, out: Outgoing) -> SendResult:
         s = self.settings
         return await zalo.send(
             self.session, s.zalo_api_url, token, out, self._limit, s.send_timeout_seconds
+        )
+
+    async def _send_group(self, token: str, out: Outgoing) -> SendResult:
+        s = self.settings
+        return await zalo.send_group(
+            self.session, s.zalo_api_url, token, out.user_id, out.reply.text, self._limit
         )
 
 

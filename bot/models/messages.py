@@ -20,6 +20,9 @@ FACETS: tuple[str, ...] = ("documents", "fee", "time", "where", "online", "who")
 class Platform(StrEnum):
     FACEBOOK = "facebook"
     ZALO = "zalo"
+    # A Zalo group the OA owns (the Group Message Framework, platforms.md §3.9): the outbox's
+    # `user_id` is then the group id. Only commune clerks' notices go there (bot/clerks/).
+    ZALO_GROUP = "zalo_group"
     WEBCHAT = "webchat"
     CLI = "cli"
 

@@ -11,6 +11,7 @@ table and the dossier tables, as one async `Store` over sqlite-utils.
 - `privacy`: personal data: the retention purge, forgetting one user;
 - `staff`: staff accounts, their sessions, login attempts and the audit log (issue 11);
 - `stats`: the staff overview's figures;
+- `clerks`: the commune clerks' registry and the notices sent to them (issue 12);
 - `migrations`: the schema.
 
 Import the public names from here (`from bot.store import Store`), not from the modules: the
@@ -20,6 +21,7 @@ split is an implementation detail. Nothing outside this package may run SQL (DES
 from __future__ import annotations
 
 from bot.store.cases import Cases, ImportCounts, Notify
+from bot.store.clerks import ClerkCounts, Clerks, QueuedCounts
 from bot.store.engine import BUSY_TIMEOUT_MS, MAX_ERROR_CHARS, SYNCHRONOUS, Clock, StoreClosedError
 from bot.store.kv import KeyValues
 from bot.store.messages import Messages
@@ -32,15 +34,17 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "MAX_ERROR_CHARS",
     "SYNCHRONOUS",
+    "ClerkCounts",
     "Clock",
     "ImportCounts",
     "Notify",
     "OutboxRecord",
     "OutboxRow",
+    "QueuedCounts",
     "Store",
     "StoreClosedError",
 ]
 
 
-class Store(Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats):
+class Store(Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats, Clerks):
     """Async domain methods over SQLite. Open with `await Store.open(path)`; `await close()`."""

@@ -265,3 +265,54 @@ _STAFF = [
 def _staff(db: Database) -> None:
     for statement in _STAFF:
         db.execute(statement)
+
+
+# Commune clerks (issue 12): the registry of the communes' officers, and one row per notice and
+# recipient. UNIQUE (event, recipient) is the once-only rule: a notice or a digest queued again
+# (a re-run, a restart, a catch-up) adds nothing. The trigger copies each outbox outcome onto
+# its notice, so what was sent survives the outbox's own purge of sent rows.
+_CLERKS = [
+    """CREATE TABLE clerks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        commune TEXT NOT NULL,
+        platform TEXT NOT NULL CHECK (platform IN ('zalo', 'facebook')),
+        user_id TEXT NOT NULL,
+        phone TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (platform, user_id)
+    )""",
+    "CREATE INDEX clerks_commune ON clerks (commune)",
+    """CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        event TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        label TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        address TEXT NOT NULL,
+        text TEXT NOT NULL,
+        outbox_id INTEGER,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sent', 'failed')),
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        finished_at REAL,
+        UNIQUE (event, recipient)
+    )""",
+    "CREATE INDEX notifications_outbox ON notifications (outbox_id) WHERE outbox_id IS NOT NULL",
+    "CREATE INDEX notifications_created ON notifications (created_at)",
+    """CREATE TRIGGER outbox_to_notification AFTER UPDATE OF status, last_error ON outbox
+    BEGIN
+        UPDATE notifications SET status = NEW.status, error = NEW.last_error,
+            attempts = NEW.attempts, finished_at = NEW.sent_at
+        WHERE outbox_id = NEW.id;
+    END""",
+]
+
+
+@MIGRATIONS(name="0006_clerks")
+def _clerks(db: Database) -> None:
+    for statement in _CLERKS:
+        db.execute(statement)
