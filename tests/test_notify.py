@@ -1,0 +1,256 @@
+"""Notices to commune clerks: targets, channels, the Messenger window, once per event and
+recipient (also across restarts), the outbox outcome on each notice, and end to end through
+the server to a fake Zalo API (the GMF group endpoint) and Graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from pytest_aiohttp import AiohttpClient
+
+from bot.bundle import Bundle
+from bot.clerks.communes import load_communes
+from bot.clerks.notify import TargetError, default_event, plan, send
+from bot.cli import cli
+from bot.models import Incoming, Platform
+from bot.models.clerks import Clerk
+from bot.store import Store
+from tests.conftest import FakeClock, FakePlatforms, Fault, make_settings
+from webhooks.app import create_app
+from webhooks.keys import STORE_KEY, WORKER_KEY
+
+COMMUNES = load_communes()
+GROUP_ID = "f414c8f76fa586fbdfb4"
+GROUPS = {"tu-phap": GROUP_ID}
+AN = Clerk("Nguyễn Văn An", "00715", Platform.ZALO, "4558424660619243532")  # Xã Lũng Cú
+BINH = Clerk("Trần Thị Bình", "00715", Platform.FACEBOOK, "1256217357730577")
+CUONG = Clerk("Lê Văn Cường", "00694", Platform.ZALO, "7300442764876318465")  # P. Hà Giang 1
+TEXT = "Sở Tư pháp thông báo: lịch tập huấn hộ tịch ngày 15/12."
+
+
+async def registry(store: Store) -> None:
+    await store.upsert_clerks([AN, BINH, CUONG])
+
+
+async def wrote_to_page(store: Store, clerk: Clerk) -> None:
+    """The clerk wrote to the Page just now: Messenger's 24-hour window is open."""
+    await store.record_inbound(Incoming(clerk.platform, clerk.user_id, f"m-{clerk.user_id}"))
+
+
+# -- who receives it, on which channel ---------------------------------------------------
+
+
+async def test_targets_name_groups_communes_clerks_and_everyone(store: Store) -> None:
+    await registry(store)
+    group = await plan(store, ["group:tu-phap"], TEXT, COMMUNES, GROUPS)
+    assert [(r.label, r.channel, r.address) for r in group.recipients] == [
+        ("Zalo group tu-phap", "Zalo group", GROUP_ID)
+    ]
+    commune = await plan(store, ["commune:lung cu"], TEXT, COMMUNES, GROUPS)
+    assert [(r.label, r.channel) for r in commune.recipients] == [
+        ("Nguyễn Văn An (Xã Lũng Cú)", "Zalo OA message"),
+        ("Trần Thị Bình (Xã Lũng Cú)", "Messenger"),
+    ]
+    one = await plan(store, [f"clerk:{CUONG.user_id}"], TEXT, COMMUNES, GROUPS)
+    assert [r.label for r in one.recipients] == ["Lê Văn Cường (Phường Hà Giang 1)"]
+    everyone = await plan(
+        store, ["all", "commune:Lũng Cú", "group:tu-phap"], TEXT, COMMUNES, GROUPS
+    )
+    assert len(everyone.recipients) == 4  # each recipient once
+    assert everyone.event == default_event(TEXT) == default_event(f"  {TEXT}\n")
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("group:khac", "no Zalo group named 'khac'; known: tu-phap"),
+        ("commune:Atlantis", "unknown commune or ward 'Atlantis'"),
+        ("commune:Đồng Văn", "no clerk of Xã Đồng Văn in the registry"),
+        ("clerk:999", "no clerk '999' in the registry"),
+        ("everyone", "unknown target 'everyone'"),
+    ],
+)
+async def test_a_target_that_names_nothing_is_refused(
+    store: Store, target: str, message: str
+) -> None:
+    await registry(store)
+    with pytest.raises(TargetError, match=message):
+        await plan(store, [target], TEXT, COMMUNES, GROUPS)
+
+
+async def test_messenger_clerks_are_written_to_only_within_24_hours(
+    store: Store, clock: FakeClock
+) -> None:
+    await registry(store)
+    closed = await plan(store, [f"clerk:{BINH.user_id}"], TEXT, COMMUNES, GROUPS)
+    assert "24-hour window" in str(closed.recipients[0].blocked)
+    await wrote_to_page(store, BINH)
+    clock.advance(23 * 3600)
+    still = await plan(store, [f"clerk:{BINH.user_id}"], TEXT, COMMUNES, GROUPS, now=clock())
+    assert still.recipients[0].blocked is None
+    clock.advance(2 * 3600)
+    late = await plan(store, [f"clerk:{BINH.user_id}"], TEXT, COMMUNES, GROUPS, now=clock())
+    assert "in the last 24 hours" in str(late.recipients[0].blocked)
+
+
+# -- once per event and recipient --------------------------------------------------------
+
+
+async def test_a_notice_is_queued_once_per_recipient_also_after_a_restart(
+    db_path: Path, clock: FakeClock
+) -> None:
+    store = await Store.open(db_path, clock=clock)
+    await registry(store)
+    planned = await plan(store, ["all", "group:tu-phap"], TEXT, COMMUNES, GROUPS, now=clock())
+    first = await send(store, planned)
+    assert (first.queued, first.blocked, first.already) == (3, 1, 0)  # Bình: Messenger window
+    await store.close()
+
+    store = await Store.open(db_path, clock=clock)  # a restart, then the same notice again
+    again = await send(store, planned)
+    assert (again.queued, again.blocked, again.already) == (0, 0, 4)
+    rows = await store.outbox_rows()
+    assert sorted((r.outgoing.platform, r.outgoing.user_id) for r in rows) == [
+        (Platform.ZALO, AN.user_id),
+        (Platform.ZALO, CUONG.user_id),
+        (Platform.ZALO_GROUP, GROUP_ID),
+    ]
+    assert {r.outgoing.reply.text for r in rows} == {TEXT}
+    notices = {n.recipient: n for n in await store.notices()}
+    assert notices[f"clerk:facebook:{BINH.user_id}"].status == "failed"
+    assert "24-hour window" in str(notices[f"clerk:facebook:{BINH.user_id}"].error)
+    await store.close()
+
+
+async def test_each_outbox_outcome_is_copied_onto_its_notice(
+    store: Store, clock: FakeClock
+) -> None:
+    await registry(store)
+    planned = await plan(store, [f"clerk:{AN.user_id}", "group:tu-phap"], TEXT, COMMUNES, GROUPS)
+    await send(store, planned)
+    rows = await store.claim_due(clock(), 10, 60)
+    by_platform = {r.outgoing.platform: r.id for r in rows}
+    await store.mark_retry(by_platform[Platform.ZALO_GROUP], clock() + 5, "HTTP 500")
+    await store.mark_failed(by_platform[Platform.ZALO], "-230 user has not interacted in 7 days")
+    notices = {n.platform: n for n in await store.notices()}
+    group, clerk = notices[Platform.ZALO_GROUP], notices[Platform.ZALO]
+    assert (group.status, group.error, group.attempts) == ("pending", "HTTP 500", 1)
+    assert (clerk.status, clerk.error) == ("failed", "-230 user has not interacted in 7 days")
+    clock.advance(10)
+    (retry,) = await store.claim_due(clock(), 10, 60)
+    await store.mark_sent(retry.id)
+    group = {n.platform: n for n in await store.notices()}[Platform.ZALO_GROUP]
+    assert (group.status, group.attempts, group.finished_at) == ("sent", 2, clock())
+
+
+# -- end to end: the server, the outbox, a fake Zalo API ---------------------------------
+
+
+async def test_group_and_clerk_messages_reach_the_zalo_api_with_a_retry(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url, clerk_groups=GROUPS)
+    client = await aiohttp_client(create_app(settings, bundle))
+    store: Store = client.app[STORE_KEY]
+    await registry(store)
+    await wrote_to_page(store, BINH)
+    platforms.fail("/v3.0/oa/group/message", Fault(status=500))  # the group send fails first
+    planned = await plan(
+        store, ["group:tu-phap", "commune:Lũng Cú"], TEXT, COMMUNES, dict(settings.clerk_groups)
+    )
+    counts = await send(store, planned)
+    assert counts.queued == 3
+    client.app[WORKER_KEY].wake()
+    await platforms.wait_for(lambda: any(r.status == 500 for r in platforms.received))
+    platforms.heal()
+    await platforms.wait_for(lambda: len(platforms.sent()) == 3)
+
+    (group,) = platforms.sent("/v3.0/oa/group/message")
+    assert group.body == {"recipient": {"group_id": GROUP_ID}, "message": {"text": TEXT}}
+    assert group.headers["access_token"] == "zalo-access"
+    assert group.headers["Content-Type"].startswith("application/json")
+    (cs,) = platforms.sent("/v3.0/oa/message/cs")
+    assert cs.body == {"recipient": {"user_id": AN.user_id}, "message": {"text": TEXT}}
+    (fb,) = platforms.sent("/me/messages")
+    assert fb.body["recipient"] == {"id": BINH.user_id} and fb.text == TEXT
+
+    await client.app[WORKER_KEY].settled()
+    notices = {n.platform: n for n in await store.notices()}
+    assert {n.status for n in notices.values()} == {"sent"}
+    assert notices[Platform.ZALO_GROUP].attempts == 2
+    again = await send(store, planned)  # the same event: no one gets it twice
+    assert (again.queued, again.already) == (0, 3)
+    await client.close()
+
+
+async def test_a_group_the_oa_does_not_own_is_a_recorded_failure(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url, clerk_groups=GROUPS)
+    client = await aiohttp_client(create_app(settings, bundle))
+    store: Store = client.app[STORE_KEY]
+    refused = {"error": -403, "message": "OA is not in group"}
+    platforms.fail("/v3.0/oa/group/message", Fault(status=200, body=refused))
+    await send(store, await plan(store, ["group:tu-phap"], TEXT, COMMUNES, GROUPS))
+    client.app[WORKER_KEY].wake()
+    await platforms.wait_for(lambda: len(platforms.received) == 1)
+    await client.app[WORKER_KEY].settled()
+    (notice,) = await store.notices()
+    assert notice.status == "failed" and "OA is not in the group" in str(notice.error)
+    assert notice.attempts == 1  # permanent: not retried
+    await client.close()
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> CliRunner:
+    return CliRunner(env={"BOT_DB": str(tmp_path / "bot.db")})
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"clerk_groups": GROUPS}), encoding="utf-8")
+    return str(path)
+
+
+def test_bot_notify_dry_run_lists_recipients_and_sends_nothing(
+    runner: CliRunner, config: str, tmp_path: Path
+) -> None:
+    add = ["clerks", "add", "--name", AN.name, "--commune", "Lũng Cú", "--platform", "zalo"]
+    assert runner.invoke(cli, [*add, "--user-id", AN.user_id]).exit_code == 0
+    fb = ["clerks", "add", "--name", BINH.name, "--commune", "Lũng Cú", "--platform", "facebook"]
+    assert runner.invoke(cli, [*fb, "--user-id", BINH.user_id]).exit_code == 0
+    args = ["--config", config, "notify", "--to", "group:tu-phap", "--to", "commune:lung cu"]
+
+    dry = runner.invoke(cli, [*args, "--dry-run", TEXT])
+    assert dry.exit_code == 0, dry.output
+    lines = dry.output.splitlines()
+    assert lines[0] == f"Zalo group tu-phap\tZalo group\t{GROUP_ID}"
+    assert lines[1] == f"Nguyễn Văn An (Xã Lũng Cú)\tZalo OA message\t{AN.user_id}"
+    assert lines[2].startswith(f"Trần Thị Bình (Xã Lũng Cú)\tMessenger\t{BINH.user_id}")
+    assert "not sent: outside Messenger's 24-hour window" in lines[2]
+    assert lines[3] == "Dry run: 3 recipients; nothing was sent."
+    empty = runner.invoke(cli, ["--config", config, "report", "notifications"])
+    assert "No notices" in empty.output
+
+    sent = runner.invoke(cli, [*args, TEXT])
+    assert sent.exit_code == 0, sent.output
+    assert "2 queued, 1 not sendable (recorded), 0 already had it" in sent.output
+    twice = runner.invoke(cli, [*args, TEXT])
+    assert "0 queued, 0 not sendable (recorded), 3 already had it" in twice.output
+    on_purpose = runner.invoke(cli, [*args, "--event", "tap-huan-2", TEXT])
+    assert "2 queued" in on_purpose.output
+
+    report = runner.invoke(cli, ["--config", config, "report", "notifications"])
+    assert report.exit_code == 0, report.output
+    assert "0 sent, 4 pending, 2 failed" in report.output
+    assert "Trần Thị Bình (Xã Lũng Cú)\tfacebook\tfailed: outside Messenger" in report.output
+
+    unknown = runner.invoke(cli, ["--config", config, "notify", "--to", "group:x", TEXT])
+    assert unknown.exit_code == 1 and "nothing was sent" in unknown.output
