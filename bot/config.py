@@ -22,6 +22,7 @@ from bot.models.staff import StaffPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 _GROUP_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_CLOCK_TIME = re.compile(r"(?:[01]?\d|2[0-3]):[0-5]\d")
 MIN_MESSAGE_HOURS = 48  # platforms.md §1.4: Meta retries for 36 h, dedup "with TTL ≥ 48 h"
 
 
@@ -127,6 +128,10 @@ class Settings:
     clerk_groups: tuple[tuple[str, str], ...] = _s(
         (), "Zalo groups the OA owns (GMF), by name: `name: group_id` under clerk_groups"
     )
+    digest_time: str = _s(
+        "07:30", "Local time (Asia/Ho_Chi_Minh) of the clerks' daily deadline digest; '' = off"
+    )
+    digest_days: int = _s(2, "The digest lists dossiers due within this many working days")
     admin_token: str = _s(
         "", "Bearer token of the staff dashboard (off when empty)", "ADMIN_TOKEN", True
     )
@@ -218,6 +223,10 @@ class Settings:
                 raise ConfigError(f"{name} must be positive")
         if self.admin_login_window_minutes <= 0:
             raise ConfigError("admin_login_window_minutes must be positive")
+        if self.digest_time and not _CLOCK_TIME.fullmatch(self.digest_time):
+            raise ConfigError(f"digest_time must be HH:MM (24 h) or empty: {self.digest_time!r}")
+        if self.digest_days < 0:
+            raise ConfigError("digest_days must not be negative")
         for name, group_id in self.clerk_groups:
             if not _GROUP_NAME.fullmatch(name) or not group_id.strip():
                 raise ConfigError(

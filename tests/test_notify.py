@@ -1,9 +1,10 @@
 """Notices to commune clerks: targets, channels, the Messenger window, once per event and
-recipient (also across restarts), the outbox outcome on each notice, and end to end through
-the server to a fake Zalo API (the GMF group endpoint) and Graph."""
+recipient (also across restarts), the outbox outcome on each notice, end to end through the
+server to a fake Zalo API (the GMF group endpoint) and Graph; and the daily deadline digest."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ from click.testing import CliRunner
 from pytest_aiohttp import AiohttpClient
 
 from bot.bundle import Bundle
+from bot.cases.dates import VN_TZ
 from bot.clerks.communes import load_communes
+from bot.clerks.digest import Digester, digest_text, digests
 from bot.clerks.notify import TargetError, default_event, plan, send
 from bot.cli import cli
-from bot.models import Incoming, Platform
+from bot.models import Case, CaseStatus, Incoming, Platform
 from bot.models.clerks import Clerk
 from bot.store import Store
 from tests.conftest import FakeClock, FakePlatforms, Fault, make_settings
@@ -254,3 +257,97 @@ def test_bot_notify_dry_run_lists_recipients_and_sends_nothing(
 
     unknown = runner.invoke(cli, ["--config", config, "notify", "--to", "group:x", TEXT])
     assert unknown.exit_code == 1 and "nothing was sent" in unknown.output
+
+
+# -- the daily deadline digest -----------------------------------------------------------
+
+
+def vn_time(day: dt.date, hour: int, minute: int = 0) -> float:
+    return dt.datetime.combine(day, dt.time(hour, minute), VN_TZ).timestamp()
+
+
+MONDAY = dt.date(2026, 12, 7)
+DOSSIERS = [
+    Case("H56-OVERDUE", CaseStatus.PROCESSING, "5678", procedure="Đăng ký khai sinh",
+         owner_masked="N*** V** A", due=dt.date(2026, 12, 3), unit="UBND xã Lũng Cú"),
+    Case("H56-TOMORROW", CaseStatus.RECEIVED, "5678", due=dt.date(2026, 12, 8), unit="Lũng Cú"),
+    Case("H56-WEDNESDAY", CaseStatus.RECEIVED, "5678", due=dt.date(2026, 12, 9), unit="Lũng Cú"),
+    Case("H56-THURSDAY", CaseStatus.RECEIVED, "5678", due=dt.date(2026, 12, 10), unit="Lũng Cú"),
+    Case("H56-READY", CaseStatus.READY, "5678", due=dt.date(2026, 12, 1), unit="Lũng Cú"),
+    Case("H56-NOWHERE", CaseStatus.RECEIVED, "5678", due=dt.date(2026, 12, 1), unit="Sở Tư pháp"),
+    Case("H56-HAGIANG", CaseStatus.RECEIVED, "5678", due=dt.date(2026, 12, 1), unit="P. Hà Giang 1"),
+    Case("H56-DONGVAN", CaseStatus.RECEIVED, "5678", due=dt.date(2026, 12, 31), unit="Đồng Văn"),
+]  # fmt: skip
+
+
+def test_the_digest_lists_overdue_and_due_within_two_working_days_per_commune() -> None:
+    found = {d.commune.label: d for d in digests(DOSSIERS, COMMUNES, MONDAY, 2)}
+    assert set(found) == {"Xã Lũng Cú", "Phường Hà Giang 1"}  # Đồng Văn: nothing to say
+    lung_cu = found["Xã Lũng Cú"]
+    assert [c.code for c in lung_cu.overdue] == ["H56-OVERDUE"]
+    assert [c.code for c in lung_cu.due_soon] == ["H56-TOMORROW", "H56-WEDNESDAY"]
+    text = digest_text(lung_cu, MONDAY, 2)
+    assert text.startswith("Sở Tư pháp nhắc hạn giải quyết hồ sơ của Xã Lũng Cú (ngày 07/12/2026)")
+    assert "Quá hạn (1 hồ sơ):\n• H56-OVERDUE – Đăng ký khai sinh, hẹn trả 03/12/2026" in text
+    assert "Đến hạn trong 2 ngày làm việc tới (2 hồ sơ):" in text
+    assert "N*** V** A" not in text and "H56-THURSDAY" not in text
+    # Friday: the weekend is skipped, so Tuesday is the second working day.
+    friday = {d.commune.code: d for d in digests(DOSSIERS, COMMUNES, dt.date(2026, 12, 4), 2)}
+    assert "H56-TOMORROW" in [c.code for c in friday["00715"].due_soon]
+
+
+async def digest_store(db_path: Path, clock: FakeClock) -> Store:
+    store = await Store.open(db_path, clock=clock)
+    await store.import_cases(DOSSIERS, lambda *_: "no subscribers")
+    await store.upsert_clerks([AN, BINH, CUONG])
+    return store
+
+
+async def test_the_digest_goes_at_its_time_once_also_after_a_restart(
+    db_path: Path, clock: FakeClock
+) -> None:
+    clock.now = vn_time(MONDAY, 7, 29)
+    store = await digest_store(db_path, clock)
+    digester = Digester(store, COMMUNES, dt.time(7, 30), 2, clock=clock)
+    assert (await digester.run_once()).day is None  # not time yet
+    clock.now = vn_time(MONDAY, 7, 31)
+    first = await digester.run_once()
+    # Lũng Cú: An (Zalo) queued, Bình (Messenger, window closed) recorded; Hà Giang 1: Cường.
+    assert (first.day, first.queued, first.blocked) == (MONDAY, 2, 1)
+    assert (await digester.run_once()).day is None  # done for today in this process
+    await store.close()
+
+    store = await Store.open(db_path, clock=clock)  # a restart the same morning
+    clock.advance(600)
+    again = await Digester(store, COMMUNES, dt.time(7, 30), 2, clock=clock).run_once()
+    assert (again.day, again.queued, again.already) == (MONDAY, 0, 3)
+    rows = await store.outbox_rows()
+    assert sorted(r.outgoing.user_id for r in rows) == sorted([AN.user_id, CUONG.user_id])
+    assert {n.event for n in await store.notices()} == {
+        "digest:2026-12-07:00715",
+        "digest:2026-12-07:00694",
+    }
+    await store.close()
+
+
+async def test_missed_digests_are_caught_up_once_not_twice(db_path: Path, clock: FakeClock) -> None:
+    # Down from Friday evening to Tuesday 10:00: Monday's and Tuesday's 07:30 were missed.
+    clock.now = vn_time(dt.date(2026, 12, 8), 10, 0)
+    store = await digest_store(db_path, clock)
+    done = await Digester(store, COMMUNES, dt.time(7, 30), 2, clock=clock).run_once()
+    assert done.day == dt.date(2026, 12, 8) and done.queued == 2
+    again = await Digester(store, COMMUNES, dt.time(7, 30), 2, clock=clock).run_once()
+    assert again.queued == 0
+    events = {n.event.rsplit(":", 1)[0] for n in await store.notices()}
+    assert events == {"digest:2026-12-08"}  # one catch-up, for today only
+    await store.close()
+
+
+async def test_no_digest_on_a_weekend_or_a_holiday(db_path: Path, clock: FakeClock) -> None:
+    store = await digest_store(db_path, clock)
+    for day in (dt.date(2026, 12, 6), dt.date(2026, 2, 17), dt.date(2026, 9, 2)):
+        clock.now = vn_time(day, 9, 0)
+        run = await Digester(store, COMMUNES, dt.time(7, 30), 2, clock=clock).run_once()
+        assert run.day is None
+    assert await store.notices() == []
+    await store.close()

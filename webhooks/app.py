@@ -3,7 +3,7 @@
 Every resource is opened and closed in its own cleanup context, in this order (closed in
 reverse): the Store, the one outbound ClientSession, the delivery worker, the turn queue
 (whose start-up queues the messages acknowledged before a crash, answered while serving), the
-daily retention purge.
+daily retention purge, the clerks' daily deadline digest.
 Section numbers (§) refer to /work/shared/reference/platforms.md.
 """
 
@@ -20,6 +20,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.bundle import Bundle, BundleSlot
+from bot.clerks.communes import load_communes
+from bot.clerks.digest import Digester, parse_time
 from bot.config import Settings
 from bot.delivery import DeliveryWorker, Sender
 from bot.models import Incoming, Outgoing, Platform, SendResult
@@ -68,7 +70,9 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
         lambda new: setattr(slot, "current", new),
         settings.reload_seconds,
     )
-    app.cleanup_ctx.extend([_store, _http_session, _delivery_worker, _turns, _purging, _reloading])
+    app.cleanup_ctx.extend(
+        [_store, _http_session, _delivery_worker, _turns, _purging, _digesting, _reloading]
+    )
     app.router.add_get("/healthz", healthz)
     if settings.facebook_enabled:
         app.router.add_get("/webhooks/facebook", facebook_verify)
@@ -178,6 +182,23 @@ async def _purging(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()  # between two batches or within one: each is its own transaction
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _digesting(app: web.Application) -> AsyncIterator[None]:
+    """The clerks' daily deadline digest (bot/clerks/digest.py), unless digest_time is ''."""
+    settings = app[SETTINGS_KEY]
+    at = parse_time(settings.digest_time)
+    if at is None:
+        yield
+        return
+    digester = Digester(app[STORE_KEY], load_communes(), at, settings.digest_days)
+    task = asyncio.create_task(digester.run(app[WORKER_KEY].wake), name="deadline digest")
+    try:
+        yield
+    finally:
+        task.cancel()  # between two looks, or within one: each commune is its own transaction
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

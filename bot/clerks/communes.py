@@ -22,7 +22,8 @@ from bot.text import fold
 
 DATA = Path(__file__).with_name("communes.yaml")
 SUGGESTIONS = 3  # closest names offered for an unknown one
-_PREFIX = re.compile(r"^(?:xa|phuong|p|x)\b[\s.:]*")
+# "UBND xã ...", "Ủy ban nhân dân phường ...", "xã ...", "P. ...": a dossier's "Đơn vị" cell too.
+_PREFIX = re.compile(r"^(?:(?:ubnd|uy ban nhan dan)\s+)?(?:xa|phuong|p|x)\b[\s.:]*")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -37,7 +38,7 @@ class UnknownCommuneError(ValueError):
 
 
 def commune_key(name: str) -> str:
-    """The matching key of a name: folded words without the "xã"/"phường" prefix."""
+    """The matching key of a name: folded words without the "(UBND) xã/phường" prefix."""
     words = _NOT_WORD.sub(" ", fold(name)).strip()
     return _PREFIX.sub("", words).strip()
 
