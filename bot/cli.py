@@ -474,6 +474,8 @@ _FORGET_LABELS = {
     "notices": "dossier notices",
     "unanswered": "unanswered questions",
     "handoffs": "requests for staff",
+    "clerks": "commune clerk registrations",
+    "clerk_notices": "notices sent to them as a clerk",
 }
 
 

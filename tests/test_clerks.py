@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import openpyxl
 import pytest
@@ -14,13 +15,18 @@ from bot.cases.table import CasesFileError, Table, read_table
 from bot.clerks.communes import UnknownCommuneError, commune_key, load_communes
 from bot.clerks.registry import parse_clerks, parse_row
 from bot.cli import cli
+from bot.config import Settings
 from bot.models import Platform
-from bot.models.clerks import Clerk
+from bot.models.clerks import Clerk, Recipient
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from tests.conftest import FakeClock
 
 COMMUNES = load_communes()
 HEADER = "Họ và tên,Xã/phường,Nền tảng,ID người dùng,Số điện thoại"
 ZALO_ID = "4558424660619243532"
+RETENTION = Settings().retention
 
 
 # -- the communes ------------------------------------------------------------------------
@@ -205,3 +211,27 @@ def test_an_unreadable_registry_file_imports_nothing(runner: CliRunner, tmp_path
     path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     result = runner.invoke(cli, ["clerks", "import", str(path)])
     assert result.exit_code == 1 and "Nothing was imported" in result.output
+
+
+# -- personal data -----------------------------------------------------------------------
+
+
+async def test_forgetting_a_clerk_and_purging_old_notices(store: Store, clock: FakeClock) -> None:
+    await store.upsert_clerks([Clerk("An", "00715", Platform.ZALO, ZALO_ID)])
+    group = Recipient("group:g", "Zalo group g", Platform.ZALO_GROUP, "g1")
+    clerk = Recipient(f"clerk:zalo:{ZALO_ID}", "An", Platform.ZALO, ZALO_ID)
+    await store.queue_notice("e1", "một", [group, clerk])
+    await store.queue_notice("e2", "hai", [group, clerk])
+    for _ in range(2):  # one message per user at a time
+        for row in await store.claim_due(clock(), 10, 60):
+            await store.mark_sent(row.id)
+    forgotten = await store.forget_user(Platform.ZALO, ZALO_ID)
+    assert (forgotten.rows["clerks"], forgotten.rows["clerk_notices"]) == (1, 2)
+    assert await store.clerks() == []
+    assert [n.recipient for n in await store.notices()] == ["group:g", "group:g"]
+
+    await store.queue_notice("e3", "ba", [group])  # pending: never purged
+    clock.advance(RETENTION.audit + 1)
+    report = await store.purge_expired(RETENTION)
+    assert report.rows["clerk_notices"] == 2
+    assert [n.event for n in await store.notices()] == ["e3"]

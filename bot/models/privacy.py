@@ -25,6 +25,7 @@ PURGED_KINDS: tuple[str, ...] = (
     "handoffs",  # requests for a member of staff, deleted
     "lookups",  # dossier lookup audit rows deleted
     "notices",  # records of dossier notices deleted
+    "clerk_notices",  # records of notices to commune clerks (sent or failed), deleted
     "locks",  # lookup locks long expired, deleted
     "subscriptions",  # ended subscriptions, and those of deleted dossiers
     "cases",  # closed dossiers (with their status history) deleted
@@ -41,6 +42,8 @@ FORGOTTEN_KINDS: tuple[str, ...] = (
     "notices",
     "unanswered",
     "handoffs",
+    "clerks",
+    "clerk_notices",
 )
 
 

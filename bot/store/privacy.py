@@ -160,7 +160,8 @@ class Privacy(Engine):
     ) -> Forgotten:
         """Delete, in ONE transaction, everything stored about one user: messages,
         conversation, replies not yet sent or sent, subscriptions, dossier lookups and the lock
-        on them as a sender, notices, unanswered questions and handoffs.
+        on them as a sender, notices, unanswered questions and handoffs; for a commune clerk,
+        the registry row and the record of notices sent to them.
 
         `withdrawal` is the platform's withdrawal event that asked for it (Zalo's
         `user_withdraw`), already recorded: its row is kept, blank and handled, as long as any
@@ -200,6 +201,12 @@ class Privacy(Engine):
                 ),
                 "notices": (f"DELETE FROM case_notices WHERE {user}", [p, user_id]),
                 "handoffs": (f"DELETE FROM handoffs WHERE {user}", [p, user_id]),
+                # A commune clerk (bot/clerks/) who withdrew: the registry row and notices.
+                "clerks": (f"DELETE FROM clerks WHERE {user}", [p, user_id]),
+                "clerk_notices": (
+                    "DELETE FROM notifications WHERE platform = ? AND address = ?",
+                    [p, user_id],
+                ),
             }
             counts = {
                 kind: db.execute(sql, params).rowcount for kind, (sql, params) in deletes.items()
@@ -282,6 +289,13 @@ def _steps(retention: Retention, now: float) -> list[_Step]:
             "FROM case_notices WHERE created_at < ?",
             [now - retention.audit],
             _apply("DELETE FROM case_notices WHERE id IN ({})"),
+        ),
+        _Step(
+            "clerk_notices",
+            "id",
+            "FROM notifications WHERE status != 'pending' AND created_at < ?",
+            [now - retention.audit],
+            _apply("DELETE FROM notifications WHERE id IN ({})"),
         ),
         _Step(
             "locks",
