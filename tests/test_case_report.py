@@ -124,3 +124,8 @@ def test_cli_import_and_report(tmp_path: Path) -> None:
     overdue = f"{CODE}  Đăng ký khai sinh  UBND xã Minh Xuân  hẹn 04/07/2025, quá 3 ngày"
     assert overdue in report.output
     assert "Báo cáo hồ sơ ngày 07/07/2025" in page.read_text(encoding="utf-8")
+
+
+def test_working_days_skip_tet() -> None:
+    # The report's "due within 2 working days" uses the holiday calendar (bot/workdays.py).
+    assert add_working_days(dt.date(2026, 2, 13), 2) == dt.date(2026, 2, 24)

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot import workdays
 from bot.cases.dates import days_late, format_date
 from bot.knowledge import KnowledgeBase
 from bot.models import FINISHED, OPEN, Case, CaseStatus
@@ -33,12 +34,9 @@ STATUS_LABELS: Mapping[CaseStatus, str] = {
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:
-    """`n` working days (Monday to Friday) after `day`. Public holidays are not known here."""
-    while n > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
+    """`n` working days after `day`: weekends and Vietnam's public holidays, Tết included,
+    skipped (bot/workdays.py, the rule the clerks' deadline digest uses too)."""
+    return workdays.add_working_days(day, n)
 
 
 @dataclass(frozen=True, slots=True)
