@@ -4,6 +4,7 @@ server to a fake Zalo API (the GMF group endpoint) and Graph; and the daily dead
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -350,4 +351,34 @@ async def test_no_digest_on_a_weekend_or_a_holiday(db_path: Path, clock: FakeClo
         run = await Digester(store, COMMUNES, dt.time(7, 30), 2, clock=clock).run_once()
         assert run.day is None
     assert await store.notices() == []
+    await store.close()
+
+
+async def test_the_server_loop_waits_after_start_up_then_looks_every_poll(
+    db_path: Path, clock: FakeClock
+) -> None:
+    clock.now = vn_time(MONDAY, 8, 0)
+    store = await digest_store(db_path, clock)
+    waits: list[float] = []
+    woken: list[bool] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            raise asyncio.CancelledError
+
+    digester = Digester(
+        store,
+        COMMUNES,
+        dt.time(7, 30),
+        2,
+        clock=clock,
+        sleep=sleep,
+        first_delay=30,
+        poll_seconds=60,
+    )
+    with pytest.raises(asyncio.CancelledError):
+        await digester.run(lambda: woken.append(True))
+    assert waits == [30, 60, 60] and woken == [True]  # the worker is woken once, for the digest
+    assert len(await store.outbox_rows()) == 2
     await store.close()

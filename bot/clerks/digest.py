@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_LINES = 30  # dossiers listed per section; the rest are counted
 POLL_SECONDS = 60.0
+FIRST_DELAY = 30.0  # seconds: after start-up's own work (resumed turns) is under way
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -125,6 +126,7 @@ class Digester:
         clock: Callable[[], float] = time.time,
         sleep: Sleep = asyncio.sleep,
         poll_seconds: float = POLL_SECONDS,
+        first_delay: float = FIRST_DELAY,
     ) -> None:
         self.store = store
         self.communes = communes
@@ -133,6 +135,7 @@ class Digester:
         self.clock = clock
         self._sleep = sleep
         self.poll = poll_seconds
+        self.first_delay = first_delay
         self._done: dt.date | None = None  # this process has sent that day's digests
 
     async def run_once(self) -> DigestRun:
@@ -164,7 +167,8 @@ class Digester:
         return DigestRun(today, queued, already, blocked)
 
     async def run(self, wake: Callable[[], None] | None = None) -> None:
-        """Forever (until cancelled): look, queue the day's digests when due, wait."""
+        """Forever (until cancelled): wait, look, queue the day's digests when due, wait."""
+        await self._sleep(self.first_delay)
         while True:
             try:
                 done = await self.run_once()
