@@ -139,6 +139,10 @@ def _grams(toks: Sequence[str]) -> list[str]:
 # large knowledge base gets fewer generated variants per phrasing (none from 10,000 phrasings),
 # so that it loads in the time bench/match.py measures.
 _EXAMPLE_BUDGET = 20_000
+# A concept term's wordings the classifier learns on a knowledge base past the budget
+# ("khai sinh @quoc-gia" has one per country): the key terms match them all; as examples, a few
+# carry the term.
+_WORDINGS = 8
 
 
 class Matcher:
@@ -240,6 +244,7 @@ class Matcher:
         rows: list[tuple[str, int, float]] = []
         phrasings = sum(len(t.phrasings) for t in self.topics)
         per = min(self.settings.learned_variants, _EXAMPLE_BUDGET // max(phrasings, 1) - 1)
+        cap = None if phrasings <= _EXAMPLE_BUDGET else _WORDINGS
         read = self._read_example
         for idx, topic in enumerate(self.topics):
             for phrasing in expand(topic.phrasings, per) if per > 0 else topic.phrasings:
@@ -248,7 +253,7 @@ class Matcher:
             shared = {t for t, w in base.keywords if w > 0} if base else set()
             for text, weight in topic.keywords:
                 if weight >= self.settings.learned_term_weight and text not in shared:
-                    wordings = _expand(text, kb.concepts)
+                    wordings = _expand(text, kb.concepts)[:cap]
                     for wording in wordings:
                         rows.append((read(wording), idx, 1 / len(wordings)))
         return LearnedModel(examples_of(rows), len(self.topics), self.settings.learned_c)
