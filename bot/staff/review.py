@@ -91,8 +91,9 @@ def group_misses(rows: Sequence[MissRow]) -> list[MissGroup]:
     exact: dict[str, list[MissRow]] = defaultdict(list)
     for row in rows:
         exact[_key(row)].append(row)
-    # Most frequent first, then newest: a frequent wording leads the near-duplicates of it.
-    order = sorted(exact, key=lambda k: (-len(exact[k]), -max(r.id for r in exact[k]), k))
+    # Most frequent first, then the shortest (the question without its courtesies): a frequent
+    # wording leads the near-duplicates of it and gives the group its key and its example.
+    order = sorted(exact, key=lambda k: (-len(exact[k]), len(k), k))
     leaders: dict[str, list[str]] = defaultdict(list)  # bucket -> leading keys
     members: dict[str, list[str]] = {}  # leading key -> its keys
     for key in order:
