@@ -20,11 +20,12 @@ import pytest
 import yaml
 
 from bot.bundle import Bundle
+from bot.knowledge import KnowledgeError, Problem
 from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, State
 from bot.models.privacy import Retention
 from bot.models.review import Miss, MissKind, MissRow, MissStatus
 from bot.models.staff import Role
-from bot.staff.review import SIMILAR, group_misses
+from bot.staff.review import SIMILAR, Action, Decision, Result, ReviewDesk, group_misses, inbox
 from bot.staff.teach import TeachError, add_phrasing, with_phrasing
 from bot.store import Store
 from bot.text import tokens
@@ -425,7 +426,7 @@ async def test_teaching_a_missed_question_answers_it_from_the_next_message_on(
     assert await app[STORE_KEY].open_misses() == []
     after = text_of(await (await desk.client.get(response.headers["Location"])).text())
     name = current.kb.topics[TAUGHT_TOPIC].name.get("vi")
-    assert f"Đã thêm câu hỏi làm câu mẫu của chủ đề «{name}» và nạp lại dữ liệu." in after
+    assert f"Đã thêm câu hỏi làm câu mẫu của chủ đề «{name}». Dữ liệu đã được nạp lại" in after
     assert "Lưu ý" not in after and "Chưa có câu hỏi nào cần xem" in after
 
     [line] = await audit_lines(desk)
@@ -547,5 +548,34 @@ async def test_the_inbox_says_when_the_bot_still_reads_a_taught_question_otherwi
     )
     assert "Đã thêm câu hỏi làm câu mẫu của chủ đề «Đăng ký khai sinh»" in shown
     assert "bot vẫn hiểu câu này là «chưa hiểu»" in shown
+    failed = "/admin/review?done=out_of_scope&topic=ngoai-pham-vi&reload=failed"
+    shown = text_of(await (await desk.client.get(failed)).text())
+    assert "Đã thêm câu hỏi vào nhóm ngoài phạm vi." in shown
+    assert "dữ liệu chưa nạp lại được" in shown and "Dữ liệu đã được nạp lại" not in shown
     odd = text_of(await (await desk.client.get("/admin/review?done=x&topic=<b>")).text())
     assert "Đã thêm" not in odd and "<b>" not in odd
+
+
+async def test_a_failed_reload_keeps_the_edit_and_says_so(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    root = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, root)
+    problem = Problem("knowledge/x.yaml", 1, "id", "broken meanwhile")
+
+    async def failing() -> Bundle:
+        raise KnowledgeError([problem])
+
+    desk = ReviewDesk(store, root, failing, lambda: [TAUGHT_TOPIC])
+    await keep(store, 1, MISSED, fallback(MISSED))
+    snapshot = await inbox(store)
+    [group] = snapshot.groups
+    decision = Decision(group.key, snapshot.upto, 1, Action.TEACH, TAUGHT_TOPIC)
+    outcome = await desk.decide(decision, "lan", "", clock())
+    assert outcome.result is Result.DONE and outcome.version is None
+    assert outcome.reasons == (str(problem),)
+    assert MISSED in (root / "procedures" / "khai-sinh.yaml").read_text(encoding="utf-8")
+    assert await store.open_misses() == []
+    # A decision on a group that is gone is refused.
+    again = await desk.decide(decision, "lan", "", clock())
+    assert again.result is Result.STALE

@@ -75,7 +75,8 @@ class Inbox:
 
 def _key(row: MissRow) -> str:
     # Rows from before migration 0006 have no normalised text: normalise them here.
-    return row.normalised or " ".join(tokens(row.text)) or row.text.strip().lower()
+    # A message with no words at all still needs a key to be decided on.
+    return row.normalised or " ".join(tokens(row.text)) or row.text.strip().lower() or "-"
 
 
 def _bucket(key: str) -> str:

@@ -74,9 +74,12 @@ def _null(representer: RoundTripRepresenter, _: None) -> Any:
 
 def topic_file(root: Path, topic_id: str) -> Path:
     """The YAML file of `topic_id` under `root` (named after its id, in one of the folders)."""
+    missing = TeachError([f"Không tìm thấy tệp của chủ đề {topic_id!r}."])
+    if not topic_id or "/" in topic_id or "\\" in topic_id or topic_id.startswith("."):
+        raise missing
     found = sorted(root.glob(f"*/{topic_id}.yaml"))
-    if len(found) != 1 or "/" in topic_id or topic_id.startswith("."):
-        raise TeachError([f"Không tìm thấy tệp của chủ đề {topic_id!r}."])
+    if len(found) != 1:
+        raise missing
     return found[0]
 
 

@@ -36,8 +36,8 @@ REVIEW_DESK_KEY = web.AppKey("review_desk", ReviewDesk)
 
 KINDS = {"fallback": "không hiểu", "clarify": "hỏi lại", "handoff": "gặp cán bộ"}
 DONE = {
-    Action.TEACH: "Đã thêm câu hỏi làm câu mẫu của chủ đề «{topic}» và nạp lại dữ liệu.",
-    Action.OUT_OF_SCOPE: "Đã đánh dấu câu hỏi là ngoài phạm vi và nạp lại dữ liệu.",
+    Action.TEACH: "Đã thêm câu hỏi làm câu mẫu của chủ đề «{topic}».",
+    Action.OUT_OF_SCOPE: "Đã thêm câu hỏi vào nhóm ngoài phạm vi.",
     Action.DISMISS: "Đã bỏ qua nhóm câu hỏi.",
 }
 FORM_ERROR = "Biểu mẫu thiếu thông tin. Anh/chị vui lòng chọn lại nhóm câu hỏi."
@@ -47,6 +47,11 @@ STALE = (
 )
 NO_TOPIC = "Anh/chị vui lòng chọn một chủ đề trong danh sách."
 INVALID = "Không thể thêm câu mẫu; dữ liệu không thay đổi. Lý do:"
+RELOADED = " Dữ liệu đã được nạp lại: bot áp dụng ngay từ tin nhắn sau."
+RELOAD_FAILED = (
+    " Tuy nhiên dữ liệu chưa nạp lại được (xem knowledge_errors ở /healthz); bot vẫn trả lời"
+    " theo dữ liệu cũ cho đến khi tệp được sửa."
+)
 
 
 def add_routes(app: web.Application) -> list[tuple[str, str, Any]]:
@@ -117,12 +122,16 @@ async def review(request: web.Request, staff: StaffSession) -> web.StreamRespons
         topic = names.get(query.get("topic", ""), "")
         message, ok = DONE[action].format(topic=topic), True
         answered = query.get("answered")
+        if answered is not None:
+            message += RELOADED
         if action is Action.TEACH and answered is not None and answered != query.get("topic"):
             shown = names.get(answered) or ("ngoài phạm vi" if answered else "chưa hiểu")
             message += (
                 f" Lưu ý: với dữ liệu mới, bot vẫn hiểu câu này là «{shown}»; anh/chị có thể"
                 " cần thêm câu mẫu hoặc từ khoá cho chủ đề."
             )
+        if query.get("reload") == "failed":
+            message += RELOAD_FAILED
     elif query.get("error") == "form":
         message = FORM_ERROR
     return await _render(request, staff, message=message, ok=ok)
@@ -163,6 +172,8 @@ def _done_query(action: Action, outcome: Outcome) -> dict[str, str]:
         query["topic"] = outcome.topic
     if outcome.version is not None:  # reloaded: say how the bot now reads the example
         query["answered"] = outcome.answered_as or ""
+    elif outcome.reasons:  # written, but the reload failed: the previous bundle still answers
+        query["reload"] = "failed"
     return query
 
 
