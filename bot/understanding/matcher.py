@@ -25,7 +25,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -469,13 +469,16 @@ class Matcher:
         that ask decide and the story only adds `background_weight` of its evidence, enough to
         break a tie ("Tôi đã ly hôn năm 2020. Nay muốn đăng ký kết hôn thì cần gì?")."""
         lang = detect_lang(text)
-        whole = self._read(text, lang)
         request = find_request(text)
         if not request.has_background:
-            return self._decide(whole)
+            return self._decide(self._read(text, lang))
+        whole = self._read(text, lang, facets=False)
         asked = self._read(request.request_text, lang)
         if not self._names_a_topic(asked):
-            return self._decide(whole)  # "xin cấp lại thế nào ạ": the story says what
+            # "xin cấp lại thế nào ạ": the story says what
+            return self._decide(replace(whole, facets=detect_facets(whole.toks)))
+        if not asked.facets:
+            whole = replace(whole, facets=detect_facets(whole.toks))
         return self._decide(self._support(asked, whole))
 
     def _names_a_topic(self, r: _Reading) -> bool:
@@ -522,8 +525,9 @@ class Matcher:
             asked.modified | whole.modified,
         )
 
-    def _read(self, text: str, lang: Lang) -> _Reading:
-        """Every signal's evidence per topic for one text."""
+    def _read(self, text: str, lang: Lang, facets: bool = True) -> _Reading:
+        """Every signal's evidence per topic for one text (and the facets it asks, unless
+        `facets` is False: a story's are read only when its request names none)."""
         s = self.settings
         toks, shapes = self._normalise(text, lang)
         key, strongest, covered, asked_for, modified = self._key_terms(toks, shapes)
@@ -559,7 +563,14 @@ class Matcher:
             if chatty or general:
                 del scores[idx]
         return _Reading(
-            toks, detect_facets(toks), lang, scores, key, strongest, learned, frozenset(modified)
+            toks,
+            detect_facets(toks) if facets else (),
+            lang,
+            scores,
+            key,
+            strongest,
+            learned,
+            frozenset(modified),
         )
 
     def _decide(self, r: _Reading) -> Match:
