@@ -124,6 +124,11 @@ def build(kb: KnowledgeBase, trace: bool = True) -> Built:
     start = time.perf_counter()
     matcher = Matcher(kb)
     seconds = time.perf_counter() - start
+    # As `bot serve` and the reloader do after a build: the index's millions of objects are
+    # moved out of the collector's sight, or a full collection in the middle of a message
+    # costs tens of milliseconds.
+    gc.collect()
+    gc.freeze()
     if not trace:
         return Built(matcher, seconds, None, None)
     gc.collect()

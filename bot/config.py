@@ -100,7 +100,7 @@ class Settings:
     )
     retain_outbox_hours: int = _s(24, "Hours a sent or given-up reply is kept")
     retain_review_days: int = _s(
-        90, "Days unanswered questions and handoff requests are kept for staff"
+        90, "Days missed questions (not understood, asked back, handed over) are kept for staff"
     )
     retain_audit_days: int = _s(
         90, "Days dossier lookup audit rows, notice records and expired locks are kept"

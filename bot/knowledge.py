@@ -293,7 +293,37 @@ def _read(
         f.problems.append(Problem(f.label, line, "-", f"YAML value cannot be read: {exc}"))
     if not f.problems and not isinstance(f.data, dict):
         f.problems.append(Problem(f.label, 1, "-", "the file must hold a mapping"))
+    if not f.problems and f.node is not None:
+        f.problems.extend(_duplicate_keys(f.label, f.node))
     return f
+
+
+def _duplicate_keys(label: str, root: yaml.Node) -> list[Problem]:
+    """A key written twice in one mapping: YAML keeps the later value at the earlier place, so
+    the file does not say what it reads as (a keyword weighed 4 on one line and 5 on another)."""
+    problems: list[Problem] = []
+    stack: list[yaml.Node] = [root]
+    while stack:  # iterative: a deep file must not exhaust the recursion limit here
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                line = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in first:
+                        problems.append(
+                            Problem(
+                                label,
+                                line,
+                                str(key.value),
+                                f"written twice (first on line {first[key.value]}): keep one",
+                            )
+                        )
+                    first.setdefault(key.value, line)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return problems
 
 
 def _keywords(f: _File) -> tuple[tuple[str, float], ...]:

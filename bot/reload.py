@@ -46,16 +46,34 @@ class Reloader:
     interval: float = 5.0
     last: tuple[tuple[str, int, int], ...] = ()
     errors: list[Problem] = field(default_factory=list)
+    # One load at a time: the periodic check and a staff edit's `reload_now` never race.
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.last = fingerprint(self.root)
 
     async def check(self) -> bool:
         """Reload if the folder changed. True when a new bundle is now serving."""
-        current = await asyncio.to_thread(fingerprint, self.root)
-        if current == self.last:
-            return False
-        self.last = current
+        async with self._lock:
+            current = await asyncio.to_thread(fingerprint, self.root)
+            if current == self.last:
+                return False
+            self.last = current
+            return await self._reload() is not None
+
+    async def reload_now(self) -> Bundle:
+        """Load and swap at once, changed or not: after a staff edit (the review inbox), so
+        the bot answers from the next message on. The running bundle answers meanwhile, and
+        keeps answering when the load fails: then `KnowledgeError` is raised (and `errors`
+        set, as after a broken edit)."""
+        async with self._lock:
+            self.last = await asyncio.to_thread(fingerprint, self.root)
+            bundle = await self._reload()
+            if bundle is None:
+                raise KnowledgeError(self.errors)
+            return bundle
+
+    async def _reload(self) -> Bundle | None:
         try:
             bundle = await asyncio.to_thread(self.load, self.root)
         except KnowledgeError as exc:
@@ -66,14 +84,14 @@ class Reloader:
             )
             for problem in exc.problems:
                 log.error("  %s", problem)
-            return False
+            return None
         self.errors = []
         self.swap(bundle)
         # The index is long-lived: keep the collector from rescanning it (latency spikes).
         gc.collect()
         gc.freeze()
         log.info("knowledge base reloaded: version %s", bundle.kb.version)
-        return True
+        return bundle
 
     async def run(self) -> None:
         while True:

@@ -41,7 +41,7 @@ from tests.payloads import FB_APP_SECRET, encode, fb_batch, fb_sign, fb_text
 from webhooks import facebook
 
 ROOT = Path(__file__).resolve().parent.parent
-START_SECONDS = 10.0  # `bot serve` loads the knowledge base before it listens
+START_SECONDS = 30.0  # `bot serve` loads the knowledge base (and fits its classifier) first
 DELIVERY_SECONDS = 10.0
 SLOTS = inspect.signature(DeliveryWorker.__init__).parameters["concurrency"].default
 QUESTIONS = [

@@ -61,6 +61,23 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert "YAML syntax" in problems[0]
 
 
+def test_a_key_written_twice_is_an_error_on_the_later_line(tmp_path: Path) -> None:
+    topic = MINIMAL_TOPIC.replace(
+        "  keywords: {xin chào: 5, hello: 5}",
+        "  keywords:\n    xin chào: 5\n    hello: 5\n    xin chào: 4",
+    )
+    (problem,) = problems_of(make_kb(tmp_path, topic))
+    assert "chao-hoi.yaml:9: error: xin chào: written twice (first on line 7): keep one" in problem
+
+
+def test_the_same_key_in_two_mappings_is_no_duplicate(tmp_path: Path) -> None:
+    topic = MINIMAL_TOPIC.replace(
+        "name: {vi: Chào hỏi, en: Greeting}", "name: {vi: Chào hỏi, en: Chào hỏi (greeting)}"
+    )
+    kb, _ = load(make_kb(tmp_path, topic), required=())  # vi/en in name and in summary
+    assert kb.topics["chao-hoi"].name.vi == "Chào hỏi"
+
+
 def test_missing_field_names_its_line(tmp_path: Path) -> None:
     topic = MINIMAL_TOPIC.replace(
         "summary: {vi: Xin chào Anh/chị!, en: Hello!}", "summary: {vi: Chào}"

@@ -50,7 +50,7 @@ def test_a_phrasing_answered_as_another_topic_is_an_error(tmp_path: Path) -> Non
     assert [p.severity for p in lint(kb, strict=False)] == ["error"]
 
 
-def test_a_phrasing_asked_back_about_is_a_warning_or_with_strict_an_error(
+def test_a_phrasing_left_unanswered_is_a_warning_or_with_strict_an_error(
     tmp_path: Path,
 ) -> None:
     stray = "đăng ký khai tử cho bố"
@@ -58,7 +58,8 @@ def test_a_phrasing_asked_back_about_is_a_warning_or_with_strict_an_error(
     (warning,) = lint(kb)
     assert warning.severity == ("error" if STRICT else "warning")
     assert warning.field == "match.phrasings.1"
-    assert warning.message == f"alpha: {stray!r} makes the bot ask between beta or alpha"
+    # alpha's classifier likes it, beta's key term names it: the bot does not answer
+    assert warning.message == f"alpha: {stray!r} is not understood"
     (error,) = lint(kb, strict=True)
     assert (error.severity, error.field) == ("error", "match.phrasings.1")
     assert [p.severity for p in lint(kb, strict=False)] == ["warning"]

@@ -55,7 +55,8 @@ async def test_open_migrates_once_and_sets_pragmas(db_path: Path, clock: FakeClo
         ("0003_case_lookup_throttle",),
         ("0004_privacy",),
         ("0005_staff",),
-        ("0006_clerks",),
+        ("0006_review",),
+        ("0007_clerks",),
     ]
     assert sql(db_path, "PRAGMA journal_mode") == [("wal",)]
     # INCREMENTAL (2), set before the first table: purges give disk space back (privacy.py).

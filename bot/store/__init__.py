@@ -11,6 +11,7 @@ table and the dossier tables, as one async `Store` over sqlite-utils.
 - `privacy`: personal data: the retention purge, forgetting one user;
 - `staff`: staff accounts, their sessions, login attempts and the audit log (issue 11);
 - `stats`: the staff overview's figures;
+- `review`: the review inbox's misses and staff's decisions on them;
 - `clerks`: the commune clerks' registry and the notices sent to them (issue 12);
 - `migrations`: the schema.
 
@@ -27,6 +28,7 @@ from bot.store.kv import KeyValues
 from bot.store.messages import Messages
 from bot.store.outbox import Outbox, OutboxRecord, OutboxRow
 from bot.store.privacy import Privacy
+from bot.store.review import Review
 from bot.store.staff import Staff
 from bot.store.stats import Stats
 
@@ -46,5 +48,5 @@ __all__ = [
 ]
 
 
-class Store(Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats, Clerks):
+class Store(Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats, Review, Clerks):
     """Async domain methods over SQLite. Open with `await Store.open(path)`; `await close()`."""

@@ -3,7 +3,7 @@
 A notice to a recipient is one `notifications` row and, when it can be sent, one outbox row,
 written in the same transaction; UNIQUE (event, recipient) makes queuing the same notice again
 (a re-run, a catch-up after a restart) a no-op. The outbox's outcome is copied onto the notice
-by a trigger (migration 0006), so the report outlives the outbox's purge of sent rows.
+by a trigger (migration 0007_clerks), so the report outlives the outbox's purge of sent rows.
 """
 
 from __future__ import annotations

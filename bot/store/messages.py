@@ -17,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.models import CaseStep, EventKind, Incoming, Outgoing, Platform, State
+from bot.models.review import Miss, MissKind
 from bot.store.engine import Engine, trim_error
 from bot.store.outbox import body_json, insert_outbox
 
@@ -123,9 +124,14 @@ class Messages(Engine):
         outgoing: Sequence[Outgoing],
         unanswered: bool = False,
         handoff: bool = False,
+        miss: Miss | None = None,
     ) -> bool:
         """In ONE transaction: save `state`, queue `outgoing` (in order), mark `msg` handled, log
         an unanswered question and open a handoff (unless one is open) when asked.
+
+        `miss` keeps the message for the review inbox (a fallback, an ask-back, a handoff) with
+        its normalised text and the matcher's guess; `unanswered` alone keeps a fallback without
+        them.
 
         Returns False, writing nothing, if `msg` was already handled: a turn is never recorded
         twice. A message never passed to `record_inbound` (web chat, CLI) is recorded here.
@@ -155,12 +161,9 @@ class Messages(Engine):
                 [msg.platform.value, msg.user_id, state_json, now, now],
             )
             insert_outbox(db, bodies, now, inbound_id, "turn")
-            if unanswered:
-                db.execute(
-                    "INSERT INTO unanswered (platform, user_id, text, inbound_id, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [msg.platform.value, msg.user_id, msg.text, inbound_id, now],
-                )
+            miss_row = Miss(MissKind.FALLBACK, "") if miss is None and unanswered else miss
+            if miss_row is not None:
+                _insert_miss(db, msg, inbound_id, now, miss_row)
             if handoff:
                 db.execute(
                     "INSERT INTO handoffs (platform, user_id, created_at) SELECT ?, ?, ?"
@@ -173,8 +176,8 @@ class Messages(Engine):
         return await self._write(work)
 
     async def unanswered_questions(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Questions the bot could not answer, newest first, for staff review."""
-        sql = "SELECT * FROM unanswered ORDER BY id DESC LIMIT ?"
+        """Questions the bot could not answer (fallbacks), newest first, for staff review."""
+        sql = "SELECT * FROM unanswered WHERE kind = 'fallback' ORDER BY id DESC LIMIT ?"
         return await self._run(lambda db: list(db.query(sql, [limit])))
 
     async def open_handoffs(self) -> list[dict[str, Any]]:
@@ -204,6 +207,39 @@ def _insert_inbound(db: Database, msg: Incoming, now: float) -> bool:
         },
     )
     return cursor.rowcount == 1
+
+
+# A question staff dismissed or marked out of scope stays decided: the same normalised text
+# asked again is kept already hidden (with the decision and who made it), not shown again. A
+# taught one that the bot still misses comes back: the teaching did not work.
+_HIDDEN = (
+    "SELECT status, resolved_by FROM unanswered WHERE normalised = ? AND normalised != ''"
+    " AND status IN ('dismissed', 'out_of_scope') ORDER BY id DESC LIMIT 1"
+)
+
+
+def _insert_miss(db: Database, msg: Incoming, inbound_id: int, now: float, miss: Miss) -> None:
+    decided = db.execute(_HIDDEN, [miss.normalised]).fetchone()
+    status, by = decided if decided is not None else ("open", None)
+    db.execute(
+        "INSERT INTO unanswered (platform, user_id, text, inbound_id, created_at, kind,"
+        " normalised, guess, candidates, status, resolved_at, resolved_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            msg.platform.value,
+            msg.user_id,
+            msg.text,
+            inbound_id,
+            now,
+            miss.kind.value,
+            miss.normalised,
+            miss.guess,
+            json.dumps([list(c) for c in miss.candidates], ensure_ascii=False),
+            status,
+            None if decided is None else now,
+            by,
+        ],
+    )
 
 
 def _incoming(row: dict[str, Any]) -> Incoming:

@@ -267,6 +267,35 @@ def _staff(db: Database) -> None:
         db.execute(statement)
 
 
+# The review inbox (issue 11, "Learning from misses"): the `unanswered` table keeps every miss,
+# not only the fallbacks: its kind, the normalised text the inbox groups by, what the matcher
+# guessed, and what staff did with it. Rows from before keep kind 'fallback' and an empty
+# normalised text (grouped by their folded text). Retention is unchanged: `retain_review_days`
+# and forgetting a user cover every row (bot/store/privacy.py).
+_REVIEW = [
+    "ALTER TABLE unanswered ADD COLUMN kind TEXT NOT NULL DEFAULT 'fallback'"
+    " CHECK (kind IN ('fallback', 'clarify', 'handoff'))",
+    "ALTER TABLE unanswered ADD COLUMN normalised TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE unanswered ADD COLUMN guess TEXT",
+    # JSON: [[topic id, score], ...], best first.
+    "ALTER TABLE unanswered ADD COLUMN candidates TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE unanswered ADD COLUMN status TEXT NOT NULL DEFAULT 'open'"
+    " CHECK (status IN ('open', 'taught', 'out_of_scope', 'dismissed'))",
+    "ALTER TABLE unanswered ADD COLUMN resolved_at REAL",
+    "ALTER TABLE unanswered ADD COLUMN resolved_by TEXT",
+    "CREATE INDEX unanswered_open ON unanswered (id) WHERE status = 'open'",
+    # A question dismissed or marked out of scope stays hidden when asked again (messages.py).
+    "CREATE INDEX unanswered_decided ON unanswered (normalised, id)"
+    " WHERE status IN ('dismissed', 'out_of_scope')",
+]
+
+
+@MIGRATIONS(name="0006_review")
+def _review(db: Database) -> None:
+    for statement in _REVIEW:
+        db.execute(statement)
+
+
 # Commune clerks (issue 12): the registry of the communes' officers, and one row per notice and
 # recipient. UNIQUE (event, recipient) is the once-only rule: a notice or a digest queued again
 # (a re-run, a restart, a catch-up) adds nothing. The trigger copies each outbox outcome onto
@@ -312,7 +341,7 @@ _CLERKS = [
 ]
 
 
-@MIGRATIONS(name="0006_clerks")
+@MIGRATIONS(name="0007_clerks")
 def _clerks(db: Database) -> None:
     for statement in _CLERKS:
         db.execute(statement)

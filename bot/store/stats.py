@@ -19,6 +19,9 @@ from bot.store.engine import Engine
 
 # A withdrawal (Zalo's user_withdraw) is an event, not a message a citizen wrote.
 _MESSAGES = "kind != 'withdraw'"
+# The `unanswered` table keeps every miss for the review inbox (bot/store/review.py); the
+# overview's "not understood" are its fallbacks (ask-backs and handoffs are counted apart).
+_NOT_UNDERSTOOD = "kind = 'fallback'"
 
 
 class Stats(Engine):
@@ -50,7 +53,8 @@ class Stats(Engine):
                 [since],
             ).fetchone()
             (missed,) = db.execute(
-                "SELECT count(*) FROM unanswered WHERE created_at >= ?", [since]
+                f"SELECT count(*) FROM unanswered WHERE {_NOT_UNDERSTOOD} AND created_at >= ?",
+                [since],
             ).fetchone()
             (handed,) = db.execute(
                 "SELECT count(*) FROM handoffs WHERE created_at >= ?", [since]
@@ -78,7 +82,8 @@ class Stats(Engine):
         """The questions logged as not understood at or after `since`, each distinct text with
         how many times it was asked (grouping similar texts is the caller's)."""
         sql = (
-            "SELECT text, count(*) FROM unanswered WHERE created_at >= ? AND text != ''"
+            f"SELECT text, count(*) FROM unanswered WHERE {_NOT_UNDERSTOOD} AND created_at >= ?"
+            " AND text != ''"
             " GROUP BY text"
         )
         return await self._run(
@@ -124,7 +129,9 @@ class Stats(Engine):
             return Coverage(
                 first("SELECT received_at FROM inbound ORDER BY id LIMIT 1"),
                 first("SELECT created_at FROM outbox ORDER BY id LIMIT 1"),
-                first("SELECT created_at FROM unanswered ORDER BY id LIMIT 1"),
+                first(
+                    f"SELECT created_at FROM unanswered WHERE {_NOT_UNDERSTOOD} ORDER BY id LIMIT 1"
+                ),
             )
 
         return await self._run(work)

@@ -31,8 +31,12 @@ from functools import partial
 from typing import cast
 
 from bot.bundle import BundleSlot
-from bot.models import EventKind, Incoming, Outgoing, Reply, State
+from bot.dialog import READ_CHARS
+from bot.dialog import Turn as DialogTurn
+from bot.models import EventKind, Incoming, Outgoing, Reply, State, TurnKind
+from bot.models.review import Miss, MissKind
 from bot.store import Store
+from bot.text import tokens
 from bot.turns.flood import FloodGate, UserKey, Verdict
 from bot.turns.pacer import DIALOG_GAP, FLOOD_WAITING, DialogPacer
 from bot.turns.resolve import resolve_turn
@@ -259,6 +263,7 @@ class TurnQueue:
         state = await self.store.load_state(msg.platform, msg.user_id)
         verdict = self.flood.check((msg.platform, msg.user_id))
         unanswered = handoff = False
+        miss: Miss | None = None
         replies: tuple[Reply, ...] = ()
         if verdict is Verdict.OK:
             now_ms = int(self.clock() * 1000)
@@ -267,13 +272,14 @@ class TurnQueue:
             turn = await resolve_turn(self.store, bundle.dialog, msg, turn, now_ms)
             state, replies = turn.state, turn.replies
             unanswered, handoff = turn.unanswered, turn.handoff
+            miss = miss_of(turn, msg.text)
         else:
             state = state or State()
             if verdict is Verdict.NOTICE:
                 log.info("%s user flooding: one notice, then silence", msg.platform)
                 replies = tuple(bundle.dialog.composer.text("flood", state.lang))
         outgoing = [Outgoing(msg.platform, msg.user_id, r) for r in replies]
-        if not await self.store.complete_turn(msg, state, outgoing, unanswered, handoff):
+        if not await self.store.complete_turn(msg, state, outgoing, unanswered, handoff, miss=miss):
             return 0  # already handled (a resumed message raced a live one): nothing queued
         if outgoing:
             self.wake()
@@ -292,3 +298,24 @@ class TurnQueue:
             forgotten.total,
         )
         return 0
+
+
+_MISS_KINDS = {
+    TurnKind.FALLBACK: MissKind.FALLBACK,
+    TurnKind.CLARIFY: MissKind.CLARIFY,
+    TurnKind.HANDOFF: MissKind.HANDOFF,
+}
+
+
+def miss_of(turn: DialogTurn, text: str) -> Miss | None:
+    """What the review inbox keeps of a turn the bot did not answer outright: a fallback, an
+    ask-back, a handoff asked in words (the "Gặp cán bộ" button has no words to learn from);
+    None for any other turn. The text is normalised as the matcher reads it (the first
+    READ_CHARS characters, `bot.text.tokens`)."""
+    kind = _MISS_KINDS.get(turn.kind)
+    if kind is None or (kind is not MissKind.FALLBACK and not text.strip()):
+        return None
+    match = turn.match
+    candidates = tuple((c.topic, round(c.score, 3)) for c in match.candidates) if match else ()
+    guess = turn.topic if turn.topic is not None else (match.topic if match else None)
+    return Miss(kind, " ".join(tokens(text[:READ_CHARS])), guess, candidates)

@@ -25,7 +25,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -139,6 +139,10 @@ def _grams(toks: Sequence[str]) -> list[str]:
 # large knowledge base gets fewer generated variants per phrasing (none from 10,000 phrasings),
 # so that it loads in the time bench/match.py measures.
 _EXAMPLE_BUDGET = 20_000
+# A concept term's wordings the classifier learns on a knowledge base past the budget
+# ("khai sinh @quoc-gia" has one per country): the key terms match them all; as examples, a few
+# carry the term.
+_WORDINGS = 8
 
 
 class Matcher:
@@ -240,6 +244,7 @@ class Matcher:
         rows: list[tuple[str, int, float]] = []
         phrasings = sum(len(t.phrasings) for t in self.topics)
         per = min(self.settings.learned_variants, _EXAMPLE_BUDGET // max(phrasings, 1) - 1)
+        cap = None if phrasings <= _EXAMPLE_BUDGET else _WORDINGS
         read = self._read_example
         for idx, topic in enumerate(self.topics):
             for phrasing in expand(topic.phrasings, per) if per > 0 else topic.phrasings:
@@ -248,7 +253,7 @@ class Matcher:
             shared = {t for t, w in base.keywords if w > 0} if base else set()
             for text, weight in topic.keywords:
                 if weight >= self.settings.learned_term_weight and text not in shared:
-                    wordings = _expand(text, kb.concepts)
+                    wordings = _expand(text, kb.concepts)[:cap]
                     for wording in wordings:
                         rows.append((read(wording), idx, 1 / len(wordings)))
         return LearnedModel(examples_of(rows), len(self.topics), self.settings.learned_c)
@@ -464,13 +469,16 @@ class Matcher:
         that ask decide and the story only adds `background_weight` of its evidence, enough to
         break a tie ("Tôi đã ly hôn năm 2020. Nay muốn đăng ký kết hôn thì cần gì?")."""
         lang = detect_lang(text)
-        whole = self._read(text, lang)
         request = find_request(text)
         if not request.has_background:
-            return self._decide(whole)
+            return self._decide(self._read(text, lang))
+        whole = self._read(text, lang, facets=False)
         asked = self._read(request.request_text, lang)
         if not self._names_a_topic(asked):
-            return self._decide(whole)  # "xin cấp lại thế nào ạ": the story says what
+            # "xin cấp lại thế nào ạ": the story says what
+            return self._decide(replace(whole, facets=detect_facets(whole.toks)))
+        if not asked.facets:
+            whole = replace(whole, facets=detect_facets(whole.toks))
         return self._decide(self._support(asked, whole))
 
     def _names_a_topic(self, r: _Reading) -> bool:
@@ -517,8 +525,9 @@ class Matcher:
             asked.modified | whole.modified,
         )
 
-    def _read(self, text: str, lang: Lang) -> _Reading:
-        """Every signal's evidence per topic for one text."""
+    def _read(self, text: str, lang: Lang, facets: bool = True) -> _Reading:
+        """Every signal's evidence per topic for one text (and the facets it asks, unless
+        `facets` is False: a story's are read only when its request names none)."""
         s = self.settings
         toks, shapes = self._normalise(text, lang)
         key, strongest, covered, asked_for, modified = self._key_terms(toks, shapes)
@@ -554,7 +563,14 @@ class Matcher:
             if chatty or general:
                 del scores[idx]
         return _Reading(
-            toks, detect_facets(toks), lang, scores, key, strongest, learned, frozenset(modified)
+            toks,
+            detect_facets(toks) if facets else (),
+            lang,
+            scores,
+            key,
+            strongest,
+            learned,
+            frozenset(modified),
         )
 
     def _decide(self, r: _Reading) -> Match:

@@ -1,4 +1,5 @@
-"""The staff dashboard at /admin (issue 11): login, the overview, the audit log.
+"""The staff dashboard at /admin (issue 11): login, the overview, the review inbox, the audit
+log.
 
 `add_routes(app)` registers the pages and their Jinja2 environment (autoescaped). Each handler
 must be declared `public` or `requires(role)` (guard.py), or start-up fails: no admin page or
@@ -15,7 +16,7 @@ import jinja2
 from aiohttp import web
 
 from bot.cases.dates import VN_TZ
-from webhooks.admin import pages
+from webhooks.admin import pages, review
 from webhooks.admin.guard import CSRF_FIELD, GUARDED, PUBLIC, Handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -28,6 +29,9 @@ ACTIONS = {
     "staff.add": "Thêm tài khoản",
     "staff.remove": "Xoá tài khoản",
     "staff.passwd": "Đổi mật khẩu",
+    "review.teach": "Thêm câu mẫu",
+    "review.out_of_scope": "Đánh dấu ngoài phạm vi",
+    "review.dismiss": "Bỏ qua câu hỏi",
 }
 ROLES = {"viewer": "xem", "editor": "biên tập", "admin": "quản trị"}
 
@@ -64,7 +68,8 @@ def add_routes(app: web.Application) -> None:
         role=lambda r: ROLES.get(str(r), str(r)),
     )
     env.globals.update(percent=pages.percent, csrf_field=CSRF_FIELD)
-    for method, path, handler in ROUTES:
+    env.filters.update(kind=lambda k: review.KINDS.get(str(k), str(k)))
+    for method, path, handler in ROUTES + review.add_routes(app):
         if handler not in GUARDED and handler not in PUBLIC:
             raise RuntimeError(f"{method} {path}: declare it public or requires(role)")
         app.router.add_route(method, path, handler)

@@ -1,0 +1,52 @@
+"""The review inbox's values (issue 11, "Learning from misses"): a message the bot did not
+answer outright, as the turn notes it and as the store keeps it.
+
+A miss is a fallback (not understood), an ask-back (clarify) or a request for staff (handoff).
+Citizens cannot rate answers yet, so there is no 👎 kind: it comes with the ratings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class MissKind(StrEnum):
+    FALLBACK = "fallback"  # not understood: the honest "not understood" answer
+    CLARIFY = "clarify"  # asked which of two or three topics was meant
+    HANDOFF = "handoff"  # handed to staff
+
+
+class MissStatus(StrEnum):
+    """What staff did with a miss; only `open` ones are shown in the inbox."""
+
+    OPEN = "open"
+    TAUGHT = "taught"  # added as a phrasing of a topic
+    OUT_OF_SCOPE = "out_of_scope"  # added as a phrasing of `ngoai-pham-vi`
+    DISMISSED = "dismissed"
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """What a turn notes for staff: its kind, the text normalised (`bot.text.tokens` joined by
+    spaces), and what the matcher guessed: its topic (None when nothing came close) and the
+    candidates it weighed, best first, as (topic id, score)."""
+
+    kind: MissKind
+    normalised: str
+    guess: str | None = None
+    candidates: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MissRow:
+    """A miss as stored: who sent it is kept (for forgetting a user) but never shown."""
+
+    id: int
+    kind: MissKind
+    platform: str
+    text: str
+    normalised: str
+    guess: str | None
+    candidates: tuple[tuple[str, float], ...]
+    created_at: float
