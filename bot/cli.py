@@ -874,7 +874,8 @@ def notify(
 
     Each recipient gets an event once, also when run again: the same text twice reaches no
     one twice (give --event to send it again on purpose). Messenger clerks are only written
-    to within 24 hours of their last message to the Page; others are recorded as failed.
+    to within 24 hours of their last message to the Page; others are recorded as failed, and
+    running the same notice again once they have written sends it to them only.
 
     \b
     Examples:

@@ -129,6 +129,25 @@ async def test_a_notice_is_queued_once_per_recipient_also_after_a_restart(
     await store.close()
 
 
+async def test_a_clerk_blocked_by_the_window_gets_the_notice_once_it_opens(
+    store: Store, clock: FakeClock
+) -> None:
+    await registry(store)
+    target = [f"clerk:{BINH.user_id}"]
+    blocked = await send(store, await plan(store, target, TEXT, COMMUNES, GROUPS, now=clock()))
+    assert (blocked.queued, blocked.blocked) == (0, 1)
+    still = await send(store, await plan(store, target, TEXT, COMMUNES, GROUPS, now=clock()))
+    assert (still.queued, still.already) == (0, 1)  # recorded once, not twice
+    await wrote_to_page(store, BINH)  # the clerk writes to the Page: the window opens
+    opened = await send(store, await plan(store, target, TEXT, COMMUNES, GROUPS, now=clock()))
+    assert opened.queued == 1
+    (notice,) = await store.notices()
+    assert (notice.status, notice.error) == ("pending", None)
+    again = await send(store, await plan(store, target, TEXT, COMMUNES, GROUPS, now=clock()))
+    assert (again.queued, again.already) == (0, 1)
+    assert len(await store.outbox_rows()) == 1
+
+
 async def test_each_outbox_outcome_is_copied_onto_its_notice(
     store: Store, clock: FakeClock
 ) -> None:

@@ -116,17 +116,20 @@ class Clerks(Engine):
         self, event: str, text: str, recipients: Sequence[Recipient]
     ) -> QueuedCounts:
         """Queue `text` to each recipient once for `event`, in ONE transaction: recipients
-        that already had this event are skipped, blocked ones recorded as failed with why."""
+        that already had this event queued are skipped, blocked ones recorded as failed with
+        why (and sent to when the event is queued again once they are no longer blocked)."""
 
         def work(db: Database) -> QueuedCounts:
             now = self._clock()
             queued = blocked = already = 0
             for r in recipients:
                 seen = db.execute(
-                    "SELECT 1 FROM notifications WHERE event = ? AND recipient = ?",
+                    "SELECT id, outbox_id FROM notifications WHERE event = ? AND recipient = ?",
                     [event, r.key],
                 ).fetchone()
-                if seen is not None:
+                # A recipient that could not be sent to before (no outbox row: blocked) may be
+                # sent to now; one that was queued once never again.
+                if seen is not None and (seen[1] is not None or r.blocked is not None):
                     already += 1
                     continue
                 outbox_id: int | None = None
@@ -135,14 +138,20 @@ class Clerks(Engine):
                     status, error = "failed", trim_error(r.blocked)
                     blocked += 1
                 else:
-                    body = body_json(Reply(text))
                     cursor = db.execute(
                         "INSERT INTO outbox (platform, user_id, body, seq, next_attempt_at,"
                         " created_at, source) VALUES (?, ?, ?, 0, ?, ?, 'clerks')",
-                        [r.platform.value, r.address, body, now, now],
+                        [r.platform.value, r.address, body_json(Reply(text)), now, now],
                     )
                     outbox_id = cursor.lastrowid
                     queued += 1
+                if seen is not None:
+                    db.execute(
+                        "UPDATE notifications SET outbox_id = ?, status = ?, error = NULL,"
+                        " created_at = ? WHERE id = ?",
+                        [outbox_id, status, now, seen[0]],
+                    )
+                    continue
                 db.execute(
                     "INSERT INTO notifications (event, recipient, label, platform, address, text,"
                     " outbox_id, status, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
