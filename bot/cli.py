@@ -26,6 +26,7 @@ from bot.cases.report import build_report, report_html, report_text
 from bot.cases.table import CasesFileError, find_header, read_table
 from bot.cases.topics import TopicResolver
 from bot.clerks.communes import UnknownCommuneError, load_communes
+from bot.clerks.digest import digest_text, digests
 from bot.clerks.notify import Plan, TargetError, plan
 from bot.clerks.notify import send as send_notice
 from bot.clerks.registry import parse_clerks, parse_row
@@ -48,6 +49,7 @@ from bot.staff.passwords import Passwords
 from bot.store import QueuedCounts, Store
 from bot.turns.resolve import resolve_turn
 from bot.understanding.matcher import Matcher
+from bot.workdays import is_working_day
 
 T = TypeVar("T")
 
@@ -931,3 +933,48 @@ def report_notifications(config: str | None, days: int) -> None:
         )
     counts = {s: sum(n.status == s for n in rows) for s in ("sent", "pending", "failed")}
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@report.command(name="digest")
+@click.option("--today", help="As of this date (YYYY-MM-DD); default: today in Vietnam.")
+@click.pass_obj
+def report_digest(config: str | None, today: str | None) -> None:
+    """Show the clerks' deadline digest of a day, commune by commune, without sending it.
+
+    Also lists the dossiers that would be in a digest but whose Đơn vị names no commune.
+
+    \b
+    Example:
+      bot report digest --today 2026-12-07
+    """
+    settings = cli_settings(config)
+    try:
+        day = dt.date.fromisoformat(today) if today else today_of(time.time(), ms=False)
+    except ValueError as exc:
+        raise click.ClickException(f"--today: not a date (YYYY-MM-DD): {today}") from exc
+    communes = load_communes()
+
+    async def job(store: Store) -> tuple[list[Case], dict[str, int]]:
+        cases = await store.all_cases()
+        clerks: dict[str, int] = {}
+        for clerk in await store.clerks():
+            clerks[clerk.commune] = clerks.get(clerk.commune, 0) + 1
+        return cases, clerks
+
+    cases, clerks = _store_run(settings, job)
+    unmatched: list[Case] = []
+    found = digests(cases, communes, day, settings.digest_days, unmatched)
+    if not is_working_day(day):
+        click.echo(f"{day.isoformat()} is not a working day: no digest is sent.")
+    for digest in found:
+        who = clerks.get(digest.commune.code, 0)
+        click.echo(f"== {digest.commune.label}: {who} clerks" + ("" if who else " (not sent)"))
+        click.echo(digest_text(digest, day, settings.digest_days) + "\n")
+    if not found:
+        click.echo("No commune has a dossier overdue or due soon.")
+    if unmatched:
+        units = sorted({c.unit or "(empty)" for c in unmatched})
+        click.echo(
+            f"{len(unmatched)} dossiers overdue or due soon name no commune in Đơn vị: "
+            + ", ".join(units[:20])
+        )

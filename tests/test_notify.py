@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -401,3 +403,24 @@ async def test_the_server_loop_waits_after_start_up_then_looks_every_poll(
     assert waits == [30, 60, 60] and woken == [True]  # the worker is woken once, for the digest
     assert len(await store.outbox_rows()) == 2
     await store.close()
+
+
+def test_bot_report_digest_shows_each_communes_digest_without_sending(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    async def prepare() -> None:
+        store = await Store.open(tmp_path / "bot.db")
+        await store.import_cases(DOSSIERS, lambda *_: "no subscribers")
+        await store.upsert_clerks([AN])
+        await store.close()
+
+    asyncio.run(prepare())
+    result = runner.invoke(cli, ["report", "digest", "--today", "2026-12-07"])
+    assert result.exit_code == 0, result.output
+    assert "== Phường Hà Giang 1: 0 clerks (not sent)" in result.output
+    assert "== Xã Lũng Cú: 1 clerks\nSở Tư pháp nhắc hạn" in result.output
+    assert "1 dossiers overdue or due soon name no commune in Đơn vị: Sở Tư pháp" in result.output
+    sunday = runner.invoke(cli, ["report", "digest", "--today", "2026-12-06"])
+    assert "2026-12-06 is not a working day: no digest is sent." in sunday.output
+    with closing(sqlite3.connect(tmp_path / "bot.db")) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox").fetchone() == (0,)

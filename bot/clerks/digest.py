@@ -51,18 +51,25 @@ def parse_time(text: str) -> dt.time | None:
 
 
 def digests(
-    cases: Iterable[Case], communes: Communes, today: dt.date, days: int
+    cases: Iterable[Case],
+    communes: Communes,
+    today: dt.date,
+    days: int,
+    unmatched: list[Case] | None = None,
 ) -> list[CommuneDigest]:
     """Per commune, its open dossiers overdue or due by the `days`-th working day after today;
-    communes with none are left out."""
+    communes with none are left out. Such dossiers whose "Đơn vị" names no commune are left
+    out too, and appended to `unmatched` when given (`bot report digest` shows them)."""
     horizon = add_working_days(today, days)
     found: dict[str, tuple[Commune, list[Case], list[Case]]] = {}
     for case in cases:
-        if case.status not in OPEN or case.due is None or case.due > horizon or not case.unit:
+        if case.status not in OPEN or case.due is None or case.due > horizon:
             continue
         try:
             commune = communes.find(case.unit)
         except UnknownCommuneError:
+            if unmatched is not None:
+                unmatched.append(case)
             continue
         entry = found.setdefault(commune.code, (commune, [], []))
         (entry[1] if case.due < today else entry[2]).append(case)
