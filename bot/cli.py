@@ -899,6 +899,18 @@ def notify(
     for r in planned.recipients:
         why = f"  (not sent: {r.blocked})" if r.blocked else ""
         click.echo(f"{r.label}\t{r.channel}\t{r.address}{why}")
+    configured = {
+        Platform.ZALO: settings.zalo_enabled,
+        Platform.ZALO_GROUP: settings.zalo_enabled,
+        Platform.FACEBOOK: settings.facebook_enabled,
+    }
+    idle = sorted({r.channel for r in planned.recipients if not configured[r.platform]})
+    if idle:
+        click.echo(
+            f"Warning: not configured here: {', '.join(idle)}; those messages wait in the"
+            " outbox until a server with their secrets runs (README, Settings).",
+            err=True,
+        )
     if counts is None:
         click.echo(f"Dry run: {len(planned.recipients)} recipients; nothing was sent.")
         return
