@@ -22,6 +22,7 @@ from yarl import URL
 
 from bot.bundle import Bundle
 from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, State
+from bot.models.review import Miss, MissKind
 from bot.models.staff import Role
 from bot.staff.accounts import add_account
 from bot.staff.overview import build_overview, group_missed, window_start
@@ -371,6 +372,7 @@ async def seed(db_path: Path) -> None:
             topic: str | None = None,
             missed: bool = False,
             handoff: bool = False,
+            clarified: bool = False,
             reply_after: float | None = None,
         ) -> None:
             nonlocal n
@@ -378,7 +380,8 @@ async def seed(db_path: Path) -> None:
             msg = Incoming(platform, user, f"m{n}", EventKind.TEXT, text)
             await store.record_inbound(msg)
             out = [Outgoing(platform, user, Reply("Dạ"))]
-            await store.complete_turn(msg, State(topic=topic), out, missed, handoff)
+            miss = Miss(MissKind.CLARIFY, text) if clarified else None
+            await store.complete_turn(msg, State(topic=topic), out, missed, handoff, miss)
             (row,) = await store.claim_due(clock(), 1, 30)
             if reply_after is None:
                 await store.mark_failed(row.id, "window closed")
@@ -397,6 +400,7 @@ async def seed(db_path: Path) -> None:
         await message(Platform.ZALO, "z2", "xin cap so do", missed=True, reply_after=4)
         await message(Platform.WEBCHAT, "w1", "gặp cán bộ", handoff=True, reply_after=5)
         await message(Platform.WEBCHAT, "w2", "<script>alert(1)</script>", missed=True)
+        await message(Platform.WEBCHAT, "w3", "liên thông", clarified=True, reply_after=6)
         clock.advance(DAY)  # 2026-12-07: 1 Messenger
         await message(
             Platform.FACEBOOK, "f3", "khai sinh cho con", topic="khai-sinh", reply_after=60
@@ -421,32 +425,34 @@ async def test_the_overview_counts_what_the_store_recorded(
     assert o.platforms == ("facebook", "webchat", "zalo")
     assert [dict(d.by_platform) for d in o.days[-3:]] == [
         {"facebook": 2, "webchat": 0, "zalo": 1},
-        {"facebook": 0, "webchat": 2, "zalo": 1},
+        {"facebook": 0, "webchat": 3, "zalo": 1},
         {"facebook": 1, "webchat": 0, "zalo": 0},
     ]
     # The old message is stored, so outcomes count from the window's start, not from it.
     assert o.outcomes_since == o.since
     assert o.outcomes is not None
-    assert (o.outcomes.handled, o.outcomes.missed, o.outcomes.handed_over) == (7, 3, 1)
+    assert (o.outcomes.handled, o.outcomes.missed, o.outcomes.handed_over) == (8, 3, 1)
+    assert (o.outcomes.clarified, o.outcomes.answered) == (1, 3)
     assert o.topics == (("khai-sinh", "Đăng ký khai sinh", 2), ("ket-hon", "Đăng ký kết hôn", 1))
     # "Xin cấp sổ đỏ" and "xin cap so do" are one question once normalised.
     assert [(m.text, m.count) for m in o.missed] == [
         ("Xin cấp sổ đỏ", 2) if o.missed[0].text == "Xin cấp sổ đỏ" else ("xin cap so do", 2),
         ("<script>alert(1)</script>", 1),
     ]
-    # Reply times of the 6 answered messages: 1, 2, 3, 4, 5, 60 s (nearest rank).
-    assert (o.reply.count, o.reply.median, o.reply.p95) == (6, 3.0, 60.0)
+    # Reply times of the 7 answered messages: 1, 2, 3, 4, 5, 6, 60 s (nearest rank).
+    assert (o.reply.count, o.reply.median, o.reply.p95) == (7, 4.0, 60.0)
 
     admin = await start(aiohttp_client, tmp_path, bundle, clock)
     await admin.add("lan", Role.VIEWER)
     await log_in(admin.client, "lan")
     page = await (await admin.client.get("/admin")).text()
     text = text_of(page)
-    assert "05/12 2 0 1 3" in text and "06/12 0 2 1 3" in text and "07/12 1 0 0 1" in text
-    assert "Tin nhắn đã xử lý 7 100 %" in text
-    assert "Không hiểu 3 42,9 %" in text and "Chuyển cán bộ 1 14,3 %" in text
-    assert "Trả lời được chưa có dữ liệu" in text and "Mức độ hài lòng chưa có dữ liệu" in text
-    assert "Trung vị 3,0 giây" in text and "1 phút 0 giây" in text
+    assert "05/12 2 0 1 3" in text and "06/12 0 3 1 4" in text and "07/12 1 0 0 1" in text
+    assert "Tin nhắn đã xử lý 8 100 %" in text
+    assert "Không hiểu 3 37,5 %" in text and "Chuyển cán bộ 1 12,5 %" in text
+    assert "Trả lời được 3 37,5 %" in text and "Hỏi lại cho rõ 1 12,5 %" in text
+    assert "Mức độ hài lòng chưa có dữ liệu" in text
+    assert "Trung vị 4,0 giây" in text and "1 phút 0 giây" in text
     assert "Đăng ký khai sinh 2" in text
     assert "<script>alert(1)</script>" not in page  # autoescaped
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -97,11 +97,19 @@ class DayCount:
 @dataclass(frozen=True, slots=True)
 class Outcomes:
     """What became of the messages handled since a moment, as far as the store records it:
-    every handled message, those logged as not understood, the handoffs opened."""
+    every handled message, those logged as not understood, the handoffs opened, the messages
+    the bot asked back about."""
 
     handled: int
     missed: int
     handed_over: int
+    clarified: int = 0  # asked which topic was meant (kept since the review inbox)
+
+    @property
+    def answered(self) -> int:
+        """Handled messages that were neither missed, asked back nor handed over: answers,
+        follow-ups, menu choices and dossier look-ups."""
+        return max(0, self.handled - self.missed - self.clarified - self.handed_over)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ Only counts and durations leave this module, never a citizen's id. What the stor
 what can be counted: messages live `retain_message_hours`, replies `retain_outbox_hours`, saved
 conversation context `retain_state_hours`, unanswered questions and handoffs
 `retain_review_days` (bot/store/privacy.py); `coverage` says how far back each goes. The turn
-kind (answered, clarified...) and the topic of each turn are not recorded, only a
-conversation's current topic.
+topic of each turn is not recorded, only a conversation's current topic; misses (not
+understood, asked back, handed over) are, so "answered" is what is left of the handled messages.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ class Stats(Engine):
         return await self._run(work)
 
     async def outcomes(self, since: float) -> Outcomes:
-        """Messages handled, questions logged as not understood and handoffs opened, at or
-        after `since`."""
+        """Messages handled, questions logged as not understood, handoffs opened and messages
+        asked back about, at or after `since`."""
 
         def work(db: Database) -> Outcomes:
             (handled,) = db.execute(
@@ -59,7 +59,11 @@ class Stats(Engine):
             (handed,) = db.execute(
                 "SELECT count(*) FROM handoffs WHERE created_at >= ?", [since]
             ).fetchone()
-            return Outcomes(int(handled), int(missed), int(handed))
+            (clarified,) = db.execute(
+                "SELECT count(*) FROM unanswered WHERE kind = 'clarify' AND created_at >= ?",
+                [since],
+            ).fetchone()
+            return Outcomes(int(handled), int(missed), int(handed), int(clarified))
 
         return await self._run(work)
 
