@@ -15,12 +15,19 @@ see, because it needs the matcher or every topic at once (issue 9).
   translated): a warning.
 
 Each problem is a `Problem` naming the file, the line, the field, and in its message the topic
-and the phrasing or text.
+and the phrasing or text; `kind_of` says which of the kinds above it is.
+
+`LintCache` keeps the lints of the knowledge base in service for the staff dashboard: computed
+once per knowledge version, in a thread (it builds a matcher: seconds), never on the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -30,6 +37,8 @@ from bot.knowledge import LANGS, KnowledgeBase, Problem, Text, Topic
 from bot.models import Decision, TopicKind
 from bot.text import tokens
 from bot.understanding.matcher import Matcher
+
+log = logging.getLogger(__name__)
 
 # Whether a phrasing the matcher sends elsewhere is an error by default (`bot kb check`
 # without --strict/--lenient). A warning while the shipped knowledge base is retaught for the
@@ -147,3 +156,75 @@ def _one_language(text: Text) -> tuple[str, str] | None:
     if written and text.vi.strip() == text.en.strip():
         return "", f"the same text in vi and en, not translated: {text.vi[:60]!r}"
     return None
+
+
+class LintKind(StrEnum):
+    """What a lint is about, as the dashboard groups them."""
+
+    ANSWERED_ELSEWHERE = "answered_elsewhere"  # answered (confidently or not) as another topic
+    ASKED_BACK = "asked_back"  # the bot asks between topics, its own not first
+    NOT_UNDERSTOOD = "not_understood"
+    SHARED = "shared"  # the same phrasing under two topics
+    ONE_LANGUAGE = "one_language"
+
+
+def kind_of(problem: Problem) -> LintKind:
+    """The kind of one of `lint`'s problems, from the messages this module writes."""
+    message = problem.message
+    if problem.field.startswith("match.phrasings."):
+        if " is also a phrasing of " in message:
+            return LintKind.SHARED
+        if " makes the bot ask between " in message:
+            return LintKind.ASKED_BACK
+        if message.endswith(" is not understood"):
+            return LintKind.NOT_UNDERSTOOD
+        return LintKind.ANSWERED_ELSEWHERE
+    return LintKind.ONE_LANGUAGE
+
+
+Lint = Callable[[KnowledgeBase], list[Problem]]
+
+
+class LintCache:
+    """The lints of one knowledge version at a time, computed in a thread on first demand.
+
+    `problems(kb)` answers at once: the lints when ready, else None (and the computation is
+    started when `kb` is a version not seen last). `wait(kb)` awaits them. A failed computation
+    is logged and gives `failed` True until the version changes."""
+
+    def __init__(self, compute: Lint) -> None:
+        self._compute = compute
+        self._version: str | None = None
+        self._task: asyncio.Task[list[Problem]] | None = None
+
+    def _start(self, kb: KnowledgeBase) -> asyncio.Task[list[Problem]]:
+        if self._task is None or self._version != kb.version:
+            self._version = kb.version
+            self._task = asyncio.create_task(asyncio.to_thread(self._compute, kb))
+            self._task.add_done_callback(_log_failure)
+        return self._task
+
+    def problems(self, kb: KnowledgeBase) -> list[Problem] | None:
+        task = self._start(kb)
+        if not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        return task.result()
+
+    def failed(self, kb: KnowledgeBase) -> bool:
+        task = self._start(kb)
+        return task.done() and (task.cancelled() or task.exception() is not None)
+
+    async def wait(self, kb: KnowledgeBase) -> list[Problem]:
+        return await asyncio.shield(self._start(kb))
+
+    async def close(self) -> None:
+        """Stop waiting for a computation still running (its thread ends on its own)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def _log_failure(task: asyncio.Task[list[Problem]]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the meaning lints failed", exc_info=task.exception())

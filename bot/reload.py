@@ -4,6 +4,11 @@ Staff edit the YAML files in place. A background task notices a change (file nam
 modification times under the knowledge folder), builds a new Bundle off the event loop and
 swaps it into the BundleSlot only when it loaded cleanly; a broken edit is logged one problem a
 line (file:line: field: message) and the running bundle keeps answering.
+
+The reloader remembers, for the staff dashboard's knowledge page, when the bundle in service
+was loaded (`loaded_at`, the reloader's creation for the first one) and the problems and time
+of the last failed reload (`errors`, `failed_at`; cleared by the next good one). Plain
+attributes, set on the event loop: reading them never waits on a load.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import gc
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,13 +50,17 @@ class Reloader:
     load: Callable[[Path], Bundle]
     swap: Callable[[Bundle], None]
     interval: float = 5.0
+    clock: Callable[[], float] = time.time
     last: tuple[tuple[str, int, int], ...] = ()
     errors: list[Problem] = field(default_factory=list)
+    loaded_at: float = 0.0  # when the bundle in service was loaded (seconds since the epoch)
+    failed_at: float | None = None  # when the last reload failed, None after a good one
     # One load at a time: the periodic check and a staff edit's `reload_now` never race.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.last = fingerprint(self.root)
+        self.loaded_at = self.clock()
 
     async def check(self) -> bool:
         """Reload if the folder changed. True when a new bundle is now serving."""
@@ -78,6 +88,7 @@ class Reloader:
             bundle = await asyncio.to_thread(self.load, self.root)
         except KnowledgeError as exc:
             self.errors = exc.problems
+            self.failed_at = self.clock()
             log.error(
                 "knowledge base NOT reloaded, the previous one keeps serving; %d problem(s):",
                 len(exc.problems),
@@ -86,7 +97,9 @@ class Reloader:
                 log.error("  %s", problem)
             return None
         self.errors = []
+        self.failed_at = None
         self.swap(bundle)
+        self.loaded_at = self.clock()
         # The index is long-lived: keep the collector from rescanning it (latency spikes).
         gc.collect()
         gc.freeze()
