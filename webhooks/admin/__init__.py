@@ -1,5 +1,5 @@
-"""The staff dashboard at /admin (issue 11): login, the overview, the review inbox, the audit
-log.
+"""The staff dashboard at /admin (issue 11): login, the overview, the review inbox, the
+knowledge page, the audit log.
 
 `add_routes(app)` registers the pages and their Jinja2 environment (autoescaped). Each handler
 must be declared `public` or `requires(role)` (guard.py), or start-up fails: no admin page or
@@ -16,7 +16,7 @@ import jinja2
 from aiohttp import web
 
 from bot.cases.dates import VN_TZ
-from webhooks.admin import pages, review
+from webhooks.admin import knowledge, pages, review
 from webhooks.admin.guard import CSRF_FIELD, GUARDED, PUBLIC, Handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -50,6 +50,11 @@ def when(at: float) -> str:
     return dt.datetime.fromtimestamp(at, VN_TZ).strftime("%d/%m/%Y %H:%M")
 
 
+def day(value: dt.date | None) -> str:
+    """A date as staff write it: "07/12/2026"; "—" for none."""
+    return "—" if value is None else value.strftime("%d/%m/%Y")
+
+
 def add_routes(app: web.Application) -> None:
     """The admin routes and their templates. Every handler must be declared (guard.py)."""
     env = aiohttp_jinja2.setup(
@@ -63,13 +68,14 @@ def add_routes(app: web.Application) -> None:
         number=pages.number,
         seconds=pages.seconds,
         when=when,
+        day=day,
         pretty_json=pages.pretty_json,
         action=lambda a: ACTIONS.get(a, a),
         role=lambda r: ROLES.get(str(r), str(r)),
     )
     env.globals.update(percent=pages.percent, csrf_field=CSRF_FIELD)
     env.filters.update(kind=lambda k: review.KINDS.get(str(k), str(k)))
-    for method, path, handler in ROUTES + review.add_routes(app):
+    for method, path, handler in ROUTES + review.add_routes(app) + knowledge.add_routes(app):
         if handler not in GUARDED and handler not in PUBLIC:
             raise RuntimeError(f"{method} {path}: declare it public or requires(role)")
         app.router.add_route(method, path, handler)
