@@ -13,12 +13,12 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.bundle import Bundle
-from bot.knowledge import KnowledgeError, Problem
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ class Reloader:
     load: Callable[[Path], Bundle]
     swap: Callable[[Bundle], None]
     interval: float = 5.0
+    # The bundle serving now, and what to do once a new version replaced it (the clerks'
+    # announcement of changed procedures, bot/clerks/alerts.py); a failure there is logged.
+    current: Callable[[], Bundle] | None = None
+    changed: Callable[[KnowledgeBase, KnowledgeBase], Awaitable[object]] | None = None
     last: tuple[tuple[str, int, int], ...] = ()
     errors: list[Problem] = field(default_factory=list)
     # One load at a time: the periodic check and a staff edit's `reload_now` never race.
@@ -86,11 +90,17 @@ class Reloader:
                 log.error("  %s", problem)
             return None
         self.errors = []
+        old = None if self.current is None else self.current()
         self.swap(bundle)
         # The index is long-lived: keep the collector from rescanning it (latency spikes).
         gc.collect()
         gc.freeze()
         log.info("knowledge base reloaded: version %s", bundle.kb.version)
+        if self.changed is not None and old is not None and old.kb.version != bundle.kb.version:
+            try:
+                await self.changed(old.kb, bundle.kb)
+            except Exception:  # the new bundle serves whatever became of the announcement
+                log.exception("knowledge %s: the change announcement failed", bundle.kb.version)
         return bundle
 
     async def run(self) -> None:
