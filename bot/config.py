@@ -132,6 +132,15 @@ class Settings:
         "07:30", "Local time (Asia/Ho_Chi_Minh) of the clerks' daily deadline digest; '' = off"
     )
     digest_days: int = _s(2, "The digest lists dossiers due within this many working days")
+    announce_to: str = _s(
+        "", "Targets told of changed procedures after a knowledge reload, e.g. 'all'; '' = off"
+    )
+    handoff_alert_to: str = _s(
+        "", "Targets told when a citizen asks for staff, e.g. 'group:so-tu-phap'; '' = off"
+    )
+    public_base_url: str = _s(
+        "", "The server's public address (https://...), for dashboard links in staff alerts"
+    )
     admin_token: str = _s(
         "", "Bearer token of the staff dashboard (off when empty)", "ADMIN_TOKEN", True
     )
@@ -227,6 +236,16 @@ class Settings:
             raise ConfigError(f"digest_time must be HH:MM (24 h) or empty: {self.digest_time!r}")
         if self.digest_days < 0:
             raise ConfigError("digest_days must not be negative")
+        for name in ("announce_to", "handoff_alert_to"):
+            for target in getattr(self, name).split(","):
+                kind = target.partition(":")[0].strip().lower()
+                if target.strip() and kind not in ("group", "all", "commune", "clerk"):
+                    raise ConfigError(
+                        f"{name}: {target.strip()!r}: targets are group:NAME, all,"
+                        " commune:NAME or clerk:ID, separated by commas"
+                    )
+        if self.public_base_url and not self.public_base_url.startswith(("https://", "http://")):
+            raise ConfigError(f"public_base_url must start with https://: {self.public_base_url!r}")
         for name, group_id in self.clerk_groups:
             if not _GROUP_NAME.fullmatch(name) or not group_id.strip():
                 raise ConfigError(

@@ -19,12 +19,12 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.bundle import Bundle
-from bot.knowledge import KnowledgeError, Problem
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,10 @@ class Reloader:
     swap: Callable[[Bundle], None]
     interval: float = 5.0
     clock: Callable[[], float] = time.time
+    # The bundle serving now, and what to do once a new version replaced it (the clerks'
+    # announcement of changed procedures, bot/clerks/alerts.py); a failure there is logged.
+    current: Callable[[], Bundle] | None = None
+    changed: Callable[[KnowledgeBase, KnowledgeBase], Awaitable[object]] | None = None
     last: tuple[tuple[str, int, int], ...] = ()
     errors: list[Problem] = field(default_factory=list)
     loaded_at: float = 0.0  # when the bundle in service was loaded (seconds since the epoch)
@@ -98,12 +102,18 @@ class Reloader:
             return None
         self.errors = []
         self.failed_at = None
+        old = None if self.current is None else self.current()
         self.swap(bundle)
         self.loaded_at = self.clock()
         # The index is long-lived: keep the collector from rescanning it (latency spikes).
         gc.collect()
         gc.freeze()
         log.info("knowledge base reloaded: version %s", bundle.kb.version)
+        if self.changed is not None and old is not None and old.kb.version != bundle.kb.version:
+            try:
+                await self.changed(old.kb, bundle.kb)
+            except Exception:  # the new bundle serves whatever became of the announcement
+                log.exception("knowledge %s: the change announcement failed", bundle.kb.version)
         return bundle
 
     async def run(self) -> None:

@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.bundle import Bundle, BundleSlot
+from bot.clerks.alerts import Alerts, parse_targets
 from bot.clerks.communes import load_communes
 from bot.clerks.digest import Digester, parse_time
 from bot.config import Settings
@@ -69,6 +70,7 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
         lambda root: Bundle.load(root, settings.matcher, settings.idle_seconds),
         lambda new: setattr(slot, "current", new),
         settings.reload_seconds,
+        current=lambda: slot.current,
     )
     app.cleanup_ctx.extend(
         [_store, _http_session, _delivery_worker, _turns, _purging, _digesting, _reloading]
@@ -154,7 +156,22 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
 async def _turns(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     flood = FloodGate(settings.flood_messages, settings.flood_window_seconds)
-    turns = TurnQueue(app[STORE_KEY], app[BUNDLE_KEY], flood, app[WORKER_KEY].wake)
+    # The notices the bot sends by itself (bot/clerks/alerts.py), each off without targets.
+    alerts = Alerts(
+        app[STORE_KEY],
+        load_communes(),
+        dict(settings.clerk_groups),
+        announce_to=parse_targets(settings.announce_to),
+        handoff_alert_to=parse_targets(settings.handoff_alert_to),
+        base_url=settings.public_base_url,
+        wake=app[WORKER_KEY].wake,
+    )
+    if alerts.announce_to:
+        app[RELOADER_KEY].changed = alerts.knowledge_changed
+    on_handoff = alerts.handoff_opened if alerts.handoff_alert_to else None
+    turns = TurnQueue(
+        app[STORE_KEY], app[BUNDLE_KEY], flood, app[WORKER_KEY].wake, on_handoff=on_handoff
+    )
     app[TURNS_KEY] = turns
     # Before the first webhook is served, the messages acknowledged before a crash (SIGKILL
     # included) are read and queued, so none of them can be running twice; they are answered

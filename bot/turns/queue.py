@@ -26,7 +26,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import cast
 
@@ -70,6 +70,7 @@ class TurnQueue:
         max_turns: int = MAX_TURNS,
         dialog_gap: float = DIALOG_GAP,
         flood_waiting: int = FLOOD_WAITING,
+        on_handoff: Callable[[Incoming], Awaitable[object]] | None = None,
     ) -> None:
         self.store = store
         self.bundle = bundle
@@ -77,6 +78,8 @@ class TurnQueue:
         self.wake = wake
         self.clock = clock
         self.max_turns = max_turns
+        # After a turn that asked for staff is committed: the staff alert (bot/clerks/alerts.py).
+        self.on_handoff = on_handoff
         # One queue per sender with messages waiting, in arrival order: the next message must
         # see the state the previous one saved ("còn lệ phí thì sao?"). A sender is in `_ready`
         # while its queue is not empty and no worker has it: never two of its turns at once.
@@ -281,6 +284,11 @@ class TurnQueue:
         outgoing = [Outgoing(msg.platform, msg.user_id, r) for r in replies]
         if not await self.store.complete_turn(msg, state, outgoing, unanswered, handoff, miss=miss):
             return 0  # already handled (a resumed message raced a live one): nothing queued
+        if handoff and self.on_handoff is not None:
+            try:
+                await self.on_handoff(msg)
+            except Exception:  # the citizen's answer is committed: never fail the turn for it
+                log.exception("%s message %s: staff alert failed", msg.platform, msg.message_id)
         if outgoing:
             self.wake()
         return len(outgoing)
