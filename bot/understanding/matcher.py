@@ -49,7 +49,7 @@ from bot.text import (
 )
 from bot.understanding.facets import detect_facets
 from bot.understanding.learned import LearnedModel, examples_of
-from bot.understanding.request import find_request
+from bot.understanding.request import Request, find_request
 from bot.understanding.variants import expand
 
 # Word lists are written in plain words and normalised like messages when loaded (`tokens`:
@@ -210,6 +210,7 @@ class Matcher:
         self._longest_pair = max((len(a) + len(b) for a, b in self._pairs), default=0)
         self._smalltalk = [t.kind is TopicKind.SMALLTALK for t in self.topics]
         self._outside = [t.kind is TopicKind.OUTOFSCOPE for t in self.topics]
+        self._ours = np.array([not o for o in self._outside], dtype=bool)  # to mask margins
         self._general = [t.kind is TopicKind.INFO for t in self.topics]
         self._specific = [t.kind in FILED for t in self.topics]
         self._last_hits: dict[int, list[_Hit]] = {}
@@ -444,12 +445,7 @@ class Matcher:
                 f"{' '.join(toks[h.start : h.end])}={h.weight:g}" for h in self._last_hits[idx]
             )
             lines.append(f"  {self.topics[idx].id}: {score:g} ({terms})")
-        whole = self._read(text, lang)
-        reading = whole
-        if request.has_background:
-            asked = self._read(request.request_text, lang)
-            if self._names_a_topic(asked):
-                reading = self._support(asked, whole)
+        reading = self._reading(text, lang, request)
         top = np.argsort(-reading.learned)[:4]
         margins = ", ".join(f"{self.topics[i].id} {reading.learned[i]:+.2f}" for i in top)
         lines.append(f"learned: {margins}")
@@ -469,27 +465,28 @@ class Matcher:
         that ask decide and the story only adds `background_weight` of its evidence, enough to
         break a tie ("Tôi đã ly hôn năm 2020. Nay muốn đăng ký kết hôn thì cần gì?")."""
         lang = detect_lang(text)
-        request = find_request(text)
+        return self._decide(self._reading(text, lang, find_request(text)))
+
+    def _reading(self, text: str, lang: Lang, request: Request) -> _Reading:
+        """The evidence a message is decided on (`match`, and `explain` shows it)."""
         if not request.has_background:
-            return self._decide(self._read(text, lang))
+            return self._read(text, lang)
         whole = self._read(text, lang, facets=False)
         asked = self._read(request.request_text, lang)
         if not self._names_a_topic(asked):
             # "xin cấp lại thế nào ạ": the story says what
-            return self._decide(replace(whole, facets=detect_facets(whole.toks)))
+            return replace(whole, facets=detect_facets(whole.toks))
         if not asked.facets:
             whole = replace(whole, facets=detect_facets(whole.toks))
-        return self._decide(self._support(asked, whole))
+        return self._support(asked, whole)
 
     def _names_a_topic(self, r: _Reading) -> bool:
         """Whether a reading names one of our topics: by a strong key term, or a confident
         classifier (another domain's words do not count)."""
         s = self.settings
-        return any(v >= s.anchor for i, v in r.strongest.items() if not self._outside[i]) or any(
-            r.learned[i] >= s.learned_anchor
-            for i in range(len(self.topics))
-            if not self._outside[i]
-        )
+        if any(v >= s.anchor for i, v in r.strongest.items() if not self._outside[i]):
+            return True
+        return bool((r.learned[self._ours] >= s.learned_anchor).any())
 
     def _support(self, asked: _Reading, whole: _Reading) -> _Reading:
         """The request's evidence plus `background_weight` of the whole message's: the story
