@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from bot.figures import figures, normalised
 from bot.models import FACETS, FILED, Lang, TopicKind
 
 # `outofscope` topics gather the language of other domains (taxes, traffic fines, weather...):
@@ -25,6 +26,7 @@ FOLDER_KINDS: Mapping[str, tuple[TopicKind, ...]] = {
     "info": (TopicKind.INFO, TopicKind.CASE, TopicKind.HANDOFF, TopicKind.OUTOFSCOPE),
     "referrals": (TopicKind.REFERRAL,),
     "smalltalk": (TopicKind.SMALLTALK,),
+    "families": (TopicKind.FAMILY,),
 }
 # Texts the bot itself says; bot.yaml must define each in vi and en.
 BOT_TEXTS = (
@@ -60,8 +62,13 @@ FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")
 LANGS: tuple[Lang, ...] = ("vi", "en")  # the languages of every text
 TOPIC_KEYS = frozenset(
     ("id", "kind", "name", "short", "summary", "handled_by", "code", "facets", "legal_basis",
-     "updated", "review_by", "verify", "match")
+     "updated", "review_by", "verify", "match", "sources", "members")
 )  # fmt: skip
+# What a `sources` entry may be about: a facet, or a text outside the facets that states a figure.
+SOURCE_KEYS = (*FACETS, "summary", "handled_by")
+# A family card offers its members as quick replies beside the menu and staff buttons (13 at
+# most on Messenger, platforms.md).
+MAX_MEMBERS = 11
 MATCH_KEYS = frozenset(("keywords", "phrasings", "extends"))
 VERIFY_KEYS = frozenset(("facet", "note"))  # of each entry of a topic's `verify` list
 BOT_KEYS = frozenset(("texts", "facet_labels", "menu"))
@@ -112,6 +119,9 @@ class Topic:
     source: str
     extends: str | None = None  # a base topic whose positive key terms this variant shares
     short: Text | None = None  # the quick-reply title; `name` cut to fit when absent
+    # Where each facet's facts come from (issue 10): facet (or "summary") -> sources.
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    members: tuple[str, ...] = ()  # a family's variant topics, in menu order
 
     def title(self, lang: Lang) -> str:
         """The topic as a quick-reply or menu title: at most 20 characters (platforms.md)."""
@@ -440,8 +450,103 @@ def _topic(f: _File, folder: str) -> Topic | None:
         source=f.label,
         extends=_extends(f),
         short=_short(f),
+        sources=_sources(f),
+        members=_strings(f, "members", required=kind is TopicKind.FAMILY),
     )
+    _check_figures(f, topic)
     return None if any(p.severity == "error" for p in f.problems) else topic
+
+
+def _sources(f: _File) -> dict[str, tuple[str, ...]]:
+    raw = f.get("sources")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        f.error("sources", "must be a mapping of facet -> list of sources")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for key in raw:
+        if key not in SOURCE_KEYS:
+            f.error(f"sources.{key}", f"unknown facet (allowed: {', '.join(SOURCE_KEYS)})")
+            continue
+        found = _strings(f, f"sources.{key}", required=True)
+        if found:
+            out[str(key)] = found
+    return out
+
+
+def _check_figures(f: _File, topic: Topic) -> None:
+    """Every fee, duration or phone number a topic states has a source or a verify note on
+    its facet; a figure in the summary (or handled_by) is sourced when a facet that is states
+    it too, the summary being a recap of the facets."""
+    noted = {note.facet for note in topic.verify}
+    vouched: set[str] = set()  # the figures of sourced or noted facets, compared as digits
+    texts: list[tuple[str, str, Text]] = [(k, f"facets.{k}", v) for k, v in topic.facets.items()]
+    for key, _, text in texts:
+        if key in topic.sources or key in noted:
+            vouched.update(normalised(x) for x in figures(text.vi) + figures(text.en))
+    for key in ("summary", "handled_by"):
+        text = getattr(topic, key)
+        if text is not None:
+            texts.append((key, key, text))
+    for key, dotted, text in texts:
+        if key in topic.sources or key in noted:
+            continue
+        recap = key in ("summary", "handled_by")
+        for lang in LANGS:
+            found = figures(text.get(lang))
+            loose = [x for x in found if not (recap and normalised(x) in vouched)]
+            if loose:
+                f.error(
+                    f"{dotted}.{lang}",
+                    f"states {loose[0]!r} without a source: add sources.{key} (where the figure"
+                    f" comes from) or a verify note on {key} (what is still unconfirmed)",
+                )
+                break
+
+
+def _check_families(topics: Mapping[str, Topic]) -> list[Problem]:
+    """A family's members are existing topics that are not families, at least two and at most
+    `MAX_MEMBERS`, each in one family only: a question naming the family gets its menu."""
+    problems: list[Problem] = []
+    owner: dict[str, str] = {}
+    for topic in topics.values():
+        if topic.kind is not TopicKind.FAMILY:
+            if topic.members:
+                problems.append(Problem(topic.source, 1, "members", "only a family has members"))
+            continue
+        if not 2 <= len(topic.members) <= MAX_MEMBERS:
+            problems.append(
+                Problem(topic.source, 1, "members", f"a family has 2 to {MAX_MEMBERS} members")
+            )
+        for i, member in enumerate(topic.members):
+            found = topics.get(member)
+            if found is None or found.kind is TopicKind.FAMILY:
+                message = f"{member!r} is not the id of a topic that is not a family"
+            elif member in owner:
+                message = f"{member!r} is already a member of {owner[member]}"
+            else:
+                owner[member] = topic.id
+                continue
+            problems.append(Problem(topic.source, 1, f"members.{i}", message))
+    return problems
+
+
+def sourcing(kb: KnowledgeBase) -> tuple[int, int, int]:
+    """How many facets (and summaries) state a figure, and of those how many have a source and
+    how many only a verify note: `bot kb check` prints them."""
+    stating = sourced = noted = 0
+    for topic in kb.topics.values():
+        notes = {note.facet for note in topic.verify}
+        for key, text in [*topic.facets.items(), ("summary", topic.summary)]:
+            if not figures(text.vi) + figures(text.en):
+                continue
+            stating += 1
+            if key in topic.sources:
+                sourced += 1
+            elif key in notes:
+                noted += 1
+    return stating, sourced, noted
 
 
 def _bot_texts(f: _File, topic_ids: set[str]) -> BotTexts | None:
@@ -535,6 +640,7 @@ def load(
                         "warning",
                     )
                 )
+    problems.extend(_check_families(topics))
     bot_path = root / "bot.yaml"
     texts: BotTexts | None = None
     if bot_path.is_file():

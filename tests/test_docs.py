@@ -648,7 +648,7 @@ def test_same_id_in_two_folders_is_reported_on_the_later_folder(tmp_path: Path) 
     assert doc_says(
         "The same id in two folders is an error, reported on the file of the later folder"
     )
-    assert list(FOLDER_KINDS) == ["procedures", "info", "referrals", "smalltalk"]
+    assert list(FOLDER_KINDS) == ["procedures", "info", "referrals", "smalltalk", "families"]
     assert doc_says("in the order procedures, info, referrals, smalltalk")
     root = write_kb(tmp_path, [full_topic("alpha", "smalltalk"), full_topic("alpha", "info")])
     (error,) = errors_of(root)

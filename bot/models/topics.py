@@ -13,6 +13,7 @@ class TopicKind(StrEnum):
     REFERRAL = "referral"  # another agency handles it: whom to ask
     SMALLTALK = "smalltalk"  # greetings, thanks
     OUTOFSCOPE = "outofscope"  # recognised, but not the Department's: said so politely
+    FAMILY = "family"  # a group of variant procedures: a card with a menu of its members
 
 
 # Kinds whose topics name one procedure a dossier can be filed for.
