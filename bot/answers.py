@@ -96,6 +96,8 @@ class Composer:
         """The reply for a recognised topic, answering the asked facets first."""
         name = topic.name.get(lang)
         asked = [f for f in facets if f in topic.facets]
+        if topic.kind is TopicKind.FAMILY:
+            return self.family(topic, lang)
         if topic.kind in (TopicKind.SMALLTALK, TopicKind.HANDOFF, TopicKind.CASE):
             quick = self.menu_options(lang) if topic.id == "chao-hoi" else self._common(lang)
             return self._messages(topic.summary.get(lang), quick)
@@ -114,6 +116,15 @@ class Composer:
             titles = ", ".join(o.title.lower() for o in options)
             blocks.append(self._t("more_facets", lang).format(facets=titles))
         return self._messages("\n\n".join(blocks), [*options, *self._common(lang)])
+
+    def family(self, family: Topic, lang: Lang) -> list[Reply]:
+        """A family's card: what the group covers, then its variants as a list (read where quick
+        replies are not shown) and as quick replies that open each variant's card."""
+        members = [self.kb.topics[m] for m in family.members if m in self.kb.topics]
+        listed = "\n".join(f"– {m.name.get(lang)}" for m in members)
+        text = f"{family.name.get(lang)}\n{family.summary.get(lang)}\n{listed}"
+        quick = [QuickReply(m.title(lang), topic_payload(m.id)) for m in members]
+        return self._messages(text, [*quick, *self._common(lang)])
 
     def clarify(self, candidates: Sequence[Candidate], lang: Lang) -> list[Reply]:
         topics = [self.kb.topics[c.topic] for c in candidates if c.topic in self.kb.topics]

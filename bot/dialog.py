@@ -259,7 +259,9 @@ class Dialog:
         topic = self.kb.topics[topic_id]
         replies = self.composer.answer(topic, facets, lang)
         handoff = topic.kind is TopicKind.HANDOFF
-        new = replace(state, topic=topic_id, lang=lang, facets=())
+        # A family card asks which variant: the aspect asked ("lệ phí") waits for the choice.
+        waiting = facets if topic.kind is TopicKind.FAMILY else ()
+        new = replace(state, topic=topic_id, lang=lang, facets=waiting)
         if topic.kind is TopicKind.CASE:
             new = replace(new, case_step=CaseStep.CODE)  # its answer asks for the dossier code
         return Turn(

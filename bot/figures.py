@@ -58,10 +58,11 @@ _UNIT_CLASS = (
 
 
 def normalised(figure: str) -> str:
-    """A figure compared across texts and languages: its digits and the kind of its unit
-    ("8.000 đồng" and "VND 8,000" -> "8000 money"; "15 giờ" and "3 p.m." differ, and so do
-    "15 giờ" and "15 ngày")."""
+    """A figure compared across texts and languages: its number and the kind of its unit
+    ("8.000 đồng" and "VND 8,000" -> "8000 money", "05 ngày" and "5 days" -> "5 day"; "15 giờ"
+    and "15 ngày" differ). A number written in words compares as itself."""
     low = figure.lower()
     digits = re.sub(r"\D", "", low)
+    digits = (digits.lstrip("0") or "0") if digits else low
     unit = next((kind for word, kind in _UNIT_CLASS if word in low), "phone")
-    return f"{digits or low} {unit}"
+    return f"{digits} {unit}"

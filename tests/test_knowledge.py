@@ -138,3 +138,113 @@ def test_short_title_must_fit_a_quick_reply(tmp_path: Path) -> None:
 def test_every_shipped_topic_has_a_short_title() -> None:
     kb, _ = load(KNOWLEDGE)
     assert all(t.short is not None for t in kb.topics.values())
+
+
+FEE_TOPIC = """\
+id: thu-tuc-mau
+kind: procedure
+name: {vi: Thủ tục mẫu, en: Sample procedure}
+summary: {vi: "Lệ phí 8.000 đồng.", en: "The fee is VND 8,000."}
+handled_by: {vi: UBND cấp xã, en: The commune}
+facets:
+  documents: {vi: Tờ khai., en: The form.}
+  fee: {vi: "8.000 đồng mỗi bản.", en: "VND 8,000 per copy."}
+  time: {vi: Ngay trong ngày., en: The same day.}
+  where: {vi: UBND cấp xã., en: The commune.}
+  online: {vi: Có., en: Yes.}
+  who: {vi: Công dân., en: Citizens.}
+legal_basis: [Luật Hộ tịch]
+updated: 2026-12-07
+review_by: 2027-03-01
+match:
+  keywords: {thủ tục mẫu: 5}
+  phrasings: [thủ tục mẫu]
+"""
+
+
+def make_procedure(root: Path, topic: str) -> Path:
+    make_kb(root)
+    (root / "procedures").mkdir(exist_ok=True)
+    (root / "procedures" / "thu-tuc-mau.yaml").write_text(topic, encoding="utf-8")
+    return root
+
+
+def test_a_fee_without_a_source_or_verify_note_is_refused(tmp_path: Path) -> None:
+    problems = problems_of(make_procedure(tmp_path, FEE_TOPIC))
+    assert len(problems) == 2  # the facet, and the summary that repeats it unvouched
+    assert "facets.fee.vi: states '8.000 đồng' without a source" in problems[0]
+    assert "summary.vi: states '8.000 đồng' without a source" in problems[1]
+
+
+def test_a_sourced_fee_also_vouches_for_the_summary_that_repeats_it(tmp_path: Path) -> None:
+    sourced = FEE_TOPIC + 'sources:\n  fee: ["Thông tư 281/2016/TT-BTC"]\n'
+    kb, _ = load(make_procedure(tmp_path, sourced), required=())
+    assert kb.topics["thu-tuc-mau"].sources == {"fee": ("Thông tư 281/2016/TT-BTC",)}
+
+
+def test_a_verify_note_on_the_facet_stands_for_its_source(tmp_path: Path) -> None:
+    noted = FEE_TOPIC + "verify:\n  - {facet: fee, note: Chưa thấy nghị quyết HĐND tỉnh.}\n"
+    load(make_procedure(tmp_path, noted), required=())
+
+
+def test_a_figure_only_in_the_summary_needs_its_own_source(tmp_path: Path) -> None:
+    topic = FEE_TOPIC.replace('"Lệ phí 8.000 đồng."', '"Trả kết quả trong 03 ngày làm việc."')
+    topic += 'sources:\n  fee: ["Thông tư 281/2016/TT-BTC"]\n'
+    problems = problems_of(make_procedure(tmp_path, topic))
+    assert len(problems) == 1 and "summary.vi: states '03 ngày' without a source" in problems[0]
+
+
+def test_sources_name_facets_and_list_strings(tmp_path: Path) -> None:
+    topic = FEE_TOPIC + 'sources:\n  fees: ["x"]\n  fee: "Thông tư 281"\n'
+    problems = problems_of(make_procedure(tmp_path, topic))
+    assert any("sources.fees: unknown facet" in p for p in problems)
+    assert any("sources.fee: must be a list of non-empty strings" in p for p in problems)
+
+
+FAMILY = """\
+id: nhom-chao
+kind: family
+name: {vi: Các lời chào, en: Greetings}
+summary: {vi: Chọn một., en: Pick one.}
+members: [chao-hoi, cam-on]
+match:
+  keywords: {các lời chào: 5}
+  phrasings: [có những lời chào nào]
+"""
+THANKS = MINIMAL_TOPIC.replace("chao-hoi", "cam-on").replace("xin chào: 5, hello: 5", "cảm ơn: 5")
+
+
+def make_family(root: Path, family: str = FAMILY) -> Path:
+    make_kb(root)
+    (root / "smalltalk" / "cam-on.yaml").write_text(THANKS, encoding="utf-8")
+    (root / "families").mkdir()
+    (root / "families" / "nhom-chao.yaml").write_text(family, encoding="utf-8")
+    return root
+
+
+def test_a_family_loads_with_its_members_in_order(tmp_path: Path) -> None:
+    kb, _ = load(make_family(tmp_path), required=())
+    assert kb.topics["nhom-chao"].kind == "family"
+    assert kb.topics["nhom-chao"].members == ("chao-hoi", "cam-on")
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ("[chao-hoi]", "a family has 2 to 11 members"),
+        ("[chao-hoi, khong-co]", "'khong-co' is not the id of a topic that is not a family"),
+        ("[chao-hoi, chao-hoi]", "'chao-hoi' is already a member of nhom-chao"),
+        ("[chao-hoi, nhom-chao]", "'nhom-chao' is not the id of a topic that is not a family"),
+    ],
+)
+def test_a_family_has_two_to_eleven_distinct_topics(
+    tmp_path: Path, members: str, message: str
+) -> None:
+    family = FAMILY.replace("[chao-hoi, cam-on]", members)
+    problems = problems_of(make_family(tmp_path, family))
+    assert any(message in p for p in problems), problems
+
+
+def test_a_family_without_members_is_refused(tmp_path: Path) -> None:
+    family = FAMILY.replace("members: [chao-hoi, cam-on]\n", "")
+    assert any("members: missing list" in p for p in problems_of(make_family(tmp_path, family)))

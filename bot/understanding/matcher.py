@@ -208,6 +208,15 @@ class Matcher:
                 term_id += 1
         # The longest token `_split` could cut into a pair: past it no cut can form one.
         self._longest_pair = max((len(a) + len(b) for a, b in self._pairs), default=0)
+        # Each topic's family (a family is its own): asking back between two topics of one
+        # family is offering its menu, so the family card answers instead.
+        self._family: list[int | None] = [
+            idx if t.kind is TopicKind.FAMILY else None for idx, t in enumerate(self.topics)
+        ]
+        for idx, topic in enumerate(self.topics):
+            for member in topic.members:
+                if member in ids:
+                    self._family[ids[member]] = idx
         self._smalltalk = [t.kind is TopicKind.SMALLTALK for t in self.topics]
         self._outside = [t.kind is TopicKind.OUTOFSCOPE for t in self.topics]
         self._ours = np.array([not o for o in self._outside], dtype=bool)  # to mask margins
@@ -634,7 +643,8 @@ class Matcher:
     ) -> Match:
         """Ask which of `offered` was meant, unless they are a procedure and its variant and
         the message names nothing of the variant (no term of its own): "lm giay ks cho be o
-        dau" is a birth registration, not a question whether the father is foreign."""
+        dau" is a birth registration, not a question whether the father is foreign; or unless
+        the first two are of one family: then its card offers every variant."""
         first, *rest = offered
         if rest:
             a, b = self._index[first.topic], self._index[rest[0].topic]
@@ -642,6 +652,11 @@ class Matcher:
                 if self._base[variant] == base and variant not in r.modified:
                     topic = self.topics[base].id
                     return Match(Decision.ACCEPT, topic, score, candidates, r.facets, r.lang)
+            # Two variants of one family: its card lists them all, not just these two.
+            family = self._family[a]
+            if family is not None and family == self._family[b]:
+                topic = self.topics[family].id
+                return Match(Decision.ACCEPT, topic, score, candidates, r.facets, r.lang)
         return Match(Decision.CLARIFY, first.topic, score, offered, r.facets, r.lang)
 
 
