@@ -33,7 +33,7 @@ from bot.clerks.registry import parse_clerks, parse_row
 from bot.config import ConfigError, Settings, load_settings
 from bot.dialog import Turn
 from bot.evaluation import Ask, Bars, cross_validate, evaluate, load_items
-from bot.knowledge import KnowledgeBase, KnowledgeError, load
+from bot.knowledge import KnowledgeBase, KnowledgeError, load, sourcing
 from bot.lint import STRICT, lint
 from bot.models import Case, EventKind, Incoming, Platform, State, TurnKind, normalise_code
 from bot.models.privacy import Forgotten, PurgeReport
@@ -267,6 +267,11 @@ def check(config: str | None, path: str | None, strict: bool) -> None:
     if errors:
         click.echo(f"{len(errors)} errors, {len(problems) - len(errors)} warnings", err=True)
         raise SystemExit(1)
+    stating, sourced, noted = sourcing(kb_)
+    click.echo(
+        f"facts: {stating} facets state a fee, duration or phone number:"
+        f" {sourced} with a source, {noted} with a verify note only"
+    )
     click.echo(f"ok: {len(kb_.topics)} topics, version {kb_.version}, {len(problems)} warnings")
 
 

@@ -533,12 +533,13 @@ def _check_families(topics: Mapping[str, Topic]) -> list[Problem]:
 
 
 def sourcing(kb: KnowledgeBase) -> tuple[int, int, int]:
-    """How many facets (and summaries) state a figure, and of those how many have a source and
-    how many only a verify note: `bot kb check` prints them."""
+    """How many facets state a figure, and of those how many have a source and how many only a
+    verify note (the loader refuses the rest; a summary repeats its facets' figures): `bot kb
+    check` prints them."""
     stating = sourced = noted = 0
     for topic in kb.topics.values():
         notes = {note.facet for note in topic.verify}
-        for key, text in [*topic.facets.items(), ("summary", topic.summary)]:
+        for key, text in topic.facets.items():
             if not figures(text.vi) + figures(text.en):
                 continue
             stating += 1
