@@ -35,7 +35,16 @@ from bot.dialog import Turn
 from bot.evaluation import Ask, Bars, cross_validate, evaluate, load_items
 from bot.knowledge import KnowledgeBase, KnowledgeError, load, sourcing
 from bot.lint import STRICT, lint
-from bot.models import Case, EventKind, Incoming, Platform, State, TurnKind, normalise_code
+from bot.models import (
+    Case,
+    EventKind,
+    Incoming,
+    Platform,
+    State,
+    TopicKind,
+    TurnKind,
+    normalise_code,
+)
 from bot.models.privacy import Forgotten, PurgeReport
 from bot.models.staff import Role, StaffUser
 from bot.staff.accounts import (
@@ -199,7 +208,10 @@ def eval_(
 
         def run(q: str) -> tuple[str | None, str, bool]:
             answer = built.ask(q)
-            return answer.topic, answer.text, answer.kind == TurnKind.CLARIFY.value
+            # A family card asks which variant was meant: asked back, and right only where the
+            # line expects the family itself (a member among its menu is not counted right).
+            asked = answer.kind in (TurnKind.CLARIFY.value, TopicKind.FAMILY.value)
+            return answer.topic, answer.text, asked
 
         return run
 
