@@ -59,7 +59,8 @@ def sample(kb: KnowledgeBase, fraction: float, seed: int) -> KnowledgeBase:
 def asker(bundle: Bundle) -> Ask:
     def ask(q: str) -> tuple[str | None, str, bool]:
         answer = bundle.ask(q)
-        return answer.topic, answer.text, answer.kind in ("clarify", "family")  # a family card asks back
+        # A family card asks which variant was meant, as a clarify question does.
+        return answer.topic, answer.text, answer.kind in ("clarify", "family")
 
     return ask
 

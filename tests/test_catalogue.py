@@ -197,3 +197,37 @@ def test_the_stated_fully_sourced_figure_holds(text: str, rows: list[Row]) -> No
 def test_the_sources_page_exists_and_is_linked(text: str) -> None:
     assert "(catalogue-sources.md)" in text
     assert "suzynotsusie/data-pipeline" in SOURCES.read_text(encoding="utf-8")
+
+
+def _families(rows: list[Row]) -> dict[str, set[str]]:
+    families: dict[str, set[str]] = {}
+    for row in rows:
+        families.setdefault(row.cell("Family").strip("`"), set()).add(row.topic)
+    return families
+
+
+def test_every_catalogued_procedure_has_its_topic(rows: list[Row]) -> None:
+    ids = {p.stem for p in KNOWLEDGE.glob("*/*.yaml")}
+    missing = sorted({row.topic for row in rows} - ids)
+    assert not missing, f"catalogue rows without a topic file: {missing}"
+
+
+def test_every_family_of_two_or_more_topics_has_its_card_with_those_members(
+    rows: list[Row],
+) -> None:
+    import yaml
+
+    for family, topics in _families(rows).items():
+        path = KNOWLEDGE / "families" / f"{family}.yaml"
+        if len(topics) < 2:
+            assert not path.exists(), f"{family} has one topic: no menu to offer"
+            continue
+        members = yaml.safe_load(path.read_text(encoding="utf-8"))["members"]
+        assert set(members) == topics, family
+
+
+def test_the_readme_states_the_coverage(rows: list[Row]) -> None:
+    ids = {p.stem for p in KNOWLEDGE.glob("*/*.yaml")}
+    covered = sum(row.topic in ids for row in rows)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{covered} of the {len(rows)} procedures" in readme
