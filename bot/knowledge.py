@@ -521,8 +521,10 @@ def _check_families(topics: Mapping[str, Topic]) -> list[Problem]:
             )
         for i, member in enumerate(topic.members):
             found = topics.get(member)
-            if found is None or found.kind is TopicKind.FAMILY:
-                message = f"{member!r} is not the id of a topic that is not a family"
+            if found is None:
+                message = f"no topic {member!r} (a member must be the id of a topic file)"
+            elif found.kind is TopicKind.FAMILY:
+                message = f"{member!r} is a family: a family's members are not families"
             elif member in owner:
                 message = f"{member!r} is already a member of {owner[member]}"
             else:
