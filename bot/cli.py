@@ -279,10 +279,13 @@ def check(config: str | None, path: str | None, strict: bool) -> None:
     if errors:
         click.echo(f"{len(errors)} errors, {len(problems) - len(errors)} warnings", err=True)
         raise SystemExit(1)
-    stating, sourced, noted = sourcing(kb_)
+    counts = sourcing(kb_)
+    neither = counts.facets - counts.sourced - counts.noted
     click.echo(
-        f"facts: {stating} facets state a fee, duration or phone number:"
-        f" {sourced} with a source, {noted} with a verify note only"
+        f"facts: {counts.facets} facets: {counts.sourced} with a source, {counts.noted} with"
+        f" a verify note only, {neither} with neither; {counts.stating} state a fee, duration"
+        f" or phone number: {counts.stating_sourced} with a source, the other"
+        f" {counts.stating - counts.stating_sourced} with a verify note"
     )
     click.echo(f"ok: {len(kb_.topics)} topics, version {kb_.version}, {len(problems)} warnings")
 

@@ -534,22 +534,34 @@ def _check_families(topics: Mapping[str, Topic]) -> list[Problem]:
     return problems
 
 
-def sourcing(kb: KnowledgeBase) -> tuple[int, int, int]:
-    """How many facets state a figure, and of those how many have a source and how many only a
-    verify note (the loader refuses the rest; a summary repeats its facets' figures): `bot kb
-    check` prints them."""
-    stating = sourced = noted = 0
+@dataclass(frozen=True, slots=True)
+class Sourcing:
+    """How the facts of a knowledge base's facets are backed (`bot kb check` prints it)."""
+
+    facets: int  # facets of procedures, referrals and info topics
+    sourced: int  # with a `sources` entry
+    noted: int  # with only a verify note on the facet
+    stating: int  # facets that state a fee, duration or phone number
+    stating_sourced: int  # of those, with a source (the rest have a verify note: the loader
+    # refuses a figure with neither)
+
+
+def sourcing(kb: KnowledgeBase) -> Sourcing:
+    """Count the facets with a source, with only a verify note, and with neither; and the same
+    for the facets that state a figure (a summary repeats its facets' figures)."""
+    facets = sourced = noted = stating = stating_sourced = 0
     for topic in kb.topics.values():
+        if topic.kind not in (TopicKind.PROCEDURE, TopicKind.REFERRAL, TopicKind.INFO):
+            continue
         notes = {note.facet for note in topic.verify}
         for key, text in topic.facets.items():
-            if not figures(text.vi) + figures(text.en):
-                continue
-            stating += 1
-            if key in topic.sources:
-                sourced += 1
-            elif key in notes:
-                noted += 1
-    return stating, sourced, noted
+            facets += 1
+            sourced += key in topic.sources
+            noted += key not in topic.sources and key in notes
+            if figures(text.vi) + figures(text.en):
+                stating += 1
+                stating_sourced += key in topic.sources
+    return Sourcing(facets, sourced, noted, stating, stating_sourced)
 
 
 def _bot_texts(f: _File, topic_ids: set[str]) -> BotTexts | None:
