@@ -15,6 +15,7 @@ from bot.config import MatcherSettings
 from bot.dialog import Dialog
 from bot.knowledge import KnowledgeBase, Problem, load
 from bot.models import EventKind, Incoming, Platform, Reply, TurnKind
+from bot.understanding.learned import ModelStore
 from bot.understanding.matcher import Matcher
 
 
@@ -47,10 +48,12 @@ class Bundle:
         root: Path | str,
         settings: MatcherSettings | None = None,
         idle_seconds: int = 1800,
+        models: ModelStore | None = None,
     ) -> Bundle:
-        """Raises `KnowledgeError` when the knowledge base has errors."""
+        """Raises `KnowledgeError` when the knowledge base has errors. `models` keeps the
+        fitted classifier between loads (`bot.model_cache.ModelCache`)."""
         kb, warnings = load(root)
-        return cls.build(kb, settings, idle_seconds, warnings)
+        return cls.build(kb, settings, idle_seconds, warnings, models)
 
     @classmethod
     def build(
@@ -59,10 +62,11 @@ class Bundle:
         settings: MatcherSettings | None = None,
         idle_seconds: int = 1800,
         warnings: Sequence[Problem] = (),
+        models: ModelStore | None = None,
     ) -> Bundle:
         """The bundle of a knowledge base already in memory (a loaded one, or a modified copy
         made with `dataclasses.replace`, as cross-validation and the meaning lints do)."""
-        matcher = Matcher(kb, settings)
+        matcher = Matcher(kb, settings, models)
         return cls(kb, matcher, Dialog(kb, matcher, idle_seconds), tuple(warnings))
 
     def ask(self, question: str) -> Answer:

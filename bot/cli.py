@@ -35,6 +35,7 @@ from bot.dialog import Turn
 from bot.evaluation import Ask, Bars, cross_validate, evaluate, load_items
 from bot.knowledge import KnowledgeBase, KnowledgeError, load, sourcing
 from bot.lint import STRICT, lint
+from bot.model_cache import model_cache
 from bot.models import (
     Case,
     EventKind,
@@ -74,7 +75,7 @@ def cli_settings(config: str | None) -> Settings:
 def _bundle(settings: Settings, knowledge: str | None = None) -> Bundle:
     path = Path(knowledge) if knowledge else settings.knowledge_path()
     try:
-        return Bundle.load(path, settings.matcher, settings.idle_seconds)
+        return Bundle.load(path, settings.matcher, settings.idle_seconds, model_cache(settings))
     except KnowledgeError as exc:
         raise click.ClickException(
             f"the knowledge base at {path} has errors:\n{exc}\nHint: run `bot kb check {path}`"
@@ -272,7 +273,7 @@ def check(config: str | None, path: str | None, strict: bool) -> None:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise SystemExit(1) from exc
-    problems = [*warnings, *lint(kb_, settings.matcher, strict)]
+    problems = [*warnings, *lint(kb_, settings.matcher, strict, model_cache(settings))]
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         click.echo(str(problem), err=problem.severity == "error")
@@ -354,7 +355,7 @@ def cases_import(config: str | None, file: str, knowledge: str | None) -> None:
         table = read_table(file)  # before the knowledge base: an unreadable file fails fast
         find_header(table)
         kb_ = _kb(settings, knowledge)
-        resolver = TopicResolver(kb_, lambda: Matcher(kb_, settings.matcher))
+        resolver = TopicResolver(kb_, lambda: Matcher(kb_, settings.matcher, model_cache(settings)))
         if len(table.rows) > PROGRESS_ROWS:
             with click.progressbar(
                 length=len(table.rows), label="Reading rows", file=sys.stderr

@@ -61,6 +61,11 @@ class Settings:
     port: int = _s(8080, "Port the server listens on", "BOT_PORT")
     db: str = _s("data/bot.db", "SQLite database file (created if missing)", "BOT_DB")
     knowledge: str = _s("knowledge", "Knowledge base folder", "BOT_KNOWLEDGE")
+    cache: str = _s(
+        "data/cache",
+        "Folder of fitted classifiers kept between loads ('' = fit every time)",
+        "BOT_CACHE",
+    )
     idle_seconds: int = _s(1800, "A conversation's context is forgotten after this idle time")
     reload_seconds: float = _s(
         5.0, "How often the server looks for knowledge base edits (0: never reload)"
@@ -197,6 +202,12 @@ class Settings:
 
     def knowledge_path(self) -> Path:
         path = Path(self.knowledge)
+        return path if path.is_absolute() else ROOT / path
+
+    def cache_path(self) -> Path | None:
+        if not self.cache:
+            return None
+        path = Path(self.cache)
         return path if path.is_absolute() else ROOT / path
 
     def db_path(self) -> Path:

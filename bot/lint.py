@@ -36,6 +36,7 @@ from bot.config import MatcherSettings
 from bot.knowledge import LANGS, KnowledgeBase, Problem, Text, Topic
 from bot.models import Decision, TopicKind
 from bot.text import tokens
+from bot.understanding.learned import ModelStore
 from bot.understanding.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,15 @@ class _Lines:
 
 
 def lint(
-    kb: KnowledgeBase, settings: MatcherSettings | None = None, strict: bool = STRICT
+    kb: KnowledgeBase,
+    settings: MatcherSettings | None = None,
+    strict: bool = STRICT,
+    models: ModelStore | None = None,
 ) -> list[Problem]:
-    """The meaning problems of `kb`, topic by topic, with the matcher built on `settings`."""
+    """The meaning problems of `kb`, topic by topic, with the matcher built on `settings`
+    (its classifier read from `models` when kept there)."""
     lines = _Lines(kb)
-    matcher = Matcher(kb, settings)
+    matcher = Matcher(kb, settings, models)
     seen: dict[str, Topic] = {}  # a normalised phrasing -> the first topic that has it
     problems: list[Problem] = []
 
@@ -136,6 +141,11 @@ def _stray(matcher: Matcher, topic: Topic, phrasing: str) -> tuple[str, bool] | 
         return f"{phrasing!r} makes the bot ask between {offered}", False
     if match.topic is None:
         return f"{phrasing!r} is not understood", False
+    answered = matcher.topic(match.topic)
+    if answered.kind is TopicKind.FAMILY and topic.id in answered.members:
+        # The family's menu offers this topic among its variants: a question back, not a
+        # wrong answer.
+        return f"{phrasing!r} gets the menu of {answered.id}", False
     return f"{phrasing!r} is answered as {match.topic}", True
 
 

@@ -25,6 +25,7 @@ from bot.clerks.communes import load_communes
 from bot.clerks.digest import Digester, parse_time
 from bot.config import Settings
 from bot.delivery import DeliveryWorker, Sender
+from bot.model_cache import model_cache
 from bot.models import Incoming, Outgoing, Platform, SendResult
 from bot.privacy import Purger
 from bot.rate_limit import per_minute, per_second
@@ -58,8 +59,11 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
     """The whole server. `bundle` defaults to the knowledge base at settings.knowledge
     (raises KnowledgeError when it has errors). Webhook routes exist only for the enabled
     platforms; the web chat and the staff dashboard always do."""
+    models = model_cache(settings)
     if bundle is None:
-        bundle = Bundle.load(settings.knowledge_path(), settings.matcher, settings.idle_seconds)
+        bundle = Bundle.load(
+            settings.knowledge_path(), settings.matcher, settings.idle_seconds, models
+        )
     # client_max_size makes request.read() answer 413 beyond the limit, chunked bodies included.
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS_KEY] = settings
@@ -67,7 +71,7 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
     app[BUNDLE_KEY] = slot
     app[RELOADER_KEY] = Reloader(
         settings.knowledge_path(),
-        lambda root: Bundle.load(root, settings.matcher, settings.idle_seconds),
+        lambda root: Bundle.load(root, settings.matcher, settings.idle_seconds, models),
         lambda new: setattr(slot, "current", new),
         settings.reload_seconds,
         current=lambda: slot.current,

@@ -15,6 +15,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -83,6 +84,14 @@ class _Part:
     vocabulary: Mapping[str, int]
     offset: int
     idf: npt.NDArray[np.float64]
+
+
+class ModelStore(Protocol):
+    """Where fitted models are kept between loads (`bot.model_cache.ModelCache` on disk)."""
+
+    def get(self, key: str) -> LearnedModel | None: ...
+
+    def put(self, key: str, model: LearnedModel) -> None: ...
 
 
 class LearnedModel:

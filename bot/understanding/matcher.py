@@ -20,6 +20,7 @@ and a message cost about half as much (bench/match.py).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import heapq
 import itertools
 import math
@@ -48,7 +49,7 @@ from bot.text import (
     tokens,
 )
 from bot.understanding.facets import detect_facets
-from bot.understanding.learned import LearnedModel, examples_of
+from bot.understanding.learned import LearnedModel, ModelStore, examples_of
 from bot.understanding.request import Request, find_request
 from bot.understanding.variants import expand
 
@@ -148,7 +149,14 @@ _WORDINGS = 8
 class Matcher:
     """An index over one knowledge base. Build with `Matcher(kb)`; call `match(text)`."""
 
-    def __init__(self, kb: KnowledgeBase, settings: MatcherSettings | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        settings: MatcherSettings | None = None,
+        models: ModelStore | None = None,
+    ) -> None:
+        """`models` keeps fitted classifiers between loads: one with the same `model_key` is
+        read back instead of fitted again."""
         self.settings = settings or MatcherSettings()
         self.topics: list[Topic] = list(kb.topics.values())
         # Exact terms by their whole word sequence; terms that may take words inside them also
@@ -230,7 +238,15 @@ class Matcher:
         self.speller = Speller(vocabulary, preferred)
         # Common words and the words the knowledge base uses as they stand: never sound-alikes.
         self._plain_words = frozenset(_STOP | self._term_words)
-        self.learned = self._learn(kb)
+        key = model_key(kb, self.settings)
+        cached = models.get(key) if models is not None else None
+        self.learned = cached if cached is not None else self._learn(kb)
+        if models is not None and cached is None:
+            models.put(key, self.learned)
+
+    def topic(self, topic_id: str) -> Topic:
+        """The indexed topic of that id."""
+        return self.topics[self._index[topic_id]]
 
     def _read_example(self, text: str) -> str:
         """An example as the classifier reads it: the matcher's normalised tokens, with the
@@ -906,3 +922,15 @@ def _topic_words(topic: Topic) -> Iterable[str]:
         texts.extend((facet.vi, facet.en))
     for text in texts:
         yield from tokens(text)
+
+
+def model_key(kb: KnowledgeBase, settings: MatcherSettings) -> str:
+    """What the fitted classifier depends on, hashed: the topics in order (id, kind, base,
+    phrasings, key terms), the concepts and the matcher's settings. Two knowledge bases with
+    the same key fit the same model with the same code (a store also keys by the code)."""
+    digest = hashlib.sha256()
+    parts: list[object] = [repr(settings), sorted(kb.concepts.items())]
+    for topic in kb.topics.values():
+        parts.append((topic.id, topic.kind.value, topic.extends, topic.phrasings, topic.keywords))
+    digest.update(repr(parts).encode("utf-8"))
+    return digest.hexdigest()[:32]

@@ -14,9 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.cases.dates import VN_TZ
-from bot.config import MatcherSettings
+from bot.config import Settings
 from bot.knowledge import KnowledgeBase, Problem
 from bot.lint import LintCache, LintKind, kind_of, lint
+from bot.model_cache import ModelCache, model_cache
 from bot.models.staff import Role, StaffSession
 from bot.staff.knowledge import topic_statuses
 from webhooks.admin.guard import page, requires
@@ -45,13 +46,14 @@ LINT_KINDS = {
 def add_routes(app: web.Application) -> list[tuple[str, str, Any]]:
     """The page's route (registered by webhooks/admin/__init__.py, which checks it is
     guarded) and its lint cache, built on the server's matcher settings."""
-    app[LINTS_KEY] = LintCache(partial(_lint, settings=app[SETTINGS_KEY].matcher))
+    settings = app[SETTINGS_KEY]
+    app[LINTS_KEY] = LintCache(partial(_lint, settings=settings, models=model_cache(settings)))
     app.cleanup_ctx.append(_lints)
     return [("GET", "/admin/knowledge", knowledge)]
 
 
-def _lint(kb: KnowledgeBase, settings: MatcherSettings) -> list[Problem]:
-    return lint(kb, settings)
+def _lint(kb: KnowledgeBase, settings: Settings, models: ModelCache | None) -> list[Problem]:
+    return lint(kb, settings.matcher, models=models)
 
 
 async def _lints(app: web.Application) -> AsyncIterator[None]:
