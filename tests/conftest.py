@@ -23,6 +23,7 @@ from pytest_aiohttp import AiohttpServer
 
 from bot.bundle import Bundle
 from bot.config import Settings, load_settings
+from bot.model_cache import ModelCache
 from bot.store import Store
 from tests import payloads
 
@@ -39,8 +40,10 @@ SHARED_EVAL = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 @pytest.fixture(scope="session")
 def bundle() -> Bundle:
-    """The bundle over the shipped knowledge base (matcher index built once)."""
-    return Bundle.load(KNOWLEDGE)
+    """The bundle over the shipped knowledge base (matcher index built once). Its classifier is
+    kept in the default cache folder, where servers started by the tests (and `bot` commands)
+    read it back instead of fitting it again."""
+    return Bundle.load(KNOWLEDGE, models=ModelCache(ROOT / Settings().cache))
 
 
 class FakeClock:
