@@ -1,6 +1,7 @@
 """Family cards (issue 10): a question that names only a group of variant procedures gets the
 group's menu, never one variant picked at random."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ id: nhom-giay
 kind: family
 name: {vi: Các loại giấy đặc biệt, en: Special papers}
 summary: {vi: Có hai loại giấy đặc biệt., en: There are two kinds of special paper.}
-members: [giay-mot, giay-hai]
+members: [giay-goc, giay-mot, giay-hai]
 match:
   keywords: {các loại giấy: 4}
   phrasings: [có mấy loại giấy đặc biệt]
@@ -43,6 +44,8 @@ def make(root: Path, family: bool) -> KnowledgeBase:
     for folder in ("info", "families"):
         (root / folder).mkdir(parents=True)
     (root / "bot.yaml").write_text(BOT + "\nmenu:\n  - giay-mot\n", encoding="utf-8")
+    plain = _paper("giay-goc", "gốc").replace("giấy đặc biệt: 4, ", "").replace("đặc biệt ", "")
+    (root / "info" / "giay-goc.yaml").write_text(plain, encoding="utf-8")
     (root / "info" / "giay-mot.yaml").write_text(_paper("giay-mot", "một"), encoding="utf-8")
     (root / "info" / "giay-hai.yaml").write_text(_paper("giay-hai", "hai"), encoding="utf-8")
     if family:
@@ -57,7 +60,7 @@ QUESTION = "cho hỏi xin giấy đặc biệt ở đâu"  # names the group, no
 def test_without_a_family_the_bot_asks_between_the_two(tmp_path: Path) -> None:
     match = Matcher(make(tmp_path, family=False)).match(QUESTION)
     assert match.decision is Decision.CLARIFY
-    assert {c.topic for c in match.candidates} == {"giay-mot", "giay-hai"}
+    assert {c.topic for c in match.candidates[:2]} == {"giay-mot", "giay-hai"}
 
 
 def test_asking_back_between_two_variants_of_a_family_is_its_card(tmp_path: Path) -> None:
@@ -66,6 +69,17 @@ def test_asking_back_between_two_variants_of_a_family_is_its_card(tmp_path: Path
     assert (match.decision, match.topic) == (Decision.ACCEPT, "nhom-giay")
     # A question that names a variant still gets that variant.
     assert matcher.match("xin giấy đặc biệt loại hai ở đâu").topic == "giay-hai"
+
+
+def test_between_the_family_s_plain_procedure_and_a_variant_it_asks_between_the_two(
+    tmp_path: Path,
+) -> None:
+    kb = make(tmp_path, family=True)
+    family = dataclasses.replace(kb.topics["nhom-giay"], members=("giay-mot", "giay-hai"))
+    matcher = Matcher(dataclasses.replace(kb, topics={**kb.topics, "nhom-giay": family}))
+    match = matcher.match(QUESTION)
+    assert match.decision is Decision.CLARIFY
+    assert {c.topic for c in match.candidates[:2]} == {"giay-mot", "giay-hai"}
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -77,7 +91,7 @@ def test_the_card_lists_the_variants_and_offers_each(tmp_path: Path, lang: Lang)
     names = [kb.topics[m].name.get(lang) for m in family.members]
     assert lines == [family.name.get(lang), family.summary.get(lang), *(f"– {n}" for n in names)]
     payloads = [q.payload for q in reply.quick_replies]
-    assert payloads[:2] == [topic_payload("giay-mot"), topic_payload("giay-hai")]
+    assert payloads[:3] == [topic_payload(m) for m in ("giay-goc", "giay-mot", "giay-hai")]
 
 
 def test_the_aspect_asked_waits_for_the_choice_of_variant(tmp_path: Path) -> None:

@@ -78,6 +78,8 @@ def test_loading_through_a_cache_folder_that_cannot_be_written_still_answers(
     blocked = tmp_path / "file"
     blocked.write_text("a file where the folder should be", encoding="utf-8")
     store = ModelCache(blocked / "cache")
-    kb, _ = load(tmp_path / "kb", required=()) if (tmp_path / "kb").exists() else (kb_of(tmp_path), [])
+    kb, _ = (
+        load(tmp_path / "kb", required=()) if (tmp_path / "kb").exists() else (kb_of(tmp_path), [])
+    )
     matcher = Matcher(kb, models=store)
     assert matcher.match("xin giấy đặc biệt loại hai ở đâu").topic == "giay-hai"
