@@ -226,6 +226,8 @@ class Matcher:
                 if member in ids:
                     self._family[ids[member]] = idx
         self._family_first = {ids[m] for t in self.topics for m in t.members[:1] if m in ids}
+        self._is_family = [t.kind is TopicKind.FAMILY for t in self.topics]
+        self._family_mask = np.array(self._is_family, dtype=bool)  # no rival on its own
         self._smalltalk = [t.kind is TopicKind.SMALLTALK for t in self.topics]
         self._outside = [t.kind is TopicKind.OUTOFSCOPE for t in self.topics]
         self._ours = np.array([not o for o in self._outside], dtype=bool)  # to mask margins
@@ -600,7 +602,13 @@ class Matcher:
         """Accept, ask back or say it is not ours, from one reading's evidence."""
         s = self.settings
         facets, lang, key, strongest, learned = r.facets, r.lang, r.key, r.strongest, r.learned
-        ranked = heapq.nlargest(s.rescore_top, r.scores.items(), key=itemgetter(1))
+        # A family is a menu: it answers when the message names the group (its key terms), or
+        # in place of a question between two of its variants (`_ask_back`), never on the
+        # classifier alone ("khai tử" is the death registration, not the menu of its variants).
+        scores = {
+            i: v for i, v in r.scores.items() if not self._is_family[i] or key.get(i, 0.0) > 0
+        }
+        ranked = heapq.nlargest(s.rescore_top, scores.items(), key=itemgetter(1))
         candidates = tuple(
             Candidate(self.topics[i].id, round(_squash(v), 3))
             for i, v in ranked
@@ -627,7 +635,7 @@ class Matcher:
             return Match(Decision.NONE, None, _squash(best), (), facets, lang)
         # The classifier prefers another topic by far: ask which was meant rather than answer
         # (or, when it prefers another domain, say it is not ours).
-        rival = int(learned.argmax())
+        rival = int(np.where(self._family_mask, -np.inf, learned).argmax())
         if rival != best_idx and float(learned[rival] - learned[best_idx]) >= s.learned_disagree:
             if self._outside[rival]:
                 return Match(Decision.NONE, None, _squash(best), (), facets, lang)
