@@ -15,6 +15,7 @@ replaced. Only the newest `keep` files stay.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -64,7 +65,8 @@ class ModelCache:
         if not isinstance(model, LearnedModel):
             log.warning("model cache file %s holds no model: fitting again", path)
             return None
-        os.utime(path)  # recently used: kept
+        with contextlib.suppress(OSError):  # a read-only folder still serves its models
+            os.utime(path)  # recently used: kept
         return model
 
     def put(self, key: str, model: LearnedModel) -> None:
