@@ -630,15 +630,8 @@ def _actor() -> str:
 
 
 def _staff_run(settings: Settings, job: Callable[[Store], Awaitable[T]]) -> T:
-    async def run() -> T:
-        store = await Store.open(settings.db_path())
-        try:
-            return await job(store)
-        finally:
-            await store.close()
-
     try:
-        return asyncio.run(run())
+        return _store_run(settings, job)
     except AccountError as exc:
         raise click.ClickException(f"{exc}; nothing was changed") from exc
 

@@ -226,8 +226,8 @@ class Matcher:
                 if member in ids:
                     self._family[ids[member]] = idx
         self._family_first = {ids[m] for t in self.topics for m in t.members[:1] if m in ids}
-        self._is_family = [t.kind is TopicKind.FAMILY for t in self.topics]
-        self._family_mask = np.array(self._is_family, dtype=bool)  # no rival on its own
+        # Families: never ranked without their own terms, never the classifier's rival.
+        self._family_mask = np.array([t.kind is TopicKind.FAMILY for t in self.topics], dtype=bool)
         self._smalltalk = [t.kind is TopicKind.SMALLTALK for t in self.topics]
         self._outside = [t.kind is TopicKind.OUTOFSCOPE for t in self.topics]
         self._ours = np.array([not o for o in self._outside], dtype=bool)  # to mask margins
@@ -606,7 +606,7 @@ class Matcher:
         # in place of a question between two of its variants (`_ask_back`), never on the
         # classifier alone ("khai tử" is the death registration, not the menu of its variants).
         scores = {
-            i: v for i, v in r.scores.items() if not self._is_family[i] or key.get(i, 0.0) > 0
+            i: v for i, v in r.scores.items() if not self._family_mask[i] or key.get(i, 0.0) > 0
         }
         ranked = heapq.nlargest(s.rescore_top, scores.items(), key=itemgetter(1))
         candidates = tuple(
