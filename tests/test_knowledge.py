@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import CONTRACT_TOPICS, KnowledgeError, load
+from bot.knowledge import CONTRACT_TOPICS, KnowledgeError, load, sourcing
 from tests.conftest import KNOWLEDGE
 
 MINIMAL_TOPIC = """\
@@ -248,3 +248,12 @@ def test_a_family_has_two_to_eleven_distinct_topics(
 def test_a_family_without_members_is_refused(tmp_path: Path) -> None:
     family = FAMILY.replace("members: [chao-hoi, cam-on]\n", "")
     assert any("members: missing list" in p for p in problems_of(make_family(tmp_path, family)))
+
+
+def test_every_shipped_facet_has_a_source_or_a_verify_note() -> None:
+    # Issue 10: every fact a facet states (documents and addresses too, not only figures) is
+    # backed by a source in its file, or a verify note says what is still to be confirmed.
+    kb, _ = load(KNOWLEDGE)
+    counts = sourcing(kb)
+    assert counts.facets > 600
+    assert counts.sourced + counts.noted == counts.facets
