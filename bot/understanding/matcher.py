@@ -24,7 +24,7 @@ import hashlib
 import heapq
 import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import attrgetter, itemgetter
@@ -170,6 +170,10 @@ class Matcher:
         self._reach: dict[str, int] = {}  # first word of a gappable term -> its longest span
         preferred: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
+        # How many key terms (positive, concept variants counted) hold each word pair: a typo
+        # read back by its neighbours takes the reading that most terms support ("khai sin" is
+        # "khai sinh", not the "khai xin" of one "công khai xin lỗi").
+        self._pair_support: Counter[tuple[str, str]] = Counter()
         # Word pairs of terms weighing 4 or more, without function words; the words of the
         # justice topics' positive terms. Both guide reading a word as its sound-alike.
         self._strong_pairs: set[tuple[str, str]] = set()
@@ -207,6 +211,8 @@ class Matcher:
                         self._reach[toks[0]] = max(self._reach.get(toks[0], 0), reach)
                     preferred.update(toks)
                     self._pairs.update(itertools.pairwise(toks))
+                    if weight > 0:
+                        self._pair_support.update(itertools.pairwise(toks))
                     if weight > 0 and topic.kind is not TopicKind.OUTOFSCOPE:
                         self._term_words.update(toks)
                     if weight >= 4:
@@ -322,14 +328,7 @@ class Matcher:
                 continue
             prev = out[-1] if out else ""
             nxt = raw[i + 1] if i + 1 < len(raw) else ""
-            fixed = next(
-                (
-                    c
-                    for c in self.speller.candidates(tok)
-                    if (prev, c) in self._pairs or (c, nxt) in self._pairs
-                ),
-                None,
-            )
+            fixed = self._context_reading(tok, prev, nxt)
             if fixed is not None:
                 out.append(fixed)
                 continue
@@ -343,6 +342,20 @@ class Matcher:
                 out.append(self.speller.correct(tok) if free else tok)
         shapes.extend(None for _ in range(len(out) - len(shapes)))
         return tuple(out), tuple(shapes)
+
+    def _context_reading(self, tok: str, prev: str, nxt: str) -> str | None:
+        """The near known word that forms a key-term pair with a neighbour; of several, the one
+        the most key terms support, the speller's order breaking ties."""
+        support = self._pair_support
+        best: str | None = None
+        best_count = 0
+        for c in self.speller.candidates(tok):
+            if (prev, c) not in self._pairs and (c, nxt) not in self._pairs:
+                continue
+            count = support[(prev, c)] + support[(c, nxt)]
+            if best is None or count > best_count:
+                best, best_count = c, count
+        return best
 
     def _sound_alike(self, tok: str, out: Sequence[str], raw: Sequence[str], i: int) -> str | None:
         """A real word written for one that sounds alike, read back where context says so.
