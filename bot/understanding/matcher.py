@@ -50,6 +50,7 @@ from bot.text import (
 )
 from bot.understanding.facets import detect_facets
 from bot.understanding.learned import LearnedModel, ModelStore, examples_of
+from bot.understanding.listing import asks_for_list
 from bot.understanding.request import Request, find_request
 from bot.understanding.variants import expand
 
@@ -497,7 +498,9 @@ class Matcher:
             f"{s.clarify:g}; the classifier anchors a topic from {s.learned_anchor:+.2f} and asks "
             f"back when it prefers another by {s.learned_disagree:g}"
         )
-        match = self._decide(reading)
+        match = self._listed(reading, self._decide(reading))
+        if asks_for_list(reading.toks):
+            lines.append("asks for the procedures of a group: a family's card answers")
         lines.append(f"decision: {match.decision.value} {match.topic} ({match.score:.3f})")
         return lines
 
@@ -506,7 +509,24 @@ class Matcher:
         that ask decide and the story only adds `background_weight` of its evidence, enough to
         break a tie ("Tôi đã ly hôn năm 2020. Nay muốn đăng ký kết hôn thì cần gì?")."""
         lang = detect_lang(text)
-        return self._decide(self._reading(text, lang, find_request(text)))
+        reading = self._reading(text, lang, find_request(text))
+        return self._listed(reading, self._decide(reading))
+
+    def _listed(self, r: _Reading, match: Match) -> Match:
+        """A question for the procedures of a group ("khai tử có mấy thủ tục") gets the card of
+        the family the understood topic belongs to: its plain procedure accepted, or any member
+        asked back. A variant accepted keeps the question ("dịch vụ liên thông khai tử gồm
+        những thủ tục gì" asks what that one service bundles)."""
+        if match.topic is None or match.decision is Decision.NONE or not asks_for_list(r.toks):
+            return match
+        idx = self._index[match.topic]
+        if match.decision is Decision.ACCEPT and idx not in self._family_first:
+            return match
+        family = self._family[idx]
+        if family is None or self.topics[family].id == match.topic:
+            return match
+        topic = self.topics[family].id
+        return Match(Decision.ACCEPT, topic, match.score, match.candidates, r.facets, r.lang)
 
     def _reading(self, text: str, lang: Lang, request: Request) -> _Reading:
         """The evidence a message is decided on (`match`, and `explain` shows it)."""
