@@ -19,9 +19,9 @@ from aiohttp import web
 
 from bot.cases.table import CasesFileError
 from bot.clerks.communes import load_communes
+from bot.clerks.desk import Imported, add_clerk, import_clerks, mask_id, remove_clerk
 from bot.clerks.registry import HEADER_LABELS, Refusal
 from bot.models.staff import Role, StaffSession
-from bot.clerks.desk import Imported, add_clerk, import_clerks, mask_id, remove_clerk
 from webhooks.admin.guard import HEADERS, client_address, page, requires
 from webhooks.keys import ADMIN_CLOCK_KEY, STORE_KEY
 

@@ -18,11 +18,11 @@ from aiohttp import web
 
 from bot.clerks.alerts import parse_targets
 from bot.clerks.communes import load_communes
+from bot.clerks.desk import confirm, mask_id, preview, seal
 from bot.clerks.notify import Plan, TargetError
 from bot.models import Platform
 from bot.models.clerks import Recipient
 from bot.models.staff import Role, StaffSession
-from bot.clerks.desk import confirm, mask_id, preview, seal
 from webhooks.admin.guard import HEADERS, client_address, page, requires
 from webhooks.keys import ADMIN_CLOCK_KEY, SETTINGS_KEY, STORE_KEY
 
