@@ -259,10 +259,19 @@ async def test_a_registry_changed_after_the_preview_is_caught_and_nothing_sent(
     tampered = await confirm(admin.client, token, "commune:Lũng Cú", previewed, TEXT + " Sửa.")
     assert tampered.status == 409 and await admin.store.notices() == []
 
+    # Line breaks as a browser sends a textarea's (CRLF) and then a hidden field's (LF).
+    lines = "Sở Tư pháp thông báo:\r\nlịch tập huấn ngày 15/12."
+    _, page = await preview(admin.client, token, "commune:Lũng Cú", lines)
+    multi = await confirm(
+        admin.client, token, "commune:Lũng Cú", seal_of(page), lines.replace("\r", "")
+    )
+    assert multi.headers["Location"] == "/admin/notifications?queued=2&blocked=0&already=0"
+    assert {n.text for n in await admin.store.notices()} == {lines.replace("\r", "")}
+
     resealed = seal_of(await changed.text())
     sent = await confirm(admin.client, token, "commune:Lũng Cú", resealed)
     assert sent.headers["Location"] == "/admin/notifications?queued=2&blocked=0&already=0"
-    assert sorted(n.address for n in await admin.store.notices()) == sorted(
+    assert sorted(n.address for n in await admin.store.notices() if n.text == TEXT) == sorted(
         [AN.user_id, BINH.user_id]
     )
 

@@ -120,7 +120,10 @@ async def _fields(request: web.Request) -> tuple[str, str] | None:
     form = await request.post()
     if "to" not in form and "text" not in form:
         return None
-    return str(form.get("to", "")).strip(), str(form.get("text", "")).strip()
+    # Browsers send a textarea's line breaks as CRLF, and a hidden field's value back as it
+    # was parsed (LF): one form of line break, or the preview's seal could never match.
+    text = str(form.get("text", "")).replace("\r\n", "\n").replace("\r", "\n")
+    return str(form.get("to", "")).strip(), text.strip()
 
 
 @requires(Role.EDITOR)
