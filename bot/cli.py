@@ -29,7 +29,7 @@ from bot.clerks.communes import UnknownCommuneError, load_communes
 from bot.clerks.digest import digest_text, digests
 from bot.clerks.notify import Plan, TargetError, plan
 from bot.clerks.notify import send as send_notice
-from bot.clerks.registry import parse_clerks, parse_row
+from bot.clerks.registry import Refusal, parse_clerks, parse_row
 from bot.config import ConfigError, Settings, load_settings
 from bot.dialog import Turn
 from bot.evaluation import Ask, Bars, cross_validate, evaluate, load_items
@@ -806,8 +806,8 @@ def clerks_add(
     settings = cli_settings(config)
     values = {"name": name, "commune": commune, "platform": platform, "user_id": user_id}
     result = parse_row({**values, "phone": phone}, load_communes())
-    if isinstance(result, str):
-        raise click.ClickException(f"{result}; nothing was changed")
+    if isinstance(result, Refusal):
+        raise click.ClickException(f"{result.en}; nothing was changed")
     counts = _store_run(settings, lambda store: store.upsert_clerks([result]))
     verb = "Added" if counts.added else "Updated" if counts.updated else "Unchanged:"
     click.echo(

@@ -53,6 +53,8 @@ BOT_TEXTS = (
     "case_subscribe_button", "case_subscribe_verify_first", "case_subscribed", "case_notice",
     # hostile input and faults: digits that are no code, a dossier slowed down
     "case_code_invalid", "case_throttled",
+    # on time or late in working days (issue 12): when no working day is in between
+    "case_in_time_short", "case_late_short", "case_done_late_short",
 )  # fmt: skip
 SHORT_LIMIT = 20  # Messenger's quick-reply title limit
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")

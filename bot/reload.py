@@ -51,10 +51,9 @@ class Reloader:
     swap: Callable[[Bundle], None]
     interval: float = 5.0
     clock: Callable[[], float] = time.time
-    # The bundle serving now, and what to do once a new version replaced it (the clerks'
-    # announcement of changed procedures, bot/clerks/alerts.py); a failure there is logged.
-    current: Callable[[], Bundle] | None = None
-    changed: Callable[[KnowledgeBase, KnowledgeBase], Awaitable[object]] | None = None
+    # What to do once a reload swapped in a new bundle (the clerks' announcement of changed
+    # procedures, bot/clerks/alerts.py); a failure there is logged.
+    loaded: Callable[[KnowledgeBase], Awaitable[object]] | None = None
     last: tuple[tuple[str, int, int], ...] = ()
     errors: list[Problem] = field(default_factory=list)
     loaded_at: float = 0.0  # when the bundle in service was loaded (seconds since the epoch)
@@ -102,16 +101,15 @@ class Reloader:
             return None
         self.errors = []
         self.failed_at = None
-        old = None if self.current is None else self.current()
         self.swap(bundle)
         self.loaded_at = self.clock()
         # The index is long-lived: keep the collector from rescanning it (latency spikes).
         gc.collect()
         gc.freeze()
         log.info("knowledge base reloaded: version %s", bundle.kb.version)
-        if self.changed is not None and old is not None and old.kb.version != bundle.kb.version:
+        if self.loaded is not None:
             try:
-                await self.changed(old.kb, bundle.kb)
+                await self.loaded(bundle.kb)
             except Exception:  # the new bundle serves whatever became of the announcement
                 log.exception("knowledge %s: the change announcement failed", bundle.kb.version)
         return bundle

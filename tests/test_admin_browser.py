@@ -12,6 +12,8 @@ from typing import Any
 from pytest_aiohttp import AiohttpServer
 
 from bot.bundle import Bundle
+from bot.models import Platform
+from bot.models.clerks import Clerk
 from bot.models.staff import Role
 from bot.staff.accounts import add_account
 from bot.staff.passwords import Passwords
@@ -116,3 +118,56 @@ async def test_staff_sign_in_read_the_overview_on_a_phone_and_sign_out(
         await tab.loaded()
         assert await tab.evaluate("location.pathname") == "/admin/login"
         assert "Anh/chị đã đăng xuất." in await tab.evaluate("document.body.textContent")
+
+
+async def test_an_editor_previews_a_notice_then_sends_it(
+    aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
+) -> None:
+    # Zalo not configured here: the notice waits in the outbox, which is all this test needs.
+    settings = make_settings(tmp_path, facebook=False, zalo=False)
+    app = create_app(settings, bundle)
+    app[ADMIN_CLOCK_KEY] = FakeClock(NOW)
+    app[PASSWORDS_KEY] = Passwords(CHEAP)
+    server = await aiohttp_server(app)
+    store = app[STORE_KEY]
+    await add_account(store, app[PASSWORDS_KEY], "mai", Role.EDITOR, PASSWORD, actor="t", now=NOW)
+    clerk = Clerk("Nguyễn Văn An", "00715", Platform.ZALO, "4558424660619243532")
+    await store.upsert_clerks([clerk])
+    async with chromium(tmp_path / "profile") as page:
+        tab = Tab(page)
+        await tab.call("Page.enable")
+        await tab.call("Emulation.setDeviceMetricsOverride", **PHONE)
+        tab.events.clear()
+        await tab.call("Page.navigate", url=str(server.make_url("/admin/notify")))
+        await tab.loaded()
+        await tab.type_into("#name", "mai")
+        await tab.type_into("#password", PASSWORD)
+        tab.events.clear()
+        await tab.click("form button[type=submit]")
+        await tab.loaded()
+        assert await tab.evaluate("location.pathname") == "/admin/notify"
+
+        await tab.type_into("#to", "commune:lung cu")
+        await tab.type_into("#text", "Lịch tập huấn ngày 15/12.")
+        tab.events.clear()
+        await tab.click("form[action='/admin/notify/preview'] button[type=submit]")
+        await tab.loaded()
+        shown = await tab.evaluate(
+            """({
+                rows: [...document.querySelectorAll('table.recipients tbody tr')]
+                    .map((tr) => [...tr.cells].map((td) => td.textContent).join(' | ')),
+                overflow: document.documentElement.scrollWidth - window.innerWidth,
+            })"""
+        )
+        assert shown["rows"] == ["Nguyễn Văn An (Xã Lũng Cú) | Tin nhắn Zalo OA | 4558…3532 | "]
+        assert shown["overflow"] <= 0
+        assert await store.notices() == []
+
+        tab.events.clear()
+        await tab.click("form[action='/admin/notify/send'] button[type=submit]")
+        await tab.loaded()
+        assert await tab.evaluate("location.pathname") == "/admin/notifications"
+        body = await tab.evaluate("document.body.textContent")
+        assert "Đã đưa thông báo vào hàng đợi gửi cho 1 nơi nhận" in body
+    (notice,) = await store.notices()
+    assert (notice.address, notice.text) == (clerk.user_id, "Lịch tập huấn ngày 15/12.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_aiohttp import AiohttpClient
@@ -15,11 +16,12 @@ from bot.bundle import Bundle
 from bot.clerks.alerts import MASK, Alerts, handoff_text, parse_targets
 from bot.clerks.communes import load_communes
 from bot.config import ConfigError, Settings
+from bot.model_cache import ModelCache
 from bot.models import Incoming, Platform, State
-from bot.models.clerks import Clerk
+from bot.models.clerks import Clerk, NoticeRecord
 from bot.reload import Reloader
 from bot.store import Store
-from tests.conftest import KNOWLEDGE, make_settings
+from tests.conftest import KNOWLEDGE, ROOT, make_settings
 from webhooks.app import create_app
 from webhooks.keys import RELOADER_KEY, STORE_KEY
 
@@ -169,3 +171,49 @@ async def test_a_knowledge_edit_announces_once_per_recipient(
     # The same version again (a staff edit's reload, a restart) announces nothing again.
     await reloader.reload_now()
     assert len(await store.notices()) == 2
+
+
+async def test_an_edit_made_while_the_server_was_down_is_announced_once_at_start(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle
+) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    settings = make_settings(
+        tmp_path,
+        zalo=False,
+        facebook=False,
+        knowledge=str(knowledge),
+        reload_seconds=0,
+        announce_to="group:tu-phap, all",
+        clerk_groups=GROUPS,
+    )
+
+    async def start(served: Bundle) -> tuple[Any, list[NoticeRecord]]:
+        client = await aiohttp_client(create_app(settings, served))
+        notices = await client.app[STORE_KEY].notices()
+        return client, notices
+
+    # A fresh install: the version is recorded as the baseline, nothing is announced.
+    first, notices = await start(bundle)
+    assert notices == []
+    await first.app[STORE_KEY].upsert_clerks([AN])
+    await first.close()
+
+    # Stopped; a fee edited in the YAML; started again: one announcement, to each target.
+    path = knowledge / "procedures" / "khai-tu.yaml"
+    original = path.read_text(encoding="utf-8")
+    edited = original.replace("Đăng ký khai tử đúng hạn", "Đăng ký khai tử đúng thời hạn", 1)
+    assert edited != original
+    path.write_text(edited, encoding="utf-8")
+    changed = Bundle.load(knowledge, models=ModelCache(ROOT / Settings().cache))
+    assert changed.kb.version != bundle.kb.version
+    second, notices = await start(changed)
+    assert sorted(n.address for n in notices) == sorted([GROUP_ID, AN.user_id])
+    assert {n.event for n in notices} == {f"knowledge:{changed.kb.version}"}
+    assert "Đăng ký khai tử: thay đổi lệ phí" in notices[0].text
+    await second.close()
+
+    # Restarted once more with the same files: nothing is announced again.
+    third, notices = await start(changed)
+    assert len(notices) == 2
+    await third.close()

@@ -3,6 +3,7 @@ Graph server of conftest receiving the replies and the status-change notice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import Path
 
@@ -10,9 +11,11 @@ from pytest_aiohttp import AiohttpClient
 
 from bot.bundle import Bundle
 from bot.cases.actions import import_file
+from bot.workdays import working_days_between
 from tests.case_builders import (
     CODE,
     export,
+    vn_today,
 )
 from tests.conftest import FakePlatforms, make_settings
 from tests.payloads import PSID, fb_batch, fb_quick_reply, fb_text
@@ -63,7 +66,11 @@ async def test_messenger_lookup_right_wrong_unknown_and_lock(
     assert "4 số cuối" in await fb_say(client, platforms, CODE)
     status = await fb_say(client, platforms, "5678")
     assert "Người nộp: Nguyễn T. H." in status and "Tình trạng: Đang được giải quyết" in status
-    assert "Thủ tục: Đăng ký khai sinh" in status and "còn 5 ngày" in status
+    assert "Thủ tục: Đăng ký khai sinh" in status
+    # Due 5 days from today: the working days left skip the weekend (and any holiday).
+    due = vn_today() + dt.timedelta(days=5)
+    left = working_days_between(vn_today(), due)
+    assert f"(hẹn trả ngày {due:%d/%m/%Y}, còn {left} ngày làm việc)" in status
     assert "0912" not in status and "5678" not in status
 
     # Wrong digits and an unknown code: the very same answer.

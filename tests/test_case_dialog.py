@@ -29,7 +29,7 @@ def test_lookup_dialog_from_the_topic_to_the_status(bundle: Bundle) -> None:
     text = done.replies[0].text
     for part in ("Hồ sơ H56-250701-0001", "Người nộp: Nguyễn T. H.", "Thủ tục: Đăng ký khai sinh",
                  "Tình trạng: Đang được giải quyết", "Ngày tiếp nhận: 01/07/2025",
-                 "Ngày hẹn trả kết quả: 08/07/2025", "trong thời hạn giải quyết (còn 4 ngày",
+                 "Ngày hẹn trả kết quả: 08/07/2025", "(hẹn trả ngày 08/07/2025, còn 2 ngày làm việc)",
                  "Anh/chị chưa cần làm gì thêm"):  # fmt: skip
         assert part in text
     assert "5678" not in text

@@ -75,7 +75,7 @@ def test_report_figures(bundle: Bundle) -> None:
     text = report_text(report, bundle.kb)
     assert "Tỷ lệ giải quyết trước và đúng hạn: 75,0% (3/4 hồ sơ đã giải quyết)" in text
     assert "1 hồ sơ đã giải quyết không đủ ngày để đánh giá" in text
-    assert "P1  Đăng ký khai sinh  Xã A  hẹn 02/07/2025, quá 2 ngày" in text
+    assert "P1  Đăng ký khai sinh  Xã A  hẹn 02/07/2025, quá 2 ngày làm việc" in text
     assert "Đến hạn trong 2 ngày làm việc, tới 08/07/2025 (1):" in text
 
     page = report_html(report, bundle.kb)
@@ -121,7 +121,7 @@ def test_cli_import_and_report(tmp_path: Path) -> None:
     assert report.exit_code == 0, report.output
     assert "Tổng số hồ sơ: 2.501" in report.output
     assert "Tỷ lệ giải quyết trước và đúng hạn: 100,0% (2.500/2.500" in report.output
-    overdue = f"{CODE}  Đăng ký khai sinh  UBND xã Minh Xuân  hẹn 04/07/2025, quá 3 ngày"
+    overdue = f"{CODE}  Đăng ký khai sinh  UBND xã Minh Xuân  hẹn 04/07/2025, quá 1 ngày làm việc"
     assert overdue in report.output
     assert "Báo cáo hồ sơ ngày 07/07/2025" in page.read_text(encoding="utf-8")
 

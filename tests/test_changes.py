@@ -9,7 +9,17 @@ import re
 import pytest
 
 from bot.bundle import Bundle
-from bot.clerks.changes import MAX_LINES, ChangeSet, TopicChange, announcement_text, diff
+from bot.clerks.changes import (
+    MAX_LINES,
+    ChangeSet,
+    TopicChange,
+    announcement_text,
+    diff,
+    diff_facts,
+    facts,
+    facts_json,
+    parse_facts,
+)
 from bot.knowledge import KnowledgeBase, Text, Topic
 
 
@@ -87,3 +97,16 @@ def test_a_long_change_set_is_cut_and_counted(kb: KnowledgeBase) -> None:
     text = announcement_text(ChangeSet("v2", added=many), kb.texts)
     assert len(re.findall(r"^• ", text, re.M)) == MAX_LINES
     assert "… và 5 thủ tục khác." in text and len(text) < 4000
+
+
+def test_a_versions_facts_survive_the_store_and_diff_like_the_knowledge(kb: KnowledgeBase) -> None:
+    old = kb.topics["khai-tu"]
+    new = with_topic(
+        kb, dataclasses.replace(edited(old, fee="Miễn lệ phí."), updated=dt.date(2027, 1, 1))
+    )
+    stored = parse_facts(facts_json(facts(kb)))
+    assert stored == facts(kb)
+    assert diff_facts(stored, facts(new)) == diff(kb, new)
+    assert diff_facts(stored, facts(new)).changed[0].facets == ("fee",)
+    for unreadable in (None, "", "not json", '{"version": "v1"}', "[]"):
+        assert parse_facts(unreadable) is None  # a baseline is recorded again, nothing guessed

@@ -2,8 +2,9 @@
 
 Every resource is opened and closed in its own cleanup context, in this order (closed in
 reverse): the Store, the one outbound ClientSession, the delivery worker, the turn queue
-(whose start-up queues the messages acknowledged before a crash, answered while serving), the
-daily retention purge, the clerks' daily deadline digest.
+(whose start-up queues the messages acknowledged before a crash, answered while serving, and
+announces procedures changed while the server was down), the daily retention purge, the
+clerks' daily deadline digest.
 Section numbers (§) refer to /work/shared/reference/platforms.md.
 """
 
@@ -74,7 +75,6 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
         lambda root: Bundle.load(root, settings.matcher, settings.idle_seconds, models),
         lambda new: setattr(slot, "current", new),
         settings.reload_seconds,
-        current=lambda: slot.current,
     )
     app.cleanup_ctx.extend(
         [_store, _http_session, _delivery_worker, _turns, _purging, _digesting, _reloading]
@@ -170,8 +170,13 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
         base_url=settings.public_base_url,
         wake=app[WORKER_KEY].wake,
     )
-    if alerts.announce_to:
-        app[RELOADER_KEY].changed = alerts.knowledge_changed
+    # Procedures changed since the version clerks last saw (edited while the server was
+    # down): announced once now; each reload after is compared the same way.
+    app[RELOADER_KEY].loaded = alerts.knowledge_loaded
+    try:
+        await alerts.knowledge_loaded(app[BUNDLE_KEY].current.kb)
+    except Exception:  # the server answers citizens whatever became of the announcement
+        log.exception("the start-up check for knowledge changes failed")
     on_handoff = alerts.handoff_opened if alerts.handoff_alert_to else None
     turns = TurnQueue(
         app[STORE_KEY], app[BUNDLE_KEY], flood, app[WORKER_KEY].wake, on_handoff=on_handoff

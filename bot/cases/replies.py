@@ -1,10 +1,11 @@
 """What the citizen reads about a dossier: its status in plain words and the answer to a
 verified lookup (the notice to subscribers adds a header: `case_notices`).
 
-Pure: (knowledge base, case, language, office date) -> replies. The texts come from bot.yaml
-(`case_*` keys, Vietnamese and English). The phone number never appears and the owner's name is
-the masked one. Every reply is split to the platforms' limit and ends with the menu and staff
-buttons.
+Pure: (knowledge base, case, language, office date) -> replies. On time or late is told in
+working days (bot/workdays.py), as the clerks' digest and `bot report cases` count them. The
+texts come from bot.yaml (`case_*` keys, Vietnamese and English). The phone number never
+appears and the owner's name is the masked one. Every reply is split to the platforms' limit
+and ends with the menu and staff buttons.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.answers import HANDOFF, MENU, split_text
 from bot.cases.dates import days_late, format_date
 from bot.knowledge import KnowledgeBase
 from bot.models import CLOSED, FINISHED, SUBSCRIBE, Case, CaseStatus, Lang, QuickReply, Reply
+from bot.workdays import working_days_between
 
 
 def procedure_name(kb: KnowledgeBase, case: Case, lang: Lang) -> str:
@@ -24,20 +26,29 @@ def procedure_name(kb: KnowledgeBase, case: Case, lang: Lang) -> str:
 
 
 def _timing(t: Callable[[str], str], case: Case, today: dt.date) -> str | None:
+    """On time or late, counted in working days (bot/workdays.py: weekends and public holidays,
+    Tết included, skipped), the rule of the clerks' digest and `bot report cases`."""
     if case.due is None or case.status in (CaseStatus.REJECTED, CaseStatus.WITHDRAWN):
         return None
+    due = format_date(case.due)
     if case.status in FINISHED:
         late = days_late(case, today)
         if late is None:
             return None
-        return t("case_done_late").format(days=late) if late else t("case_done_on_time")
+        if not late:
+            return t("case_done_on_time").format(due=due)
+        days = working_days_between(case.due, case.returned or today)
+        key = "case_done_late" if days else "case_done_late_short"
+        return t(key).format(days=days, due=due)
     if case.status is CaseStatus.SUPPLEMENT:
         return None  # the time limit waits for the papers
-    if today < case.due:
-        return t("case_in_time").format(days=(case.due - today).days)
     if today == case.due:
         return t("case_due_today")
-    return t("case_late").format(days=(today - case.due).days)
+    if today < case.due:
+        days = working_days_between(today, case.due)
+        return t("case_in_time" if days else "case_in_time_short").format(days=days, due=due)
+    days = working_days_between(case.due, today)
+    return t("case_late" if days else "case_late_short").format(days=days, due=due)
 
 
 def _next_step(t: Callable[[str], str], case: Case) -> str | None:

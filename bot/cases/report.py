@@ -143,7 +143,8 @@ def _case_line(kb: KnowledgeBase | None, case: Case, today: dt.date) -> list[str
     due = case.due or today
     when = f"hẹn {format_date(due)}"
     if due < today:
-        when += f", quá {(today - due).days} ngày"
+        late = workdays.working_days_between(due, today)
+        when += f", quá {late} ngày làm việc" if late else ", quá hạn"
     return [case.code, _procedure(kb, case), case.unit or NO_UNIT, when]
 
 

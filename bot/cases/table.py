@@ -56,13 +56,20 @@ def read_table(path: Path | str) -> Table:
             f"{path.name}: the file is {size / 1e6:,.0f} MB, more than the"
             f" {MAX_FILE_BYTES / 1e6:,.0f} MB an export may be"
         )
-    if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or path.suffix.lower() == ".xls":
+    return table_of(path.name, data)
+
+
+def table_of(name: str, data: bytes) -> Table:
+    """The rows of a file's content (`name` gives its type by its suffix, and the reports
+    their source): as `read_table`, for a file uploaded to the dashboard."""
+    suffix = Path(name).suffix.lower()
+    if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(name, data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
         raise CasesFileError(
-            f"{path.name}: old Excel (.xls) files are not supported; save it as .xlsx or CSV UTF-8"
+            f"{name}: old Excel (.xls) files are not supported; save it as .xlsx or CSV UTF-8"
         )
-    return _read_csv(path.name, data)
+    return _read_csv(name, data)
 
 
 def _read_csv(name: str, data: bytes) -> Table:
@@ -110,14 +117,14 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
-def _read_xlsx(path: Path, data: bytes) -> Table:
+def _read_xlsx(name: str, data: bytes) -> Table:
     try:
         rows: list[tuple[int, Sequence[object]]] = list(
             enumerate(xlsx.first_sheet_rows(io.BytesIO(data)), 1)
         )
     except xlsx.XlsxError as exc:
-        raise CasesFileError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
-    return Table(path.name, rows)
+        raise CasesFileError(f"{name}: not a readable XLSX workbook ({exc})") from exc
+    return Table(name, rows)
 
 
 def find_header(table: Table) -> tuple[int, dict[str, int]]:

@@ -2,11 +2,13 @@
 
 Both go the way of `bot notify` (targets resolved by bot/clerks/notify.py, queued once per
 event and recipient in the outbox): `announce_to` gets one announcement per new knowledge
-version that changed procedures (event `knowledge:VERSION`, so a restart or a second reload of
-the same version sends nothing again); `handoff_alert_to` gets one alert per handoff opened
-(event `handoff:ID`, however often the citizen asks again while it is open). Empty targets:
-off. A handoff alert carries the question, the channel and where to answer it, never the
-citizen's platform id, and long digit runs (a phone, an ID card number) are masked.
+version that changed procedures, against the last version seen, whose facts the store keeps
+(event `knowledge:VERSION`, so a restart or a second reload of the same version sends nothing
+again, and an edit made while the server was down is announced at the next start);
+`handoff_alert_to` gets one alert per handoff opened (event `handoff:ID`, however often the
+citizen asks again while it is open). Empty targets: off. A handoff alert carries the
+question, the channel and where to answer it, never the citizen's platform id, and long digit
+runs (a phone, an ID card number) are masked.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from bot.clerks.changes import announcement_text, diff
+from bot.clerks.changes import announcement_text, diff_facts, facts, facts_json, parse_facts
 from bot.clerks.communes import Communes
 from bot.clerks.notify import TargetError, plan, send
 from bot.knowledge import KnowledgeBase
@@ -25,6 +27,7 @@ from bot.store import QueuedCounts, Store
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
+FACTS_KEY = "clerks.knowledge_facts"  # kv: the procedures of the last knowledge version seen
 # Nine digits or more, spaces, dots or dashes between them allowed: a phone number (10 digits,
 # or +84 and 9), an ID card number (12). Shorter runs (a fee, a date, a dossier's year) stay.
 _LONG_NUMBER = re.compile(r"\+?\d(?:[\s.\-]?\d){8,}")
@@ -86,23 +89,36 @@ class Alerts:
         self.base_url = base_url
         self.wake = wake
 
-    async def knowledge_changed(self, old: KnowledgeBase, new: KnowledgeBase) -> QueuedCounts:
-        """One announcement of what `new` changed in the procedures, unless nothing did."""
-        if not self.announce_to or old.version == new.version:
+    async def knowledge_loaded(self, kb: KnowledgeBase) -> QueuedCounts:
+        """One announcement of what `kb` changed in the procedures since the last version
+        seen, unless nothing did. Called at start-up and after each reload: the facts of the
+        version seen are kept in the store (`FACTS_KEY`), so an edit made while the server
+        was down is announced once when it starts, and a restart announces nothing again. On
+        a fresh install (no version seen) the version is recorded and nothing is sent. Without
+        `announce_to` the version is recorded all the same: turning announcements on later
+        does not announce old edits."""
+        seen = parse_facts(await self.store.get_value(FACTS_KEY))
+        now = facts(kb)
+        if seen is not None and seen.version == now.version:
             return QueuedCounts()
-        changes = diff(old, new)
-        if changes.empty:
-            return QueuedCounts()
-        text = announcement_text(changes, new.texts)
-        counts = await self._queue(self.announce_to, text, f"knowledge:{new.version}")
-        log.info(
-            "knowledge %s: %d procedure(s) changed, %d added, %d removed; announced to %d",
-            new.version,
-            len(changes.changed),
-            len(changes.added),
-            len(changes.removed),
-            counts.queued,
-        )
+        counts = QueuedCounts()
+        if seen is None:
+            log.info("knowledge %s recorded as the version clerks know", kb.version)
+        else:
+            changes = diff_facts(seen, now)
+            if self.announce_to and not changes.empty:
+                text = announcement_text(changes, kb.texts)
+                counts = await self._queue(self.announce_to, text, f"knowledge:{kb.version}")
+                log.info(
+                    "knowledge %s: %d procedure(s) changed, %d added, %d removed; announced to %d",
+                    kb.version,
+                    len(changes.changed),
+                    len(changes.added),
+                    len(changes.removed),
+                    counts.queued,
+                )
+        # After queuing: a crash in between queues the same event again, which is a no-op.
+        await self.store.set_value(FACTS_KEY, facts_json(now))
         return counts
 
     async def handoff_opened(self, msg: Incoming) -> QueuedCounts:

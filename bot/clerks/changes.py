@@ -1,6 +1,9 @@
 """What a knowledge reload changed in the procedures, and the clerks' announcement of it.
 
-Pure: two KnowledgeBase values in, a ChangeSet out, and its Vietnamese text. Only procedures
+Pure: two knowledge versions in, a ChangeSet out, and its Vietnamese text. A version is read
+as a `Facts` (what clerks are told of each procedure), which is small and JSON-serialisable: the
+facts of the last announced version are kept in the store, so that an edit made while the
+server was down is announced at its next start (bot/clerks/alerts.py). Only procedures
 count (the topics with fees, documents and time limits that clerks apply); of a procedure only
 its facets (documents, fee, time, where, online, who) in Vietnamese: a new phrasing taught from
 the review inbox, an English wording or a summary are no news to a clerk. A procedure's
@@ -10,10 +13,12 @@ the review inbox, an English wording or a summary are no news to a clerk. A proc
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.cases.dates import format_date
-from bot.knowledge import BotTexts, KnowledgeBase, Topic
+from bot.knowledge import BotTexts, KnowledgeBase
 from bot.models import FACETS, TopicKind
 
 MAX_LINES = 30  # procedures listed per section; the rest are counted
@@ -43,27 +48,88 @@ class ChangeSet:
         return not (self.added or self.removed or self.changed)
 
 
-def _procedures(kb: KnowledgeBase) -> dict[str, Topic]:
-    return {tid: t for tid, t in kb.topics.items() if t.kind is TopicKind.PROCEDURE}
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    """What clerks are told of one procedure: its name and facets in Vietnamese, its date."""
+
+    name: str
+    facets: Mapping[str, str]
+    updated: dt.date | None = None
 
 
-def _facet_vi(topic: Topic, facet: str) -> str | None:
-    text = topic.facets.get(facet)
-    return None if text is None else text.vi.strip()
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The procedures of one knowledge version, by topic id."""
+
+    version: str
+    procedures: Mapping[str, Procedure]
+
+
+def facts(kb: KnowledgeBase) -> Facts:
+    """The procedures of `kb` as clerks see them (Vietnamese facets only)."""
+    return Facts(
+        kb.version,
+        {
+            tid: Procedure(
+                t.name.vi, {f: text.vi.strip() for f, text in t.facets.items()}, t.updated
+            )
+            for tid, t in kb.topics.items()
+            if t.kind is TopicKind.PROCEDURE
+        },
+    )
+
+
+def facts_json(value: Facts) -> str:
+    procedures = {
+        tid: {
+            "name": p.name,
+            "facets": dict(p.facets),
+            "updated": None if p.updated is None else p.updated.isoformat(),
+        }
+        for tid, p in value.procedures.items()
+    }
+    return json.dumps({"version": value.version, "procedures": procedures}, ensure_ascii=False)
+
+
+def parse_facts(text: str | None) -> Facts | None:
+    """The facts `facts_json` wrote; None for none or for what it cannot read (a baseline
+    is then recorded again rather than announcing a guess)."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        return Facts(
+            str(data["version"]),
+            {
+                str(tid): Procedure(
+                    str(p["name"]),
+                    {str(f): str(v) for f, v in p["facets"].items()},
+                    None if p["updated"] is None else dt.date.fromisoformat(p["updated"]),
+                )
+                for tid, p in data["procedures"].items()
+            },
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def diff_facts(old: Facts, new: Facts) -> ChangeSet:
+    """The procedures `new` adds, removes and changes (facets, in FACETS order) against `old`."""
+    before, after = old.procedures, new.procedures
+    added = tuple((tid, after[tid].name) for tid in sorted(after.keys() - before.keys()))
+    removed = tuple((tid, before[tid].name) for tid in sorted(before.keys() - after.keys()))
+    changed = []
+    for tid in sorted(before.keys() & after.keys()):
+        was, now = before[tid].facets, after[tid].facets
+        facets = tuple(f for f in FACETS if was.get(f) != now.get(f))
+        if facets:
+            changed.append(TopicChange(tid, after[tid].name, facets, after[tid].updated))
+    return ChangeSet(new.version, added, removed, tuple(changed))
 
 
 def diff(old: KnowledgeBase, new: KnowledgeBase) -> ChangeSet:
-    """The procedures `new` adds, removes and changes (facets, in FACETS order) against `old`."""
-    before, after = _procedures(old), _procedures(new)
-    added = tuple((tid, after[tid].name.vi) for tid in sorted(after.keys() - before.keys()))
-    removed = tuple((tid, before[tid].name.vi) for tid in sorted(before.keys() - after.keys()))
-    changed = []
-    for tid in sorted(before.keys() & after.keys()):
-        facets = tuple(f for f in FACETS if _facet_vi(before[tid], f) != _facet_vi(after[tid], f))
-        if facets:
-            topic = after[tid]
-            changed.append(TopicChange(tid, topic.name.vi, facets, topic.updated))
-    return ChangeSet(new.version, added, removed, tuple(changed))
+    """The procedures `new` adds, removes and changes against `old`."""
+    return diff_facts(facts(old), facts(new))
 
 
 def _label(texts: BotTexts, facet: str) -> str:

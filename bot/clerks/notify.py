@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from bot.cases.notices import window_open
 from bot.clerks.communes import Communes, UnknownCommuneError
+from bot.clerks.registry import unknown_commune
 from bot.models import Platform
 from bot.models.clerks import Clerk, Recipient
 from bot.store import QueuedCounts, Store
@@ -30,7 +31,12 @@ MAX_TEXT_CHARS = 4000  # two platform messages at most (each platform splits at 
 
 
 class TargetError(ValueError):
-    """A target names nothing that can be sent to; the message says why."""
+    """A target names nothing that can be sent to; the message says why (in English for the
+    command line; `vi` in Vietnamese for the dashboard)."""
+
+    def __init__(self, message: str, vi: str) -> None:
+        super().__init__(message)
+        self.vi = vi
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +79,11 @@ def group_recipient(name: str, groups: Mapping[str, str]) -> Recipient:
     group_id = groups.get(name)
     if group_id is None:
         known = ", ".join(sorted(groups)) or "none in config.yaml (clerk_groups)"
-        raise TargetError(f"no Zalo group named {name!r}; known: {known}")
+        known_vi = ", ".join(sorted(groups)) or "chưa khai báo nhóm nào (clerk_groups)"
+        raise TargetError(
+            f"no Zalo group named {name!r}; known: {known}",
+            f"không có nhóm Zalo «{name}»; các nhóm đã khai báo: {known_vi}",
+        )
     return Recipient(
         key=f"group:{name}",
         label=f"Zalo group {name}",
@@ -95,11 +105,17 @@ async def plan(
     names nothing (an unknown group, commune or clerk, or a commune without clerks)."""
     text = text.strip()
     if not text:
-        raise TargetError("the notice is empty")
+        raise TargetError("the notice is empty", "nội dung thông báo đang trống")
     if len(text) > MAX_TEXT_CHARS:
-        raise TargetError(f"the notice is longer than {MAX_TEXT_CHARS} characters")
+        raise TargetError(
+            f"the notice is longer than {MAX_TEXT_CHARS} characters",
+            f"nội dung dài quá {MAX_TEXT_CHARS} ký tự",
+        )
     if not targets:
-        raise TargetError("no target: group:NAME, all, commune:NAME or clerk:ID")
+        raise TargetError(
+            "no target: group:NAME, all, commune:NAME or clerk:ID",
+            "chưa chọn nơi nhận: group:TÊN, all, commune:TÊN hoặc clerk:SỐ",
+        )
     moment = time.time() if now is None else now
     recipients: dict[str, Recipient] = {}
     for target in targets:
@@ -118,23 +134,35 @@ async def _resolve(
     if kind == "all" and not name:
         clerks = await store.clerks()
         if not clerks:
-            raise TargetError("the clerk registry is empty: `bot clerks import FILE` first")
+            raise TargetError(
+                "the clerk registry is empty: `bot clerks import FILE` first",
+                "danh sách cán bộ đang trống: cần nhập danh sách trước",
+            )
         return await _clerks(store, clerks, communes, now)
     if kind == "commune" and name:
         try:
             commune = communes.find(name)
         except UnknownCommuneError as exc:
-            raise TargetError(str(exc)) from exc
+            raise TargetError(str(exc), unknown_commune(exc).vi) from exc
         clerks = await store.clerks(commune.code)
         if not clerks:
-            raise TargetError(f"no clerk of {commune.label} in the registry")
+            raise TargetError(
+                f"no clerk of {commune.label} in the registry",
+                f"{commune.label} chưa có cán bộ nào trong danh sách",
+            )
         return await _clerks(store, clerks, communes, now)
     if kind == "clerk" and name:
         clerk = await store.clerk(name)
         if clerk is None:
-            raise TargetError(f"no clerk {name!r} in the registry (see `bot clerks list`)")
+            raise TargetError(
+                f"no clerk {name!r} in the registry (see `bot clerks list`)",
+                f"không có cán bộ «{name}» trong danh sách",
+            )
         return await _clerks(store, [clerk], communes, now)
-    raise TargetError(f"unknown target {target!r}: group:NAME, all, commune:NAME or clerk:ID")
+    raise TargetError(
+        f"unknown target {target!r}: group:NAME, all, commune:NAME or clerk:ID",
+        f"nơi nhận «{target}» không hợp lệ: group:TÊN, all, commune:TÊN hoặc clerk:SỐ",
+    )
 
 
 async def _clerks(

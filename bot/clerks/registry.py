@@ -59,11 +59,31 @@ _FLOAT_DIGITS = 1e15
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a row or a form is refused: in English for the command line, in Vietnamese for
+    the dashboard. `str()` is the English."""
+
+    en: str
+    vi: str
+
+    def __str__(self) -> str:
+        return self.en
+
+
+@dataclass(frozen=True, slots=True)
 class BadRow:
     """A row left out, with its line (CSV) or row (XLSX) number and the reason(s)."""
 
     line: int
-    reason: str
+    refusal: Refusal
+
+    @property
+    def reason(self) -> str:
+        return self.refusal.en
+
+    @property
+    def reason_vi(self) -> str:
+        return self.refusal.vi
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,39 +140,58 @@ def parse_clerks(table: Table, communes: Communes) -> ParsedClerks:
         if not any(cell_text(v) for v in values.values()):
             continue  # blank lines, Excel's trailing rows
         result = parse_row(values, communes)
-        if isinstance(result, str):
+        if isinstance(result, Refusal):
             rejected.append(BadRow(line, result))
             continue
         key = (result.platform, result.user_id)
         if key in seen:
-            rejected.append(BadRow(line, f"the same clerk as line {seen[key]}"))
+            first = seen[key]
+            same = Refusal(f"the same clerk as line {first}", f"trùng cán bộ ở dòng {first}")
+            rejected.append(BadRow(line, same))
             continue
         seen[key] = line
         clerks.append(result)
     return ParsedClerks(table.source, tuple(clerks), tuple(rejected))
 
 
-def parse_row(values: Mapping[str, object], communes: Communes) -> Clerk | str:
+def unknown_commune(exc: UnknownCommuneError) -> Refusal:
+    """An unknown commune, with the closest names (as the command line says it)."""
+    closest = ", ".join(exc.closest)
+    hint = f"; gần nhất: {closest}" if closest else ""
+    return Refusal(str(exc), f"không có xã/phường «{exc.name}» trong danh sách{hint}")
+
+
+def parse_row(values: Mapping[str, object], communes: Communes) -> Clerk | Refusal:
     """A clerk from one row's cells (by field), or the reason(s) it is refused."""
-    problems: list[str] = []
+    problems: list[Refusal] = []
     name = " ".join(cell_text(values.get("name")).split())
     if not name:
-        problems.append("no name (Họ và tên)")
+        problems.append(Refusal("no name (Họ và tên)", "thiếu Họ và tên"))
     elif len(name) > MAX_NAME_CHARS:
-        problems.append(f"name longer than {MAX_NAME_CHARS} characters")
+        problems.append(
+            Refusal(
+                f"name longer than {MAX_NAME_CHARS} characters",
+                f"Họ và tên dài quá {MAX_NAME_CHARS} ký tự",
+            )
+        )
     commune_text = cell_text(values.get("commune"))
     commune = ""
     if not commune_text:
-        problems.append("no commune (Xã/phường)")
+        problems.append(Refusal("no commune (Xã/phường)", "thiếu Xã/phường"))
     else:
         try:
             commune = communes.find(commune_text).code
         except UnknownCommuneError as exc:
-            problems.append(str(exc))
+            problems.append(unknown_commune(exc))
     platform_text = cell_text(values.get("platform"))
     platform = parse_platform(platform_text)
     if platform is None:
-        problems.append(f"platform (Nền tảng) must be zalo or facebook, not {platform_text!r}")
+        problems.append(
+            Refusal(
+                f"platform (Nền tảng) must be zalo or facebook, not {platform_text!r}",
+                f"Nền tảng phải là zalo hoặc facebook, không phải «{platform_text}»",
+            )
+        )
     user_id, problem = check_user_id(values.get("user_id"))
     if problem:
         problems.append(problem)
@@ -160,28 +199,37 @@ def parse_row(values: Mapping[str, object], communes: Communes) -> Clerk | str:
     if problem:
         problems.append(problem)
     if problems or platform is None:
-        return "; ".join(problems)
+        return Refusal("; ".join(p.en for p in problems), "; ".join(p.vi for p in problems))
     return Clerk(name=name, commune=commune, platform=platform, user_id=user_id, phone=phone)
 
 
-def check_user_id(value: object) -> tuple[str, str | None]:
+def check_user_id(value: object) -> tuple[str, Refusal | None]:
     """The platform user id, or why it is refused."""
     if isinstance(value, float) and abs(value) >= _FLOAT_DIGITS:
-        return "", "ID người dùng was typed as a number and lost digits: format it as Text"
+        return "", Refusal(
+            "ID người dùng was typed as a number and lost digits: format it as Text",
+            "ID người dùng bị Excel lưu dạng số và mất chữ số: định dạng cột là Văn bản (Text)",
+        )
     text = cell_text(value)
     if not text:
-        return "", "no user id (ID người dùng)"
+        return "", Refusal("no user id (ID người dùng)", "thiếu ID người dùng")
     if not _USER_ID.fullmatch(text):
-        return "", f"user id (ID người dùng) must be the platform's digits, not {text!r}"
+        return "", Refusal(
+            f"user id (ID người dùng) must be the platform's digits, not {text!r}",
+            f"ID người dùng phải là dãy số của nền tảng, không phải «{text}»",
+        )
     return text, None
 
 
-def check_phone(value: object) -> tuple[str, str | None]:
+def check_phone(value: object) -> tuple[str, Refusal | None]:
     """The phone number (optional) without separators, or why it is refused."""
     text = cell_text(value)
     if not text:
         return "", None
     digits = _PHONE_SEPARATORS.sub("", text)
     if not _PHONE.fullmatch(digits):
-        return "", f"phone (Số điện thoại) is not a phone number: {text!r}"
+        return "", Refusal(
+            f"phone (Số điện thoại) is not a phone number: {text!r}",
+            f"Số điện thoại không hợp lệ: «{text}»",
+        )
     return digits, None

@@ -1,5 +1,6 @@
 """The staff dashboard at /admin (issue 11): login, the overview, the review inbox, the
-knowledge page, the audit log.
+knowledge page, the audit log; the commune clerks' registry, notices to them and what became
+of the notices (issue 12).
 
 `add_routes(app)` registers the pages and their Jinja2 environment (autoescaped). Each handler
 must be declared `public` or `requires(role)` (guard.py), or start-up fails: no admin page or
@@ -16,7 +17,7 @@ import jinja2
 from aiohttp import web
 
 from bot.cases.dates import VN_TZ
-from webhooks.admin import knowledge, pages, review
+from webhooks.admin import clerks, knowledge, notices, pages, review
 from webhooks.admin.guard import CSRF_FIELD, GUARDED, PUBLIC, Handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -32,6 +33,10 @@ ACTIONS = {
     "review.teach": "Thêm câu mẫu",
     "review.out_of_scope": "Đánh dấu ngoài phạm vi",
     "review.dismiss": "Bỏ qua câu hỏi",
+    "clerks.add": "Thêm cán bộ xã",
+    "clerks.remove": "Xoá cán bộ xã",
+    "clerks.import": "Nhập danh sách cán bộ xã",
+    "notify.send": "Gửi thông báo cho cán bộ xã",
 }
 ROLES = {"viewer": "xem", "editor": "biên tập", "admin": "quản trị"}
 
@@ -75,7 +80,8 @@ def add_routes(app: web.Application) -> None:
     )
     env.globals.update(percent=pages.percent, csrf_field=CSRF_FIELD)
     env.filters.update(kind=lambda k: review.KINDS.get(str(k), str(k)))
-    for method, path, handler in ROUTES + review.add_routes(app) + knowledge.add_routes(app):
+    routes = ROUTES + review.add_routes(app) + knowledge.add_routes(app)
+    for method, path, handler in routes + clerks.add_routes() + notices.add_routes():
         if handler not in GUARDED and handler not in PUBLIC:
             raise RuntimeError(f"{method} {path}: declare it public or requires(role)")
         app.router.add_route(method, path, handler)
