@@ -53,6 +53,9 @@ BOT_TEXTS = (
     "case_subscribe_button", "case_subscribe_verify_first", "case_subscribed", "case_notice",
     # hostile input and faults: digits that are no code, a dossier slowed down
     "case_code_invalid", "case_throttled",
+    # human handoff (issue 11)
+    "handoff_paused", "handoff_after_misses", "handoff_resume_button", "handoff_resumed",
+    "handoff_closed",
 )  # fmt: skip
 SHORT_LIMIT = 20  # Messenger's quick-reply title limit
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")

@@ -30,6 +30,7 @@ from bot.models import Incoming, Outgoing, Platform, SendResult
 from bot.privacy import Purger
 from bot.rate_limit import per_minute, per_second
 from bot.reload import Reloader
+from bot.staff.handoff import HandoffDesk
 from bot.staff.passwords import Passwords
 from bot.store import Store
 from bot.turns.flood import FloodGate
@@ -37,9 +38,11 @@ from bot.turns.queue import TurnQueue
 from bot.zalo_tokens import TokenPair, TokenRefreshError, ZaloTokens
 from webhooks import admin, facebook, webchat, zalo
 from webhooks.errors import PayloadError
+from webhooks.handover import PageInbox
 from webhooks.keys import (
     ADMIN_CLOCK_KEY,
     BUNDLE_KEY,
+    HANDOFF_DESK_KEY,
     PASSWORDS_KEY,
     PURGER_KEY,
     RELOADER_KEY,
@@ -172,11 +175,42 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
     )
     if alerts.announce_to:
         app[RELOADER_KEY].changed = alerts.knowledge_changed
-    on_handoff = alerts.handoff_opened if alerts.handoff_alert_to else None
+    # Messenger thread control (platforms.md §2.8), when configured.
+    inbox = None
+    if settings.fb_thread_control and settings.facebook_enabled:
+        inbox = PageInbox(app[STORE_KEY], app[SESSION_KEY], settings)
+    hooks: list[Callable[[Incoming], Awaitable[object]]] = []
+    if alerts.handoff_alert_to:
+        hooks.append(alerts.handoff_opened)
+    if inbox is not None:
+        hooks.append(inbox.handoff_opened)
+
+    async def on_handoff(msg: Incoming) -> None:
+        for hook in hooks:
+            try:
+                await hook(msg)
+            except Exception:  # one failing (a registry, the Graph API) must not stop the other
+                log.exception("%s message %s: handoff step failed", msg.platform, msg.message_id)
+
+    timeout = settings.handoff_timeout_hours * 3600
+    slot = app[BUNDLE_KEY]
     turns = TurnQueue(
-        app[STORE_KEY], app[BUNDLE_KEY], flood, app[WORKER_KEY].wake, on_handoff=on_handoff
+        app[STORE_KEY],
+        slot,
+        flood,
+        app[WORKER_KEY].wake,
+        on_handoff=on_handoff if hooks else None,
+        handoff_timeout=timeout,
+        on_handoff_closed=inbox.take_back if inbox is not None else None,
     )
     app[TURNS_KEY] = turns
+    app[HANDOFF_DESK_KEY] = HandoffDesk(
+        app[STORE_KEY],
+        lambda: slot.current.dialog.composer,
+        timeout,
+        threads=inbox,
+        wake=app[WORKER_KEY].wake,
+    )
     # Before the first webhook is served, the messages acknowledged before a crash (SIGKILL
     # included) are read and queued, so none of them can be running twice; they are answered
     # while the server serves: a slow or poison one must not hold its start-up.

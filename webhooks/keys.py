@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.privacy import Purger
 from bot.reload import Reloader
+from bot.staff.handoff import HandoffDesk
 from bot.staff.passwords import Passwords
 from bot.store import Store
 from bot.turns.queue import TurnQueue
@@ -28,3 +29,5 @@ PURGER_KEY = web.AppKey("retention_purger", Purger)
 # tests set a fake clock and cheap argon2 parameters.
 ADMIN_CLOCK_KEY: web.AppKey[Callable[[], float]] = web.AppKey("admin_clock")
 PASSWORDS_KEY = web.AppKey("staff_passwords", Passwords)
+# What staff do to handed-over conversations (bot/staff/handoff.py), made with the turn queue.
+HANDOFF_DESK_KEY = web.AppKey("handoff_desk", HandoffDesk)

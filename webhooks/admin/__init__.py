@@ -1,5 +1,5 @@
 """The staff dashboard at /admin (issue 11): login, the overview, the review inbox, the
-knowledge page, the audit log.
+knowledge page, the handoff queue, the audit log.
 
 `add_routes(app)` registers the pages and their Jinja2 environment (autoescaped). Each handler
 must be declared `public` or `requires(role)` (guard.py), or start-up fails: no admin page or
@@ -16,7 +16,7 @@ import jinja2
 from aiohttp import web
 
 from bot.cases.dates import VN_TZ
-from webhooks.admin import knowledge, pages, review
+from webhooks.admin import handoffs, knowledge, pages, review
 from webhooks.admin.guard import CSRF_FIELD, GUARDED, PUBLIC, Handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -32,6 +32,9 @@ ACTIONS = {
     "review.teach": "Thêm câu mẫu",
     "review.out_of_scope": "Đánh dấu ngoài phạm vi",
     "review.dismiss": "Bỏ qua câu hỏi",
+    "handoff.take": "Nhận xử lý cuộc trò chuyện",
+    "handoff.reply": "Trả lời người dân",
+    "handoff.close": "Đóng cuộc trò chuyện",
 }
 ROLES = {"viewer": "xem", "editor": "biên tập", "admin": "quản trị"}
 
@@ -73,9 +76,11 @@ def add_routes(app: web.Application) -> None:
         action=lambda a: ACTIONS.get(a, a),
         role=lambda r: ROLES.get(str(r), str(r)),
     )
-    env.globals.update(percent=pages.percent, csrf_field=CSRF_FIELD)
+    env.globals.update(percent=pages.percent, csrf_field=CSRF_FIELD, speakers=handoffs.SPEAKERS)
     env.filters.update(kind=lambda k: review.KINDS.get(str(k), str(k)))
-    for method, path, handler in ROUTES + review.add_routes(app) + knowledge.add_routes(app):
+    env.filters.update(duration=handoffs.duration)
+    routes = ROUTES + review.add_routes(app) + knowledge.add_routes(app) + handoffs.add_routes(app)
+    for method, path, handler in routes:
         if handler not in GUARDED and handler not in PUBLIC:
             raise RuntimeError(f"{method} {path}: declare it public or requires(role)")
         app.router.add_route(method, path, handler)
