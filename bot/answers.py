@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.knowledge import KnowledgeBase, Topic
 from bot.models import FACETS, Candidate, Lang, QuickReply, Reply, TopicKind
@@ -146,7 +147,8 @@ class Composer:
         parts = [self._t(lead, lang)] if lead else []
         parts += [topic.summary.get(lang), self._t("handoff_paused", lang)]
         back = QuickReply(self._t("handoff_resume_button", lang), RESUME)
-        return self._messages("\n\n".join(parts), [back])
+        replies = self._messages("\n\n".join(parts), [back])
+        return [*replies[:-1], replace(replies[-1], hands_over=True)]
 
     def resumed(self, lang: Lang) -> list[Reply]:
         """The citizen asked for the bot again: it says so and offers the menu."""

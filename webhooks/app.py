@@ -43,6 +43,7 @@ from webhooks.keys import (
     ADMIN_CLOCK_KEY,
     BUNDLE_KEY,
     HANDOFF_DESK_KEY,
+    PAGE_INBOX_KEY,
     PASSWORDS_KEY,
     PURGER_KEY,
     RELOADER_KEY,
@@ -145,8 +146,12 @@ async def _http_session(app: web.Application) -> AsyncIterator[None]:
 async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     settings, store, session = app[SETTINGS_KEY], app[STORE_KEY], app[SESSION_KEY]
     senders: dict[Platform, Sender] = {Platform.WEBCHAT: app[webchat.MAILBOX_KEY].deliver}
+    inbox = None
+    if settings.fb_thread_control and settings.facebook_enabled:
+        inbox = PageInbox(store, session, settings)  # Messenger thread control (§2.8)
+    app[PAGE_INBOX_KEY] = inbox
     if settings.facebook_enabled:
-        senders[Platform.FACEBOOK] = _messenger_sender(session, settings)
+        senders[Platform.FACEBOOK] = _messenger_sender(session, settings, inbox)
     if settings.zalo_enabled:
         zalo_sender = ZaloSender(store, session, settings)
         senders[Platform.ZALO] = zalo_sender
@@ -175,23 +180,8 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
     )
     if alerts.announce_to:
         app[RELOADER_KEY].changed = alerts.knowledge_changed
-    # Messenger thread control (platforms.md §2.8), when configured.
-    inbox = None
-    if settings.fb_thread_control and settings.facebook_enabled:
-        inbox = PageInbox(app[STORE_KEY], app[SESSION_KEY], settings)
-    hooks: list[Callable[[Incoming], Awaitable[object]]] = []
-    if alerts.handoff_alert_to:
-        hooks.append(alerts.handoff_opened)
-    if inbox is not None:
-        hooks.append(inbox.handoff_opened)
-
-    async def on_handoff(msg: Incoming) -> None:
-        for hook in hooks:
-            try:
-                await hook(msg)
-            except Exception:  # one failing (a registry, the Graph API) must not stop the other
-                log.exception("%s message %s: handoff step failed", msg.platform, msg.message_id)
-
+    on_handoff = alerts.handoff_opened if alerts.handoff_alert_to else None
+    inbox = app[PAGE_INBOX_KEY]
     timeout = settings.handoff_timeout_hours * 3600
     slot = app[BUNDLE_KEY]
     turns = TurnQueue(
@@ -199,7 +189,7 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
         slot,
         flood,
         app[WORKER_KEY].wake,
-        on_handoff=on_handoff if hooks else None,
+        on_handoff=on_handoff,
         handoff_timeout=timeout,
         on_handoff_closed=inbox.take_back if inbox is not None else None,
     )
@@ -261,12 +251,14 @@ async def _digesting(app: web.Application) -> AsyncIterator[None]:
 # -- senders -----------------------------------------------------------------------------
 
 
-def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sender:
+def _messenger_sender(
+    session: aiohttp.ClientSession, settings: Settings, inbox: PageInbox | None
+) -> Sender:
     # One limiter per Page, shared by every send of this process (platforms.md §2.6).
     limit = per_second(settings.fb_sends_per_second)
 
     async def send(out: Outgoing) -> SendResult:
-        return await facebook.send(
+        result = await facebook.send(
             session,
             settings.fb_graph_url,
             settings.fb_page_access_token,
@@ -274,6 +266,12 @@ def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sen
             limit,
             send_timeout=settings.send_timeout_seconds,
         )
+        if result.ok and out.reply.hands_over and inbox is not None:
+            try:
+                await inbox.pass_thread(out.user_id)
+            except Exception:  # delivered: a failed handover must not resend the message
+                log.exception("facebook: passing the thread to the Page Inbox failed")
+        return result
 
     return send
 

@@ -1,6 +1,8 @@
 """Messenger's handover protocol with the Page Inbox (platforms.md §2.8), when configured
-(`fb_thread_control`): a handoff passes the thread to the Page Inbox so staff can also answer
-from Meta's own inbox; the dashboard takes it back before it writes, and on close.
+(`fb_thread_control`): once a handoff's message is delivered (the Messenger sender calls
+`pass_thread`, so the bot's own message goes out while it still owns the thread) the thread
+passes to the Page Inbox, so staff can also answer from Meta's own inbox; the dashboard takes
+it back before it writes, and on close.
 
 Best effort: a refused call is logged (without the token) and changes nothing else; the
 citizen's messages keep arriving (in `standby[]` while the Page Inbox owns the thread) and the
@@ -14,7 +16,7 @@ import logging
 import aiohttp
 
 from bot.config import Settings
-from bot.models import Incoming, Platform
+from bot.models import Platform
 from bot.models.handoffs import Handoff
 from bot.store import Store
 from webhooks import facebook
@@ -28,11 +30,9 @@ class PageInbox:
         self.session = session
         self.settings = settings
 
-    async def handoff_opened(self, msg: Incoming) -> None:
-        """After a turn opened a handoff: pass the thread to the Page Inbox (Messenger only)."""
-        if msg.platform is not Platform.FACEBOOK:
-            return
-        handoff = await self.store.current_handoff(msg.platform, msg.user_id)
+    async def pass_thread(self, user_id: str) -> None:
+        """Once the handoff's last message is delivered: pass the thread to the Page Inbox."""
+        handoff = await self.store.current_handoff(Platform.FACEBOOK, user_id)
         if handoff is None or handoff.thread_passed:
             return
         s = self.settings
@@ -40,7 +40,7 @@ class PageInbox:
             self.session,
             s.fb_graph_url,
             s.fb_page_access_token,
-            msg.user_id,
+            user_id,
             s.fb_page_inbox_app_id,
             metadata=f"Trợ lý Tư pháp: người dân cần cán bộ hỗ trợ (handoff {handoff.id})",
         )

@@ -75,6 +75,9 @@ class Reply:
     # A staff reply after Messenger's 24-hour window: sent as MESSAGE_TAG with the HUMAN_AGENT
     # tag, allowed for 7 days after the user's last message (platforms.md §2.5).
     human_agent: bool = False
+    # The last message of a handoff: once it is delivered the conversation is staff's
+    # (Messenger, when configured: the thread then passes to the Page Inbox, platforms.md §2.8).
+    hands_over: bool = False
 
 
 @dataclass(frozen=True, slots=True)

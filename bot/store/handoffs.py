@@ -6,6 +6,7 @@ open one before each turn to stay silent (bot/turns/queue.py). A staff reply or 
 close is queued in the outbox in the SAME transaction that checks the handoff is still open, so
 a reply can never go out on a handoff someone else closed a moment before. Timeouts are the
 caller's (the settings'): a handoff past its time is treated as ended and closed lazily.
+Outbox rows take the store's clock, the delivery worker's, whatever `now` the caller passes.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class Handoffs(Engine):
                 [now, by, handoff_id],
             ).rowcount
             if closed:
-                insert_outbox(db, bodies, now, None, CLOSE_SOURCE)
+                insert_outbox(db, bodies, self._clock(), None, CLOSE_SOURCE)
             return bool(closed)
 
         return await self._write(work)
@@ -127,7 +128,7 @@ class Handoffs(Engine):
                 [now, by, now, handoff_id],
             ).rowcount
             if updated:
-                insert_outbox(db, bodies, now, None, STAFF_SOURCE)
+                insert_outbox(db, bodies, self._clock(), None, STAFF_SOURCE)
             return bool(updated)
 
         return await self._write(work)

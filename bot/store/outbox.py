@@ -176,6 +176,8 @@ def body_json(reply: Reply) -> str:
         body["by_staff"] = True
     if reply.human_agent:
         body["human_agent"] = True
+    if reply.hands_over:
+        body["hands_over"] = True
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -187,5 +189,6 @@ def _outgoing(row: dict[str, Any]) -> Outgoing:
         quick_replies=quick,
         by_staff=body.get("by_staff") is True,
         human_agent=body.get("human_agent") is True,
+        hands_over=body.get("hands_over") is True,
     )
     return Outgoing(Platform(row["platform"]), row["user_id"], reply)
