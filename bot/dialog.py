@@ -143,7 +143,7 @@ class Dialog:
             return Turn(state, tuple(self.composer.welcome(lang)), TurnKind.WELCOME)
         if msg.kind is EventKind.ATTACHMENT:
             return Turn(state, tuple(self.composer.text("attachment", lang)), TurnKind.ATTACHMENT)
-        payload = msg.payload or self._numbered_choice(state, msg.text)
+        payload = msg.payload or self.numbered_choice(state, msg.text)
         if payload:
             return self._payload(self._leave_case(state), payload)
         turn = self._case_text(state, msg.text)
@@ -206,7 +206,7 @@ class Dialog:
         return Turn(state, replies, TurnKind.CASE_SUBSCRIBED, CASE_TOPIC, subscribe=code)
 
     @staticmethod
-    def _numbered_choice(state: State, text: str) -> str | None:
+    def numbered_choice(state: State, text: str) -> str | None:
         """Zalo shows options as numbered lines: a bare "2" picks the second one offered.
 
         Inside a dossier lookup digits are digits ("Proof under hostile input", 6): "0002" is the

@@ -197,6 +197,16 @@ async def test_back_to_the_bot_ends_the_handoff(
     assert await turn(queue, incoming(QUESTION)) == 1
 
 
+async def test_on_zalo_the_number_of_back_to_the_bot_ends_the_handoff(
+    store: Store, bundle: Bundle, clock: FakeClock
+) -> None:
+    queue = queue_of(store, bundle, clock)
+    await turn(queue, incoming("gặp cán bộ"))
+    assert await turn(queue, incoming("2")) == 0  # no such option: a message for staff
+    assert await turn(queue, incoming("1")) == 1  # "1. Quay lại trợ lý"
+    assert await store.current_handoff(WEB, USER) is None
+
+
 async def test_two_misses_open_a_handoff_for_misses(
     store: Store, bundle: Bundle, clock: FakeClock
 ) -> None:

@@ -31,7 +31,7 @@ from functools import partial
 from typing import cast
 
 from bot.bundle import BundleSlot
-from bot.dialog import READ_CHARS
+from bot.dialog import READ_CHARS, Dialog
 from bot.dialog import Turn as DialogTurn
 from bot.models import EventKind, Incoming, Outgoing, Reply, State, TurnKind
 from bot.models.handoffs import RESUME, ClosedBy, Handoff, HandoffReason
@@ -274,7 +274,9 @@ class TurnQueue:
         bundle = self.bundle.current
         state = await self.store.load_state(msg.platform, msg.user_id)
         open_handoff = await self._open_handoff(msg)
-        if msg.standby or (open_handoff is not None and msg.payload != RESUME):
+        # "Back to the bot": its button, or on Zalo its number ("1") under the handoff message.
+        choice = msg.payload or Dialog.numbered_choice(state or State(), msg.text)
+        if msg.standby or (open_handoff is not None and choice != RESUME):
             # Staff have the conversation (or another app owns the Messenger thread): the
             # message is kept and shown to staff, the bot says nothing (issue 11).
             await self.store.complete_turn(msg, state or State(), [])
