@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.knowledge import KnowledgeBase, Topic
 from bot.models import FACETS, Candidate, Lang, QuickReply, Reply, TopicKind
+from bot.models.handoffs import RESUME
 
 MAX_CHARS = 2000
 MAX_QUICK_REPLIES = 13
@@ -98,7 +100,9 @@ class Composer:
         asked = [f for f in facets if f in topic.facets]
         if topic.kind is TopicKind.FAMILY:
             return self.family(topic, lang)
-        if topic.kind in (TopicKind.SMALLTALK, TopicKind.HANDOFF, TopicKind.CASE):
+        if topic.kind is TopicKind.HANDOFF:
+            return self.handoff(topic, lang)
+        if topic.kind in (TopicKind.SMALLTALK, TopicKind.CASE):
             quick = self.menu_options(lang) if topic.id == "chao-hoi" else self._common(lang)
             return self._messages(topic.summary.get(lang), quick)
         blocks: list[str] = []
@@ -135,6 +139,24 @@ class Composer:
         text = f"{text}\n{self._t('clarify_none', lang)}"
         quick = [QuickReply(t.title(lang), topic_payload(t.id)) for t in topics]
         return self._messages(text, [*quick, *self._common(lang)])
+
+    def handoff(self, topic: Topic, lang: Lang, lead: str | None = None) -> list[Reply]:
+        """Handed over to staff (issue 11): the handoff topic's summary (who answers, and when:
+        the knowledge base's words, never invented hours), that the bot now stays silent, and
+        the one button that brings it back. `lead` is a bot text said first."""
+        parts = [self._t(lead, lang)] if lead else []
+        parts += [topic.summary.get(lang), self._t("handoff_paused", lang)]
+        back = QuickReply(self._t("handoff_resume_button", lang), RESUME)
+        replies = self._messages("\n\n".join(parts), [back])
+        return [*replies[:-1], replace(replies[-1], hands_over=True)]
+
+    def resumed(self, lang: Lang) -> list[Reply]:
+        """The citizen asked for the bot again: it says so and offers the menu."""
+        return self._messages(self._t("handoff_resumed", lang), self.menu_options(lang))
+
+    def handoff_closed(self, lang: Lang) -> list[Reply]:
+        """Staff closed the conversation: the bot is back (sent on staff's action)."""
+        return self._messages(self._t("handoff_closed", lang), self.menu_options(lang))
 
     def menu_options(self, lang: Lang) -> list[QuickReply]:
         quick = [

@@ -143,6 +143,17 @@ class Settings:
     handoff_alert_to: str = _s(
         "", "Targets told when a citizen asks for staff, e.g. 'group:so-tu-phap'; '' = off"
     )
+    handoff_timeout_hours: float = _s(
+        72.0,
+        "Hours a conversation handed to staff stays with them (from its opening or staff's last"
+        " reply) before the bot answers again by itself",
+    )
+    fb_thread_control: bool = _s(
+        False, "On a handoff, pass the Messenger thread to the Page Inbox; take it back on close"
+    )
+    fb_page_inbox_app_id: str = _s(
+        "263902037430900", "App id thread control is passed to (Meta's Page Inbox)"
+    )
     public_base_url: str = _s(
         "", "The server's public address (https://...), for dashboard links in staff alerts"
     )
@@ -189,6 +200,7 @@ class Settings:
             review=self.retain_review_days * DAY,
             audit=self.retain_audit_days * DAY,
             closed_case=self.retain_closed_case_days * DAY,
+            handoff=self.handoff_timeout_hours * HOUR,
         )
 
     @property
@@ -245,6 +257,10 @@ class Settings:
             raise ConfigError("admin_login_window_minutes must be positive")
         if self.digest_time and not _CLOCK_TIME.fullmatch(self.digest_time):
             raise ConfigError(f"digest_time must be HH:MM (24 h) or empty: {self.digest_time!r}")
+        if not self.handoff_timeout_hours > 0:
+            raise ConfigError("handoff_timeout_hours must be above 0")
+        if self.fb_thread_control and not self.fb_page_inbox_app_id.strip().isdigit():
+            raise ConfigError("fb_page_inbox_app_id must be an app id (digits)")
         if self.digest_days < 0:
             raise ConfigError("digest_days must not be negative")
         for name in ("announce_to", "handoff_alert_to"):

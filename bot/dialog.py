@@ -37,6 +37,7 @@ from bot.models import (
     TopicKind,
     TurnKind,
 )
+from bot.models.handoffs import RESUME
 from bot.text import detect_lang, raw_tokens
 from bot.understanding.matcher import Matcher
 
@@ -52,6 +53,9 @@ READ_CHARS = 600
 
 GET_STARTED = "GET_STARTED"
 HANDOFF_TOPIC = "gap-can-bo"
+# Messages in a row the bot did not understand before it hands the conversation to staff
+# (issue 11): the second fallback in a row is a handoff instead.
+MISSES_TO_HANDOFF = 2
 
 
 def _digits_only(text: str) -> bool:
@@ -95,7 +99,10 @@ class Dialog:
             state = State(lang=state.lang)
         if len(msg.text) > READ_CHARS:
             msg = replace(msg, text=msg.text[:READ_CHARS])
-        return self._finish(self._step(state, msg), now_ms)
+        turn = self._step(state, msg)
+        if turn.kind is not TurnKind.FALLBACK and turn.state.misses:
+            turn = replace(turn, state=replace(turn.state, misses=0))  # only misses in a row
+        return self._finish(turn, now_ms)
 
     @staticmethod
     def _finish(turn: Turn, now_ms: int) -> Turn:
@@ -136,7 +143,7 @@ class Dialog:
             return Turn(state, tuple(self.composer.welcome(lang)), TurnKind.WELCOME)
         if msg.kind is EventKind.ATTACHMENT:
             return Turn(state, tuple(self.composer.text("attachment", lang)), TurnKind.ATTACHMENT)
-        payload = msg.payload or self._numbered_choice(state, msg.text)
+        payload = msg.payload or self.numbered_choice(state, msg.text)
         if payload:
             return self._payload(self._leave_case(state), payload)
         turn = self._case_text(state, msg.text)
@@ -199,7 +206,7 @@ class Dialog:
         return Turn(state, replies, TurnKind.CASE_SUBSCRIBED, CASE_TOPIC, subscribe=code)
 
     @staticmethod
-    def _numbered_choice(state: State, text: str) -> str | None:
+    def numbered_choice(state: State, text: str) -> str | None:
         """Zalo shows options as numbered lines: a bare "2" picks the second one offered.
 
         Inside a dossier lookup digits are digits ("Proof under hostile input", 6): "0002" is the
@@ -220,6 +227,8 @@ class Dialog:
         kind, _, rest = payload.partition(":")
         if payload == MENU:
             return Turn(state, tuple(self.composer.menu(lang)), TurnKind.MENU)
+        if payload == RESUME:  # "back to the bot" (the caller closes an open handoff)
+            return Turn(state, tuple(self.composer.resumed(lang)), TurnKind.MENU)
         if kind == SUBSCRIBE:
             return self._subscribe(state, rest)
         if payload == HANDOFF:
@@ -244,7 +253,22 @@ class Dialog:
             replies = self.composer.clarify(match.candidates, lang)
             new = replace(state, lang=lang, facets=match.facets)
             return Turn(new, tuple(replies), TurnKind.CLARIFY, match.topic, match)
-        new = replace(state, lang=lang)
+        new = replace(state, lang=lang, misses=state.misses + 1)
+        if new.misses >= MISSES_TO_HANDOFF:
+            # Not understood again: staff take over rather than a third "please rephrase".
+            topic = self.kb.topics.get(HANDOFF_TOPIC)
+            if topic is not None:
+                new = replace(new, topic=HANDOFF_TOPIC, facets=(), misses=0)
+                replies = self.composer.handoff(topic, lang, lead="handoff_after_misses")
+                return Turn(
+                    new,
+                    tuple(replies),
+                    TurnKind.HANDOFF,
+                    HANDOFF_TOPIC,
+                    match,
+                    unanswered=True,
+                    handoff=True,
+                )
         return Turn(new, tuple(self.composer.fallback(lang)), TurnKind.FALLBACK, None, match, True)
 
     def _answer(

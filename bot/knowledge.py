@@ -55,6 +55,9 @@ BOT_TEXTS = (
     "case_code_invalid", "case_throttled",
     # on time or late in working days (issue 12): when no working day is in between
     "case_in_time_short", "case_late_short", "case_done_late_short",
+    # human handoff (issue 11)
+    "handoff_paused", "handoff_after_misses", "handoff_resume_button", "handoff_resumed",
+    "handoff_closed",
 )  # fmt: skip
 SHORT_LIMIT = 20  # Messenger's quick-reply title limit
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")

@@ -139,6 +139,9 @@ class FakePlatforms:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/me/messages", self._graph)
+        # The handover protocol (platforms.md §2.8): answered like a send, {"success": true}.
+        app.router.add_post("/me/pass_thread_control", self._graph)
+        app.router.add_post("/me/take_thread_control", self._graph)
         app.router.add_post("/v3.0/oa/message/cs", self._zalo)
         app.router.add_post("/v2.0/oa/message", self._zalo)  # to anonymous users
         app.router.add_post("/v3.0/oa/group/message", self._zalo)  # GMF groups (§3.9)
@@ -199,6 +202,8 @@ class FakePlatforms:
         if status != 200:
             error = {"message": "An unexpected error has occurred.", "code": 1}
             return web.json_response({"error": error}, status=status)
+        if request.path.endswith("_thread_control"):
+            return web.json_response({"success": True})
         return web.json_response({"recipient_id": body["recipient"]["id"], "message_id": "m_x"})
 
     async def _zalo(self, request: web.Request) -> web.Response:

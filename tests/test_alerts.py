@@ -63,7 +63,7 @@ def test_the_handoff_alert_has_question_channel_link_and_no_phone() -> None:
     assert "0912" not in text and "84912345678" not in text and text.count(MASK) == 2
     assert "Tôi cần gặp cán bộ" in text
     linked = handoff_text("phí 100.000 đồng năm 2026", Platform.FACEBOOK, "https://tp.example/")
-    assert "tại https://tp.example/admin/review." in linked and "Kênh: Messenger" in linked
+    assert "tại https://tp.example/admin/handoffs." in linked and "Kênh: Messenger" in linked
     assert "100.000 đồng năm 2026" in linked  # short numbers stay
     assert "không kèm câu hỏi" in handoff_text("", Platform.WEBCHAT)
 
@@ -120,7 +120,7 @@ async def test_a_citizen_asking_for_staff_alerts_the_group_once(
     notices = await client.app[STORE_KEY].notices()
     assert [(n.platform, n.address) for n in notices] == [(Platform.ZALO_GROUP, GROUP_ID)]
     assert "Kênh: khung chat trên trang web" in notices[0].text
-    assert "https://tro-ly.example/admin/review" in notices[0].text
+    assert "https://tro-ly.example/admin/handoffs" in notices[0].text
     assert "alert-session-1" not in notices[0].text
 
 

@@ -34,6 +34,7 @@ from tests.conftest import (
     make_settings,
 )
 from tests.payloads import (
+    PSID,
     ZALO_ANONYMOUS_ID,
     ZALO_APP_ID,
     ZALO_CONVERSATION_ID,
@@ -187,11 +188,27 @@ async def test_echoes_deliveries_and_reads_produce_nothing(
     aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
 ) -> None:
     client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
-    payload = fb_batch(fb_echo(), fb_delivery(), fb_read(), fb_reaction(), standby=[fb_text()])
+    payload = fb_batch(fb_echo(), fb_delivery(), fb_read(), fb_reaction())
     assert (await post_facebook(client, payload)).status == 200
     assert client.app[TURNS_KEY].queued == 0
     assert await store_of(client).pending_inbound() == []
     assert await store_of(client).outbox_rows() == []
+    assert platforms.received == []
+
+
+async def test_a_standby_message_is_kept_for_staff_and_never_answered(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    # The Page Inbox owns the thread (platforms.md §2.8): the bot must not reply.
+    client = await start(aiohttp_client, make_settings(tmp_path, platforms.url), bundle)
+    payload = fb_batch(standby=[fb_text(QUESTION, mid="m-standby")])
+    assert (await post_facebook(client, payload)).status == 200
+    await client.app[TURNS_KEY].drain()
+    store = store_of(client)
+    assert await store.pending_inbound() == []
+    lines, _ = await store.conversation(Platform.FACEBOOK, PSID)
+    assert [(line.speaker.value, line.text) for line in lines] == [("citizen", QUESTION)]
+    assert await store.outbox_rows() == []
     assert platforms.received == []
 
 

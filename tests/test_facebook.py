@@ -238,10 +238,15 @@ def test_parse_every_entry_and_every_item_of_a_batch() -> None:
     assert [m.message_id for m in parsed] == [f"m_{n}" for n in range(7)]
 
 
-def test_parse_drops_standby_changes_and_other_objects() -> None:
+def test_parse_marks_standby_and_drops_changes_and_other_objects() -> None:
     body = fb_batch(fb_text(), standby=[fb_text("đã chuyển", mid="m_standby")])
     body["entry"].append({"id": "1", "time": 1, "changes": [{"field": "feed", "value": {}}]})
-    assert [m.message_id for m in facebook.parse(encode(body))] == ["m_text_1"]
+    parsed = facebook.parse(encode(body))
+    # A standby message (the Page Inbox owns the thread, §2.8) is kept for staff, marked.
+    assert [(m.message_id, m.standby) for m in parsed] == [
+        ("m_text_1", False),
+        ("m_standby", True),
+    ]
     assert (
         facebook.parse(encode({"object": "instagram", "entry": [{"messaging": [fb_text()]}]})) == []
     )

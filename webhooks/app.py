@@ -31,6 +31,7 @@ from bot.models import Incoming, Outgoing, Platform, SendResult
 from bot.privacy import Purger
 from bot.rate_limit import per_minute, per_second
 from bot.reload import Reloader
+from bot.staff.handoff import HandoffDesk
 from bot.staff.passwords import Passwords
 from bot.store import Store
 from bot.turns.flood import FloodGate
@@ -38,9 +39,12 @@ from bot.turns.queue import TurnQueue
 from bot.zalo_tokens import TokenPair, TokenRefreshError, ZaloTokens
 from webhooks import admin, facebook, webchat, zalo
 from webhooks.errors import PayloadError
+from webhooks.handover import PageInbox
 from webhooks.keys import (
     ADMIN_CLOCK_KEY,
     BUNDLE_KEY,
+    HANDOFF_DESK_KEY,
+    PAGE_INBOX_KEY,
     PASSWORDS_KEY,
     PURGER_KEY,
     RELOADER_KEY,
@@ -142,8 +146,12 @@ async def _http_session(app: web.Application) -> AsyncIterator[None]:
 async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     settings, store, session = app[SETTINGS_KEY], app[STORE_KEY], app[SESSION_KEY]
     senders: dict[Platform, Sender] = {Platform.WEBCHAT: app[webchat.MAILBOX_KEY].deliver}
+    inbox = None
+    if settings.fb_thread_control and settings.facebook_enabled:
+        inbox = PageInbox(store, session, settings)  # Messenger thread control (§2.8)
+    app[PAGE_INBOX_KEY] = inbox
     if settings.facebook_enabled:
-        senders[Platform.FACEBOOK] = _messenger_sender(session, settings)
+        senders[Platform.FACEBOOK] = _messenger_sender(session, settings, inbox)
     if settings.zalo_enabled:
         zalo_sender = ZaloSender(store, session, settings)
         senders[Platform.ZALO] = zalo_sender
@@ -178,10 +186,26 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
     except Exception:  # the server answers citizens whatever became of the announcement
         log.exception("the start-up check for knowledge changes failed")
     on_handoff = alerts.handoff_opened if alerts.handoff_alert_to else None
+    inbox = app[PAGE_INBOX_KEY]
+    timeout = settings.handoff_timeout_hours * 3600
+    slot = app[BUNDLE_KEY]
     turns = TurnQueue(
-        app[STORE_KEY], app[BUNDLE_KEY], flood, app[WORKER_KEY].wake, on_handoff=on_handoff
+        app[STORE_KEY],
+        slot,
+        flood,
+        app[WORKER_KEY].wake,
+        on_handoff=on_handoff,
+        handoff_timeout=timeout,
+        on_handoff_closed=inbox.take_back if inbox is not None else None,
     )
     app[TURNS_KEY] = turns
+    app[HANDOFF_DESK_KEY] = HandoffDesk(
+        app[STORE_KEY],
+        lambda: slot.current.dialog.composer,
+        timeout,
+        threads=inbox,
+        wake=app[WORKER_KEY].wake,
+    )
     # Before the first webhook is served, the messages acknowledged before a crash (SIGKILL
     # included) are read and queued, so none of them can be running twice; they are answered
     # while the server serves: a slow or poison one must not hold its start-up.
@@ -232,12 +256,14 @@ async def _digesting(app: web.Application) -> AsyncIterator[None]:
 # -- senders -----------------------------------------------------------------------------
 
 
-def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sender:
+def _messenger_sender(
+    session: aiohttp.ClientSession, settings: Settings, inbox: PageInbox | None
+) -> Sender:
     # One limiter per Page, shared by every send of this process (platforms.md §2.6).
     limit = per_second(settings.fb_sends_per_second)
 
     async def send(out: Outgoing) -> SendResult:
-        return await facebook.send(
+        result = await facebook.send(
             session,
             settings.fb_graph_url,
             settings.fb_page_access_token,
@@ -245,6 +271,12 @@ def _messenger_sender(session: aiohttp.ClientSession, settings: Settings) -> Sen
             limit,
             send_timeout=settings.send_timeout_seconds,
         )
+        if result.ok and out.reply.hands_over and inbox is not None:
+            try:
+                await inbox.pass_thread(out.user_id)
+            except Exception:  # delivered: a failed handover must not resend the message
+                log.exception("facebook: passing the thread to the Page Inbox failed")
+        return result
 
     return send
 

@@ -14,6 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -94,10 +95,11 @@ def verify_subscription(query: Mapping[str, str], verify_token: str) -> str | No
 def parse(raw: bytes) -> list[Incoming]:
     """Turn one webhook body into the citizen's messages, in order, at most one per message id.
 
-    Iterates every `entry[]` and every `messaging[]` item: Meta batches up to 1,000 events and
-    the "one messaging object" wording is not a promise (§1.2). Dropped: echoes (the Page's own
-    sends, §1.2 "Echo"), deletions, deliveries, reads, reactions, referrals, handover events,
-    `standby[]` (another app owns the thread), `changes[]`, other `object` values (e.g.
+    Iterates every `entry[]` and every `messaging[]` and `standby[]` item: Meta batches up to
+    1,000 events and the "one messaging object" wording is not a promise (§1.2). A `standby[]`
+    message (another app owns the thread, §2.8) comes out with `standby` set: recorded, never
+    answered. Dropped: echoes (the Page's own sends, §1.2 "Echo"), deletions, deliveries, reads,
+    reactions, referrals, handover events, `changes[]`, other `object` values (e.g.
     "instagram") and any unknown item. Raises PayloadError when the body is not a JSON object
     or a field the result needs (sender id, mid, payload...) is missing or mistyped.
     """
@@ -115,32 +117,39 @@ def parse(raw: bytes) -> list[Incoming]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise PayloadError(f"entry[{i}] is not an object")
-        items = entry.get("messaging", [])
-        if not isinstance(items, list):
-            raise PayloadError(f"entry[{i}].messaging is not a list")
-        for j, item in enumerate(items):
-            where = f"entry[{i}].messaging[{j}]"
-            if not isinstance(item, dict):
-                raise PayloadError(f"{where} is not an object")
-            # Dispatch on which key exists (§1.2); delivery, read, reaction, referral, optin,
-            # handover... are not citizen input.
-            if "message" in item:
-                incoming = _message(item, where)
-            elif "postback" in item:
-                incoming = _postback(item, where)
-            else:
-                continue
-            if incoming is not None and incoming.message_id not in seen:
+        for channel in ("messaging", "standby"):
+            items = entry.get(channel, [])
+            if not isinstance(items, list):
+                raise PayloadError(f"entry[{i}].{channel} is not a list")
+            for j, item in enumerate(items):
+                incoming = _item(item, f"entry[{i}].{channel}[{j}]")
+                if incoming is None or incoming.message_id in seen:
+                    continue
                 seen.add(incoming.message_id)
-                found.append(incoming)
+                # Standby: another app (the Page Inbox) owns the thread (§2.8); kept for staff,
+                # never answered.
+                found.append(replace(incoming, standby=True) if channel == "standby" else incoming)
     return found
+
+
+def _item(item: Any, where: str) -> Incoming | None:
+    if not isinstance(item, dict):
+        raise PayloadError(f"{where} is not an object")
+    # Dispatch on which key exists (§1.2); delivery, read, reaction, referral, optin,
+    # handover... are not citizen input.
+    if "message" in item:
+        return _message(item, where)
+    if "postback" in item:
+        return _postback(item, where)
+    return None
 
 
 def render(out: Outgoing) -> list[dict[str, Any]]:
     """Send API bodies for one reply, to be posted in order; [] when the text is blank.
 
     Text is NFC-normalised and split at TEXT_LIMIT characters (the core already splits; this is
-    a guard). Quick replies ride on the last body only, capped at 13, titles cut to 20
+    a guard). A staff reply marked `human_agent` goes as MESSAGE_TAG + HUMAN_AGENT (§2.5), any
+    other as RESPONSE. Quick replies ride on the last body only, capped at 13, titles cut to 20
     characters; one with an empty title or payload, or a payload over 1,000, is left out.
     """
     if out.platform is not Platform.FACEBOOK:
@@ -152,9 +161,13 @@ def render(out: Outgoing) -> list[dict[str, Any]]:
         message: dict[str, Any] = {"text": part}
         if quick and n == len(parts):
             message["quick_replies"] = quick
-        bodies.append(
-            {"recipient": {"id": out.user_id}, "messaging_type": "RESPONSE", "message": message}
-        )
+        body: dict[str, Any] = {"recipient": {"id": out.user_id}, "message": message}
+        if out.reply.human_agent:
+            # A person's reply after the 24-hour window, within 7 days (§2.5).
+            body |= {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+        else:
+            body["messaging_type"] = "RESPONSE"
+        bodies.append(body)
     return bodies
 
 
@@ -198,6 +211,38 @@ async def send_typing(
     result = await _post(session, url, page_token, body, TYPING_TIMEOUT)
     if not result.ok:
         log.info("typing_on failed: %s", result.error)
+
+
+async def pass_thread_control(
+    session: aiohttp.ClientSession,
+    graph_url: str,
+    page_token: str,
+    user_id: str,
+    target_app_id: str,
+    metadata: str = "",
+) -> SendResult:
+    """Hand the thread to another app, e.g. the Page Inbox (§2.8): `POST /me/pass_thread_control`
+    (the Page's own token names the Page). Classified like a send; never raises."""
+    body: dict[str, Any] = {"recipient": {"id": user_id}, "target_app_id": target_app_id}
+    if metadata:
+        body["metadata"] = metadata[:1000]
+    url = f"{graph_url.rstrip('/')}/me/pass_thread_control"
+    return await _post(session, url, page_token, body, SEND_TIMEOUT)
+
+
+async def take_thread_control(
+    session: aiohttp.ClientSession,
+    graph_url: str,
+    page_token: str,
+    user_id: str,
+    metadata: str = "",
+) -> SendResult:
+    """Take the thread back from whichever app holds it (§2.8): `POST /me/take_thread_control`."""
+    body: dict[str, Any] = {"recipient": {"id": user_id}}
+    if metadata:
+        body["metadata"] = metadata[:1000]
+    url = f"{graph_url.rstrip('/')}/me/take_thread_control"
+    return await _post(session, url, page_token, body, SEND_TIMEOUT)
 
 
 def _message(item: dict[str, Any], where: str) -> Incoming | None:

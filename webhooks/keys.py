@@ -12,9 +12,11 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.privacy import Purger
 from bot.reload import Reloader
+from bot.staff.handoff import HandoffDesk
 from bot.staff.passwords import Passwords
 from bot.store import Store
 from bot.turns.queue import TurnQueue
+from webhooks.handover import PageInbox
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 STORE_KEY = web.AppKey("store", Store)
@@ -28,3 +30,7 @@ PURGER_KEY = web.AppKey("retention_purger", Purger)
 # tests set a fake clock and cheap argon2 parameters.
 ADMIN_CLOCK_KEY: web.AppKey[Callable[[], float]] = web.AppKey("admin_clock")
 PASSWORDS_KEY = web.AppKey("staff_passwords", Passwords)
+# What staff do to handed-over conversations (bot/staff/handoff.py), made with the turn queue.
+HANDOFF_DESK_KEY = web.AppKey("handoff_desk", HandoffDesk)
+# Messenger thread control with the Page Inbox (webhooks/handover.py); None when not configured.
+PAGE_INBOX_KEY: web.AppKey[PageInbox | None] = web.AppKey("page_inbox")

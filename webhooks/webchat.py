@@ -83,13 +83,25 @@ class Mailbox:
         return box
 
     async def deliver(self, out: Outgoing) -> SendResult:
-        """The outbox sender of Platform.WEBCHAT: never fails."""
+        """The outbox sender of Platform.WEBCHAT: never fails. A staff message (issue 11)
+        answers no request: it waits for the page's next look (`take`) or request."""
         box = self._box(out.user_id)
         box.replies.append(out.reply)
         del box.replies[: -self.max_buffered]
-        box.delivered += 1
+        if not out.reply.by_staff:
+            box.delivered += 1
         box.changed.set()
         return SendResult(ok=True)
+
+    def take(self, session: str) -> list[Reply]:
+        """What was delivered to a session that no request is waiting for (staff messages);
+        nothing while a request of the session still waits for its turn's replies. Call it
+        under `serial(session)`."""
+        box = self._boxes.get(session)
+        if box is None or box.delivered < box.queued:
+            return []
+        replies, box.replies = box.replies, []
+        return replies
 
     def expect(self, session: str, count: int) -> None:
         self._box(session).queued += count
@@ -163,10 +175,24 @@ async def api(request: web.Request) -> web.Response:
     return web.json_response({"replies": [_reply(r) for r in replies]}, dumps=_dumps)
 
 
+async def updates(request: web.Request) -> web.Response:
+    """GET /api/chat/updates?session=... -> {"replies": [...]}: messages staff sent the session
+    since the page last looked (the page looks every few seconds), [] when none."""
+    session = request.query.get("session", "")
+    if not SESSION.fullmatch(session):
+        return _error(400, "session must be 8 to 64 letters, digits or dashes")
+    mailbox = request.app[MAILBOX_KEY]
+    async with mailbox.serial(session):
+        replies = mailbox.take(session)
+    body = {"replies": [_reply(r) for r in replies]}
+    return web.json_response(body, dumps=_dumps, headers={"Cache-Control": "no-store"})
+
+
 def _reply(reply: Reply) -> dict[str, Any]:
     return {
         "text": reply.text,
         "quick_replies": [{"title": q.title, "payload": q.payload} for q in reply.quick_replies],
+        "staff": reply.by_staff,
     }
 
 
@@ -179,9 +205,11 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    """The page, its assets under /chat/static/, the API, and / redirecting to the page."""
+    """The page, its assets under /chat/static/, the API (and its look for staff messages),
+    and / redirecting to the page."""
     app[MAILBOX_KEY] = Mailbox()
     app.router.add_get("/", index)
     app.router.add_get("/chat", page)
     app.router.add_static("/chat/static/", STATIC, append_version=False)
     app.router.add_post("/api/chat", api)
+    app.router.add_get("/api/chat/updates", updates)

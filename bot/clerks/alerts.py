@@ -56,7 +56,7 @@ def handoff_text(question: str, platform: Platform, base_url: str = "") -> str:
         question = question[: MAX_QUESTION_CHARS - 1].rstrip() + "…"
     asked = f"“{question}”" if question else "(bấm nút «Gặp cán bộ», không kèm câu hỏi)"
     base = base_url.strip().rstrip("/")
-    where = f"tại {base}/admin/review" if base else "trên trang quản trị (mục cần xem lại)"
+    where = f"tại {base}/admin/handoffs" if base else "trên trang quản trị (mục Chờ cán bộ)"
     return "\n".join(
         [
             "Trợ lý Tư pháp: một người dân đang chờ cán bộ hỗ trợ.",

@@ -53,3 +53,6 @@ class State:
     case_step: CaseStep | None = None
     case_code: str | None = None
     case_verified: str | None = None
+    # Messages in a row the bot did not understand (fallbacks): at MISSES_TO_HANDOFF the
+    # conversation goes to staff (bot/dialog.py).
+    misses: int = 0

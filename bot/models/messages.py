@@ -49,6 +49,10 @@ class Incoming:
     payload: str | None = None
     timestamp_ms: int = 0
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    # Messenger `standby[]` (platforms.md §1.2, §2.8): another app (the Page Inbox, after a
+    # handover) owns the thread. The message is recorded and shown to staff; the bot must not
+    # answer it. Not stored: a standby message resumed after a crash is an ordinary one.
+    standby: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,15 @@ class Reply:
 
     text: str
     quick_replies: tuple[QuickReply, ...] = ()
+    # Sent from the staff dashboard, not as a turn's answer (the web chat shows it whenever it
+    # comes, bot/staff/handoff.py).
+    by_staff: bool = False
+    # A staff reply after Messenger's 24-hour window: sent as MESSAGE_TAG with the HUMAN_AGENT
+    # tag, allowed for 7 days after the user's last message (platforms.md §2.5).
+    human_agent: bool = False
+    # The last message of a handoff: once it is delivered the conversation is staff's
+    # (Messenger, when configured: the thread then passes to the Page Inbox, platforms.md §2.8).
+    hands_over: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,9 @@ class Retention:
     review: float
     audit: float
     closed_case: float
+    # A handoff in force keeps its citizen's messages and replies beyond `message_text`,
+    # `message` and `outbox`, for staff to read: `handoff_timeout_hours`, as its own timeout.
+    handoff: float = 72 * HOUR
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ table and the dossier tables, as one async `Store` over sqlite-utils.
 - `stats`: the staff overview's figures;
 - `review`: the review inbox's misses and staff's decisions on them;
 - `clerks`: the commune clerks' registry and the notices sent to them (issue 12);
+- `handoffs`: conversations handed to staff, their queue, staff replies (issue 11);
 - `migrations`: the schema.
 
 Import the public names from here (`from bot.store import Store`), not from the modules: the
@@ -24,6 +25,7 @@ from __future__ import annotations
 from bot.store.cases import Cases, ImportCounts, Notify
 from bot.store.clerks import ClerkCounts, Clerks, QueuedCounts
 from bot.store.engine import BUSY_TIMEOUT_MS, MAX_ERROR_CHARS, SYNCHRONOUS, Clock, StoreClosedError
+from bot.store.handoffs import Handoffs
 from bot.store.kv import KeyValues
 from bot.store.messages import Messages
 from bot.store.outbox import Outbox, OutboxRecord, OutboxRow
@@ -48,5 +50,5 @@ __all__ = [
 ]
 
 
-class Store(Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats, Review, Clerks):
+class Store(Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats, Review, Clerks, Handoffs):
     """Async domain methods over SQLite. Open with `await Store.open(path)`; `await close()`."""

@@ -17,8 +17,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.models import CaseStep, EventKind, Incoming, Outgoing, Platform, State
+from bot.models.handoffs import HandoffReason
 from bot.models.review import Miss, MissKind
 from bot.store.engine import Engine, trim_error
+from bot.store.handoffs import open_handoff
 from bot.store.outbox import body_json, insert_outbox
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,7 @@ class Messages(Engine):
         unanswered: bool = False,
         handoff: bool = False,
         miss: Miss | None = None,
+        handoff_reason: HandoffReason = HandoffReason.ASKED,
     ) -> bool:
         """In ONE transaction: save `state`, queue `outgoing` (in order), mark `msg` handled, log
         an unanswered question and open a handoff (unless one is open) when asked.
@@ -165,12 +168,7 @@ class Messages(Engine):
             if miss_row is not None:
                 _insert_miss(db, msg, inbound_id, now, miss_row)
             if handoff:
-                db.execute(
-                    "INSERT INTO handoffs (platform, user_id, created_at) SELECT ?, ?, ?"
-                    " WHERE NOT EXISTS (SELECT 1 FROM handoffs WHERE platform = ?"
-                    " AND user_id = ? AND status = 'open')",
-                    [msg.platform.value, msg.user_id, now, msg.platform.value, msg.user_id],
-                )
+                open_handoff(db, msg.platform, msg.user_id, now, handoff_reason)
             return True
 
         return await self._write(work)

@@ -345,3 +345,28 @@ _CLERKS = [
 def _clerks(db: Database) -> None:
     for statement in _CLERKS:
         db.execute(statement)
+
+
+# Human handoff (issue 11): why a handoff opened, who took it over and when staff last wrote
+# (the timeout runs from the later of its opening and that), who closed it, and whether the
+# Messenger thread was passed to the Page Inbox (to be taken back on close). Staff replies are
+# outbox rows with source 'staff'. Ended handoffs are 'closed' whoever ended them.
+_HANDOFF = [
+    "ALTER TABLE handoffs ADD COLUMN reason TEXT NOT NULL DEFAULT 'asked'"
+    " CHECK (reason IN ('asked', 'misses'))",
+    "ALTER TABLE handoffs ADD COLUMN assignee TEXT",
+    "ALTER TABLE handoffs ADD COLUMN taken_at REAL",
+    "ALTER TABLE handoffs ADD COLUMN staff_at REAL",
+    "ALTER TABLE handoffs ADD COLUMN closed_by TEXT",
+    "ALTER TABLE handoffs ADD COLUMN thread_passed INTEGER NOT NULL DEFAULT 0"
+    " CHECK (thread_passed IN (0, 1))",
+    # The conversation page reads one user's messages and replies, newest first.
+    "CREATE INDEX inbound_user ON inbound (platform, user_id, id)",
+    "CREATE INDEX outbox_user_all ON outbox (platform, user_id, id)",
+]
+
+
+@MIGRATIONS(name="0008_handoff")
+def _handoff(db: Database) -> None:
+    for statement in _HANDOFF:
+        db.execute(statement)

@@ -171,11 +171,24 @@ def _record(row: dict[str, Any]) -> OutboxRecord:
 def body_json(reply: Reply) -> str:
     # By hand: dataclasses.asdict deep-copies every field, and showed in the turn's profile.
     quick = [{"title": q.title, "payload": q.payload} for q in reply.quick_replies]
-    return json.dumps({"text": reply.text, "quick_replies": quick}, ensure_ascii=False)
+    body: dict[str, Any] = {"text": reply.text, "quick_replies": quick}
+    if reply.by_staff:  # only when set: the rows of turns stay as they were
+        body["by_staff"] = True
+    if reply.human_agent:
+        body["human_agent"] = True
+    if reply.hands_over:
+        body["hands_over"] = True
+    return json.dumps(body, ensure_ascii=False)
 
 
 def _outgoing(row: dict[str, Any]) -> Outgoing:
     body = json.loads(row["body"])
     quick = tuple(QuickReply(q["title"], q["payload"]) for q in body.get("quick_replies", ()))
-    reply = Reply(text=body["text"], quick_replies=quick)
+    reply = Reply(
+        text=body["text"],
+        quick_replies=quick,
+        by_staff=body.get("by_staff") is True,
+        human_agent=body.get("human_agent") is True,
+        hands_over=body.get("hands_over") is True,
+    )
     return Outgoing(Platform(row["platform"]), row["user_id"], reply)

@@ -224,27 +224,34 @@ def _steps(retention: Retention, now: float) -> list[_Step]:
     (kept a shorter time) go before them, so that deleting them has no link left to undo;
     dossiers go before subscriptions, which then sweep those of deleted dossiers."""
     closed = f"status IN ({_marks(_CLOSED)})"
+    # Not while the user's conversation is with staff: they read it (issue 11).
+    free = (
+        " AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.status = 'open'"
+        " AND h.platform = {t}.platform AND h.user_id = {t}.user_id"
+        " AND max(h.created_at, coalesce(h.staff_at, 0)) > ?)"
+    )
+    handed = now - retention.handoff
     return [
         _Step(
             "message_texts",
             "id",
             "FROM inbound WHERE status != 'pending' AND received_at < ?"
-            " AND (text != '' OR payload IS NOT NULL)",
-            [now - retention.message_text],
+            " AND (text != '' OR payload IS NOT NULL)" + free.format(t="inbound"),
+            [now - retention.message_text, handed],
             _apply("UPDATE inbound SET text = '', payload = NULL WHERE id IN ({})"),
         ),
         _Step(
             "outbox",
             "id",
-            "FROM outbox WHERE status != 'pending' AND created_at < ?",
-            [now - retention.outbox],
+            "FROM outbox WHERE status != 'pending' AND created_at < ?" + free.format(t="outbox"),
+            [now - retention.outbox, handed],
             _apply("DELETE FROM outbox WHERE id IN ({})"),
         ),
         _Step(
             "messages",
             "id",
-            "FROM inbound WHERE status != 'pending' AND received_at < ?",
-            [now - retention.message],
+            "FROM inbound WHERE status != 'pending' AND received_at < ?" + free.format(t="inbound"),
+            [now - retention.message, handed],
             _delete_messages,
         ),
         _Step(

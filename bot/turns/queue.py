@@ -31,9 +31,10 @@ from functools import partial
 from typing import cast
 
 from bot.bundle import BundleSlot
-from bot.dialog import READ_CHARS
+from bot.dialog import READ_CHARS, Dialog
 from bot.dialog import Turn as DialogTurn
 from bot.models import EventKind, Incoming, Outgoing, Reply, State, TurnKind
+from bot.models.handoffs import RESUME, ClosedBy, Handoff, HandoffReason
 from bot.models.review import Miss, MissKind
 from bot.store import Store
 from bot.text import tokens
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 
 MAX_TURNS = 8  # turns in progress at once: enough to keep the loop and the store thread busy
+HANDOFF_TIMEOUT = 72 * 3600.0  # the default of `handoff_timeout_hours` (bot/config.py)
 
 Turn = asyncio.Future[int | None]
 
@@ -71,6 +73,8 @@ class TurnQueue:
         dialog_gap: float = DIALOG_GAP,
         flood_waiting: int = FLOOD_WAITING,
         on_handoff: Callable[[Incoming], Awaitable[object]] | None = None,
+        handoff_timeout: float = HANDOFF_TIMEOUT,
+        on_handoff_closed: Callable[[Handoff], Awaitable[object]] | None = None,
     ) -> None:
         self.store = store
         self.bundle = bundle
@@ -78,8 +82,13 @@ class TurnQueue:
         self.wake = wake
         self.clock = clock
         self.max_turns = max_turns
-        # After a turn that asked for staff is committed: the staff alert (bot/clerks/alerts.py).
+        # After a turn that asked for staff is committed: the staff alert (bot/clerks/alerts.py)
+        # and passing the Messenger thread to the Page Inbox; after the citizen ended one:
+        # taking the thread back. While a handoff is open (and younger than `handoff_timeout`
+        # seconds since it opened or staff last replied) the sender's turns are silent.
         self.on_handoff = on_handoff
+        self.on_handoff_closed = on_handoff_closed
+        self.handoff_timeout = handoff_timeout
         # One queue per sender with messages waiting, in arrival order: the next message must
         # see the state the previous one saved ("còn lệ phí thì sao?"). A sender is in `_ready`
         # while its queue is not empty and no worker has it: never two of its turns at once.
@@ -264,6 +273,16 @@ class TurnQueue:
             return await self._forget(msg)
         bundle = self.bundle.current
         state = await self.store.load_state(msg.platform, msg.user_id)
+        open_handoff = await self._open_handoff(msg)
+        # "Back to the bot": its button, or on Zalo its number ("1") under the handoff message.
+        choice = msg.payload or Dialog.numbered_choice(state or State(), msg.text)
+        if msg.standby or (open_handoff is not None and choice != RESUME):
+            # Staff have the conversation (or another app owns the Messenger thread): the
+            # message is kept and shown to staff, the bot says nothing (issue 11).
+            await self.store.complete_turn(msg, state or State(), [])
+            return 0
+        if open_handoff is not None:  # "back to the bot": the citizen ends the handoff
+            await self._closed_by_citizen(open_handoff)
         verdict = self.flood.check((msg.platform, msg.user_id))
         unanswered = handoff = False
         miss: Miss | None = None
@@ -282,7 +301,11 @@ class TurnQueue:
                 log.info("%s user flooding: one notice, then silence", msg.platform)
                 replies = tuple(bundle.dialog.composer.text("flood", state.lang))
         outgoing = [Outgoing(msg.platform, msg.user_id, r) for r in replies]
-        if not await self.store.complete_turn(msg, state, outgoing, unanswered, handoff, miss=miss):
+        # Two misses in a row hand over with the second one's fallback kept for review.
+        reason = HandoffReason.MISSES if unanswered and handoff else HandoffReason.ASKED
+        if not await self.store.complete_turn(
+            msg, state, outgoing, unanswered, handoff, miss=miss, handoff_reason=reason
+        ):
             return 0  # already handled (a resumed message raced a live one): nothing queued
         if handoff and self.on_handoff is not None:
             try:
@@ -292,6 +315,33 @@ class TurnQueue:
         if outgoing:
             self.wake()
         return len(outgoing)
+
+    async def _open_handoff(self, msg: Incoming) -> Handoff | None:
+        """The sender's handoff in force, or None; one past its time is closed here (the bot
+        answers again from this message on)."""
+        handoff = await self.store.current_handoff(msg.platform, msg.user_id)
+        if handoff is None:
+            return None
+        now = self.clock()
+        if handoff.active(now, self.handoff_timeout):
+            return handoff
+        if await self.store.expire_handoff(handoff.id, now):
+            log.info("%s handoff %d: timed out, the bot answers again", msg.platform, handoff.id)
+            await self._after_close(handoff)
+        return None
+
+    async def _closed_by_citizen(self, handoff: Handoff) -> None:
+        if await self.store.close_handoff(handoff.id, ClosedBy.CITIZEN.value, self.clock()):
+            log.info("%s handoff %d: ended by the citizen", handoff.platform, handoff.id)
+            await self._after_close(handoff)
+
+    async def _after_close(self, handoff: Handoff) -> None:
+        if self.on_handoff_closed is None:
+            return
+        try:
+            await self.on_handoff_closed(handoff)
+        except Exception:  # the platform's thread control must not fail the citizen's turn
+            log.exception("%s handoff %d: after-close step failed", handoff.platform, handoff.id)
 
     async def _forget(self, msg: Incoming) -> int:
         """The user withdrew consent (Luật Bảo vệ dữ liệu cá nhân 2025; Nghị định 13/2023):
@@ -320,7 +370,8 @@ def miss_of(turn: DialogTurn, text: str) -> Miss | None:
     ask-back, a handoff asked in words (the "Gặp cán bộ" button has no words to learn from);
     None for any other turn. The text is normalised as the matcher reads it (the first
     READ_CHARS characters, `bot.text.tokens`)."""
-    kind = _MISS_KINDS.get(turn.kind)
+    # A handoff after two misses in a row is, for review, a question not understood.
+    kind = MissKind.FALLBACK if turn.unanswered else _MISS_KINDS.get(turn.kind)
     if kind is None or (kind is not MissKind.FALLBACK and not text.strip()):
         return None
     match = turn.match

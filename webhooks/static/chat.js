@@ -5,6 +5,8 @@
 
 (function () {
   const API = "/api/chat";
+  const UPDATES = "/api/chat/updates";
+  const LOOK_EVERY_MS = 3000;
   const SESSION_KEY = "tro-ly-tu-phap.session";
   const BUSY_TEXT = "Trợ lý đang trả lời…";
   const ERROR_TEXT =
@@ -61,7 +63,7 @@
     p.className = "msg " + kind;
     const who = document.createElement("span");
     who.className = "visually-hidden";
-    who.textContent = kind === "user" ? "Anh/chị: " : "Trợ lý: ";
+    who.textContent = kind === "user" ? "Anh/chị: " : kind === "staff" ? "Cán bộ: " : "Trợ lý: ";
     p.appendChild(who);
     p.appendChild(document.createTextNode(text));
     log.appendChild(p);
@@ -118,7 +120,7 @@
       const data = await response.json();
       let first = null;
       data.replies.forEach((reply, i) => {
-        const p = addMessage("bot", reply.text);
+        const p = addMessage(reply.staff ? "staff" : "bot", reply.text);
         first = first || p;
         // Quick replies ride on the last message of a turn.
         if (i === data.replies.length - 1) addQuickReplies(reply.quick_replies || []);
@@ -133,6 +135,28 @@
       if (shown) input.focus();
     }
   }
+
+  // Messages staff send from the dashboard (a handed-over conversation) answer no request:
+  // look for them every few seconds while no request is in flight.
+  async function look() {
+    if (busy) return;
+    try {
+      const response = await fetch(UPDATES + "?session=" + encodeURIComponent(session));
+      if (!response.ok) return;
+      const data = await response.json();
+      if (!data.replies.length) return;
+      // Taken from the server: shown even if a request started meanwhile, never dropped.
+      if (!busy) clearQuickReplies();
+      data.replies.forEach((reply, i) => {
+        addMessage(reply.staff ? "staff" : "bot", reply.text);
+        if (!busy && i === data.replies.length - 1) addQuickReplies(reply.quick_replies || []);
+      });
+      scrollDown();
+    } catch (e) {
+      // offline for a moment: the next look tries again
+    }
+  }
+  window.setInterval(look, LOOK_EVERY_MS);
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
