@@ -274,11 +274,13 @@ ROLES = [Role.VIEWER, Role.EDITOR, Role.ADMIN]
 
 
 def admin_routes(app: web.Application) -> list[tuple[str, str, Any]]:
+    """Every admin route; a variable part ("/admin/topics/{topic}") is given the value "x",
+    which names nothing."""
     routes = []
     for route in app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
         if path == "/admin" or path.startswith("/admin/"):
-            routes.append((route.method, path, route.handler))
+            routes.append((route.method, re.sub(r"\{[^}]+\}", "x", path), route.handler))
     return routes
 
 

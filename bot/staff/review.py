@@ -277,7 +277,8 @@ def _before(group: MissGroup, edit: Taught | None) -> dict[str, object]:
         "guess": group.guess,
     }
     if edit is not None:
-        before["phrasings"] = edit.before
+        # The file's text, so that the audit page can revert the change (topic_desk.py).
+        before |= {"phrasings": edit.before, "text": edit.source}
     return before
 
 
@@ -293,6 +294,7 @@ def _after(
             "file": edit.path.relative_to(root.parent).as_posix(),
             "knowledge_version": outcome.version,
             "answered_as": outcome.answered_as,
+            "text": edit.text,
         }
     return after
 

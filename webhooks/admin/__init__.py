@@ -1,5 +1,5 @@
 """The staff dashboard at /admin (issue 11): login, the overview, the review inbox, the
-knowledge page, the audit log.
+knowledge page, the topic edit form, the audit log (with its reverts).
 
 `add_routes(app)` registers the pages and their Jinja2 environment (autoescaped). Each handler
 must be declared `public` or `requires(role)` (guard.py), or start-up fails: no admin page or
@@ -16,7 +16,7 @@ import jinja2
 from aiohttp import web
 
 from bot.cases.dates import VN_TZ
-from webhooks.admin import knowledge, pages, review
+from webhooks.admin import audit, knowledge, pages, review, topics
 from webhooks.admin.guard import CSRF_FIELD, GUARDED, PUBLIC, Handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -32,6 +32,8 @@ ACTIONS = {
     "review.teach": "Thêm câu mẫu",
     "review.out_of_scope": "Đánh dấu ngoài phạm vi",
     "review.dismiss": "Bỏ qua câu hỏi",
+    "topic.edit": "Sửa chủ đề",
+    "topic.revert": "Hoàn tác thay đổi dữ liệu",
 }
 ROLES = {"viewer": "xem", "editor": "biên tập", "admin": "quản trị"}
 
@@ -40,7 +42,6 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/admin/login", pages.login_submit),
     ("POST", "/admin/logout", pages.logout),
     ("GET", "/admin", pages.overview),
-    ("GET", "/admin/audit", pages.audit),
     ("GET", "/admin/admin.css", pages.style),
 ]
 
@@ -70,12 +71,14 @@ def add_routes(app: web.Application) -> None:
         when=when,
         day=day,
         pretty_json=pages.pretty_json,
+        text_diff=pages.text_diff,
         action=lambda a: ACTIONS.get(a, a),
         role=lambda r: ROLES.get(str(r), str(r)),
     )
     env.globals.update(percent=pages.percent, csrf_field=CSRF_FIELD)
     env.filters.update(kind=lambda k: review.KINDS.get(str(k), str(k)))
-    for method, path, handler in ROUTES + review.add_routes(app) + knowledge.add_routes(app):
+    modules = (review, knowledge, topics, audit)
+    for method, path, handler in ROUTES + [r for m in modules for r in m.add_routes(app)]:
         if handler not in GUARDED and handler not in PUBLIC:
             raise RuntimeError(f"{method} {path}: declare it public or requires(role)")
         app.router.add_route(method, path, handler)
