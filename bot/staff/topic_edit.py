@@ -166,6 +166,7 @@ def write(checked: Checked) -> None:
 # -- reasons in Vietnamese ---------------------------------------------------------------------
 
 _FIGURE = re.compile(r"states (.+?) without a source")
+QUOTES = "'\""
 _REASONS = {
     "missing or empty text": "không được để trống.",
     "missing (needs vi and en)": "thiếu (cần cả tiếng Việt và tiếng Anh).",
@@ -188,9 +189,9 @@ def reason_of(problem: Problem) -> str:
     figure = _FIGURE.search(problem.message)
     if figure:
         return (
-            f"nêu con số {figure.group(1)} mà chưa có nguồn: anh/chị vui lòng ghi nguồn (văn bản,"
-            " điều khoản) vào ô «Nguồn» của mục này, hoặc ghi chú điều còn cần xác minh vào ô"
-            " «Cần xác minh» của mục này."
+            f"nêu con số «{figure.group(1).strip(QUOTES)}» mà chưa có nguồn: anh/chị vui lòng"
+            " ghi nguồn (văn bản, điều khoản) vào ô «Nguồn» của mục này, hoặc ghi chú điều còn"
+            " cần xác minh vào ô «Cần xác minh» của mục này."
         )
     known = _REASONS.get(problem.message)
     return known if known is not None else f"{problem.field}: {problem.message}"
