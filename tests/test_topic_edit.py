@@ -7,6 +7,7 @@ shipped knowledge base.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import difflib
 import json
@@ -18,13 +19,23 @@ import pytest
 
 from bot.bundle import Bundle
 from bot.config import Settings
+from bot.knowledge import load
+from bot.lint import stray_phrasings
 from bot.model_cache import ModelCache
 from bot.staff.topic_desk import Result, TopicDesk, revertible
-from bot.staff.topic_edit import EditRefused, check_edit, read_topic, version_of, write
+from bot.staff.topic_edit import (
+    EditRefused,
+    check_edit,
+    read_topic,
+    stray_refusals,
+    version_of,
+    write,
+)
 from bot.staff.topic_form import FormError, TopicForm, field_of, parse_form
 from bot.staff.topic_yaml import EditError, apply_form, read_form
 from bot.store import Store
 from tests.conftest import KNOWLEDGE, ROOT
+from tests.test_admin_knowledge import STRAY, small_kb
 
 FEE = "Đăng ký khai sinh đúng hạn được miễn lệ phí; quá hạn thì hỏi UBND xã."
 
@@ -205,8 +216,6 @@ async def desk(knowledge: Path, store: Store) -> TopicDesk:
     models = ModelCache(ROOT / Settings().cache)  # the session bundle's fit: read, not refitted
 
     async def reload() -> Bundle:
-        import asyncio
-
         return await asyncio.to_thread(Bundle.load, knowledge, None, 1800, models)
 
     return TopicDesk(knowledge, store, reload)
@@ -257,3 +266,16 @@ async def test_a_save_is_audited_and_reverted_and_a_stale_revert_refused(
     assert (await desk.revert(entry.id, "admin", "", 104.0)).result is Result.CONFLICT
     assert path.read_text(encoding="utf-8") == original
     assert (await desk.revert(999, "admin", "", 105.0)).result is Result.GONE
+
+
+def test_a_phrasing_the_bot_answers_as_another_topic_is_refused_on_the_phrasings(
+    tmp_path: Path,
+) -> None:
+    kb, _ = load(small_kb(tmp_path), required=())
+    problems = stray_phrasings(kb, "alpha")
+    [refusal] = stray_refusals(kb, "alpha", problems)
+    assert refusal.field == "phrasings"
+    assert refusal.where == f"{problems[0].file}:{problems[0].line}"
+    assert refusal.reason.startswith(f"«{STRAY}»: với câu mẫu này bot trả lời thành chủ đề «")
+    assert "(beta)" in refusal.reason
+    assert stray_phrasings(kb, "beta") == []

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bundle import Bundle
-from bot.knowledge import KnowledgeError
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem
 from bot.models.staff import AuditEntry
 from bot.staff.topic_edit import (
     Checked,
@@ -27,6 +27,7 @@ from bot.staff.topic_edit import (
     Refusal,
     check_edit,
     check_restore,
+    stray_refusals,
     version_of,
     write,
 )
@@ -40,6 +41,8 @@ REVERT = "topic.revert"
 REVERTIBLE = frozenset((EDIT, REVERT, "review.teach", "review.out_of_scope"))
 
 Reload = Callable[[], Awaitable[Bundle]]
+# The phrasings of a topic the matcher does not send to it (`bot.lint.stray_phrasings`).
+Lint = Callable[[KnowledgeBase, str], list[Problem]]
 
 
 class Result(StrEnum):
@@ -85,6 +88,9 @@ class TopicDesk:
     root: Path
     store: Store
     reload: Reload
+    # Run on an edit of the phrasings before it is written (it builds a matcher: seconds,
+    # and a fit of the classifier when the phrasings changed, which the reload then reuses).
+    lint: Lint | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def save(
@@ -101,6 +107,11 @@ class TopicDesk:
                 checked = await asyncio.to_thread(check_edit, self.root, topic_id, form, version)
                 if not checked.changed:
                     return Saved(Result.UNCHANGED, version=version)
+                if self.lint is not None and "phrasings" in checked.changed:
+                    problems = await asyncio.to_thread(self.lint, checked.kb, topic_id)
+                    strays = stray_refusals(checked.kb, topic_id, problems)
+                    if strays:
+                        raise EditRefused(strays)
                 await asyncio.to_thread(write, checked)
             except EditRefused as exc:
                 return _refused(exc)

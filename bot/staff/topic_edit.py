@@ -6,7 +6,8 @@ refused, changing nothing, when the file changed since (a conflict: two members 
 silently overwrite each other), or when the knowledge base with the edit does not load: the
 loader's checks (`bot kb check`'s, the figure-needs-a-source rule among them) run on a temporary
 copy of the folder, and a phrasing already under another topic is refused as `bot kb check`
-refuses it. Each refusal names the form field (when the form has one) and the reason.
+refuses it (and, by the desk, one the bot answers as another topic: `stray_refusals`). Each
+refusal names the form field (when the form has one) and the reason.
 """
 
 from __future__ import annotations
@@ -153,6 +154,30 @@ def _shared_phrasings(kb: KnowledgeBase, topic_id: str) -> list[Refusal]:
             reason = f"«{phrasing}» đã là câu mẫu của chủ đề «{name}» ({owner})."
             found.append(Refusal("phrasings", topic.source, reason))
     return found
+
+
+_ANSWERED = re.compile(r"is answered as ([a-z0-9-]+)")
+
+
+def stray_refusals(kb: KnowledgeBase, topic_id: str, problems: list[Problem]) -> list[Refusal]:
+    """The errors of `bot.lint.stray_phrasings` (a phrasing the bot answers confidently as
+    another topic) as refusals of the phrasings field."""
+    topic = kb.topics[topic_id]
+    refusals = []
+    for problem in problems:
+        index = problem.field.rsplit(".", 1)[-1]
+        if problem.severity != "error" or not index.isdecimal():
+            continue
+        phrasing = topic.phrasings[int(index)]
+        answered = _ANSWERED.search(problem.message)
+        other = kb.topics.get(answered.group(1)) if answered else None
+        where = f"chủ đề «{other.name.vi}» ({other.id})" if other else "một chủ đề khác"
+        reason = (
+            f"«{phrasing}»: với câu mẫu này bot trả lời thành {where}; anh/chị vui lòng viết"
+            " rõ hơn hoặc thêm câu vào đúng chủ đề."
+        )
+        refusals.append(Refusal("phrasings", f"{problem.file}:{problem.line}", reason))
+    return refusals
 
 
 def write(checked: Checked) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -23,6 +24,8 @@ from aiohttp import web
 from bot.answers import Composer
 from bot.cases.dates import VN_TZ
 from bot.knowledge import LANGS
+from bot.lint import stray_phrasings
+from bot.model_cache import model_cache
 from bot.models import FACETS, Lang, Reply
 from bot.models.staff import Role, StaffSession
 from bot.staff.knowledge import topic_statuses
@@ -66,8 +69,11 @@ def add_routes(app: web.Application) -> list[tuple[str, str, Any]]:
 
 
 async def _desk(app: web.Application) -> None:
-    root = app[SETTINGS_KEY].knowledge_path()
-    app[TOPIC_DESK_KEY] = TopicDesk(root, app[STORE_KEY], app[RELOADER_KEY].reload_now)
+    settings = app[SETTINGS_KEY]
+    lint = partial(stray_phrasings, settings=settings.matcher, models=model_cache(settings))
+    app[TOPIC_DESK_KEY] = TopicDesk(
+        settings.knowledge_path(), app[STORE_KEY], app[RELOADER_KEY].reload_now, lint
+    )
 
 
 def _url(topic_id: str, **query: str) -> str:
