@@ -295,3 +295,23 @@ async def test_a_phrasing_taught_from_the_inbox_can_be_reverted(
     )
     assert done.status == 303 and the_file(knowledge).read_bytes() == original
     assert missed not in desk.client.app[BUNDLE_KEY].current.kb.topics[TOPIC].phrasings
+
+
+async def test_a_missing_topic_or_a_broken_file_is_said_plainly(
+    desk: Admin, knowledge: Path
+) -> None:
+    await log_in(desk.client, "editor")
+    gone = await desk.client.get("/admin/topics/khong-co", allow_redirects=False)
+    assert gone.status == 303 and gone.headers["Location"] == "/admin/topics?missing=khong-co"
+    shown = text_of(await (await desk.client.get(gone.headers["Location"])).text())
+    assert "Không tìm thấy chủ đề «khong-co»." in shown
+
+    the_file(knowledge).write_text("- not a topic\n", encoding="utf-8")
+    page = await (await desk.client.get(PAGE)).text()
+    assert "Tệp chủ đề không phải là một bảng khoá–giá trị." in text_of(page)
+    fields = form_fields(page)
+    fields["facets.fee.vi"] = NEW_FEE
+    refused = await desk.client.post(PAGE, data=fields, allow_redirects=False)
+    assert refused.status == 422
+    assert "Tệp chủ đề không phải là một bảng khoá–giá trị." in text_of(await refused.text())
+    assert the_file(knowledge).read_text(encoding="utf-8") == "- not a topic\n"

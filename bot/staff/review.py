@@ -198,10 +198,11 @@ class ReviewDesk:
     root: Path
     reload: Reload
     topics: Callable[[], Sequence[str]]  # the topic ids staff may teach
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # One knowledge edit at a time: shared with the topic desk (bot/staff/topic_desk.py).
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def decide(self, decision: Decision, actor: str, address: str, now: float) -> Outcome:
-        async with self._lock:
+        async with self.lock:
             return await self._decide(decision, actor, address, now)
 
     async def _decide(self, decision: Decision, actor: str, address: str, now: float) -> Outcome:

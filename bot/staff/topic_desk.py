@@ -91,7 +91,8 @@ class TopicDesk:
     # Run on an edit of the phrasings before it is written (it builds a matcher: seconds,
     # and a fit of the classifier when the phrasings changed, which the reload then reuses).
     lint: Lint | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # One knowledge edit at a time: the server shares the review desk's lock with this one.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def save(
         self,
@@ -102,7 +103,7 @@ class TopicDesk:
         address: str,
         now: float,
     ) -> Saved:
-        async with self._lock:
+        async with self.lock:
             try:
                 checked = await asyncio.to_thread(check_edit, self.root, topic_id, form, version)
                 if not checked.changed:
@@ -129,7 +130,7 @@ class TopicDesk:
             return saved
 
     async def revert(self, entry_id: int, actor: str, address: str, now: float) -> Saved:
-        async with self._lock:
+        async with self.lock:
             entry = await self.store.audit_entry(entry_id)
             texts = None if entry is None or not revertible(entry) else _texts(entry)
             if entry is None or texts is None:

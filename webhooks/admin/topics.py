@@ -31,11 +31,12 @@ from bot.models.staff import Role, StaffSession
 from bot.staff.knowledge import topic_statuses
 from bot.staff.topic_desk import Result, Saved, TopicDesk
 from bot.staff.topic_edit import EditRefused, Refusal, check_edit, read_topic
-from bot.staff.topic_form import FormError, TopicForm, parse_form
+from bot.staff.topic_form import FormError, TopicForm, form_of, parse_form
 from bot.staff.topic_yaml import EditError, read_form
 from bot.text import fold
 from webhooks.admin.guard import HEADERS, client_address, page, requires
 from webhooks.admin.knowledge import KINDS
+from webhooks.admin.review import REVIEW_DESK_KEY
 from webhooks.keys import ADMIN_CLOCK_KEY, BUNDLE_KEY, RELOADER_KEY, SETTINGS_KEY, STORE_KEY
 
 LIST = "/admin/topics"
@@ -71,9 +72,9 @@ def add_routes(app: web.Application) -> list[tuple[str, str, Any]]:
 async def _desk(app: web.Application) -> None:
     settings = app[SETTINGS_KEY]
     lint = partial(stray_phrasings, settings=settings.matcher, models=model_cache(settings))
-    app[TOPIC_DESK_KEY] = TopicDesk(
-        settings.knowledge_path(), app[STORE_KEY], app[RELOADER_KEY].reload_now, lint
-    )
+    root, store, reload = settings.knowledge_path(), app[STORE_KEY], app[RELOADER_KEY].reload_now
+    # Saves, reverts and the review inbox's teaching write the same files: one at a time.
+    app[TOPIC_DESK_KEY] = TopicDesk(root, store, reload, lint, app[REVIEW_DESK_KEY].lock)
 
 
 def _url(topic_id: str, **query: str) -> str:
@@ -168,12 +169,9 @@ async def topic(request: web.Request, staff: StaffSession) -> web.StreamResponse
         form = read_form(found.text)
     except EditRefused:
         return _see_other(f"{LIST}?{urlencode({'missing': topic_id})}")
-    except EditError as exc:
-        empty = read_form("id: x\n").values()
-        refusal = Refusal(None, found.name, exc.reason)
-        return await _render(
-            request, staff, topic_id, empty, found.version, 500, exc.reason, refusals=(refusal,)
-        )
+    except EditError as exc:  # the file is not a YAML mapping: the form is empty
+        empty = form_of({}).values()
+        return await _render(request, staff, topic_id, empty, found.version, 200, exc.reason)
     query = request.query
     message, ok = "", False
     if query.get("saved"):
