@@ -133,6 +133,13 @@ def test_the_posted_form_is_read_field_by_field() -> None:
     posted = {"phrasings": " một \r\n\r\n hai  ba \r\n", "updated": "2026-12-07"}
     form = parse_form(posted)
     assert form.phrasings == ("một", "hai ba") and form.updated == "2026-12-07"
+    assert form.summary == {"vi": "", "en": ""}  # not posted, no base: empty
+    # With the file's form as the base, only what was posted changes.
+    base = read_form((KNOWLEDGE / "procedures" / "khai-sinh.yaml").read_text(encoding="utf-8"))
+    partial = parse_form({"facets.fee.vi": FEE, "verify.fee": ""}, base)
+    assert partial == dataclasses.replace(
+        with_facet(base, "fee", "vi", FEE), verify={**base.verify, "fee": ()}
+    )
     with pytest.raises(FormError) as refused:
         parse_form({"review_by": "01/03/2027"})
     assert refused.value.problems == [

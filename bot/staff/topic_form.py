@@ -110,13 +110,16 @@ class FormError(Exception):
         super().__init__("; ".join(f"{f}: {r}" for f, r in problems))
 
 
-def parse_form(posted: Mapping[str, str]) -> TopicForm:
-    """The form from posted fields (a missing field is empty). Raises `FormError` for a date
-    that is not one or a field too long to be a text."""
+def parse_form(posted: Mapping[str, str], base: TopicForm | None = None) -> TopicForm:
+    """The form from posted fields; a field not posted at all keeps its value in `base` (the
+    file as it is), else is empty: only a field sent empty empties it. Raises `FormError` for
+    a date that is not one or a field too long to be a text."""
     problems: list[tuple[str, str]] = []
+    kept = base.values() if base is not None else {}
 
     def get(name: str) -> str:
-        value = str(posted.get(name, "")).replace("\r\n", "\n").replace("\r", "\n")
+        value = str(posted[name] if name in posted else kept.get(name, ""))
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
         if len(value) > MAX_FIELD_CHARS:
             problems.append((name, f"dài quá {MAX_FIELD_CHARS} ký tự"))
             return ""

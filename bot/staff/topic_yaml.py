@@ -93,7 +93,8 @@ def apply_form(source: str, form: TopicForm) -> tuple[str, tuple[str, ...]]:
         _set_date(data, key, getattr(form, key), getattr(old, key))
     _set_sources(data, form, old)
     _set_verify(data, form, old)
-    return dump(data), changed
+    text = dump(data)
+    return (text, changed) if text != source else (source, ())
 
 
 # -- texts and dates ---------------------------------------------------------------------------

@@ -203,10 +203,14 @@ async def _posted(request: web.Request, staff: StaffSession) -> _Posted | web.Re
     except EditRefused:
         return _see_other(f"{LIST}?{urlencode({'missing': topic_id})}")
     try:
-        return _Posted(topic_id, fields, version, parse_form(fields))
+        base = read_form(found.text)
+    except EditError:
+        base = None
+    try:
+        return _Posted(topic_id, fields, version, parse_form(fields, base))
     except FormError as exc:
         refusals = tuple(Refusal(f, found.name, r) for f, r in exc.problems)
-        values = read_form(found.text).values() | fields
+        values = (base or form_of({})).values() | fields
         return await _render(
             request, staff, topic_id, values, version, 422, INVALID, refusals=refusals
         )
