@@ -100,10 +100,9 @@ def lint(
     for topic in kb.topics.values():
         for i, phrasing in enumerate(topic.phrasings):
             dotted = f"match.phrasings.{i}"
-            stray = _stray(matcher, topic, phrasing)
+            stray = _stray_problem(lines, matcher, topic, i, strict)
             if stray:
-                message, confident = stray
-                report(topic, dotted, message, "error" if strict or confident else "warning")
+                problems.append(stray)
             key = " ".join(tokens(phrasing))
             first = seen.setdefault(key, topic)
             if first.id != topic.id and key:
@@ -119,6 +118,36 @@ def lint(
                 field, message = problem
                 report(topic, dotted + field, message, "warning")
     return problems
+
+
+def stray_phrasings(
+    kb: KnowledgeBase,
+    topic_id: str,
+    settings: MatcherSettings | None = None,
+    strict: bool = STRICT,
+    models: ModelStore | None = None,
+) -> list[Problem]:
+    """`lint`'s first check for one topic only: its phrasings the matcher does not send to it
+    (the dashboard's topic form checks an edit of the phrasings with it before saving)."""
+    lines = _Lines(kb)
+    matcher = Matcher(kb, settings, models)
+    topic = kb.topics[topic_id]
+    found = (_stray_problem(lines, matcher, topic, i, strict) for i in range(len(topic.phrasings)))
+    return [problem for problem in found if problem is not None]
+
+
+def _stray_problem(
+    lines: _Lines, matcher: Matcher, topic: Topic, index: int, strict: bool
+) -> Problem | None:
+    stray = _stray(matcher, topic, topic.phrasings[index])
+    if stray is None:
+        return None
+    message, confident = stray
+    dotted = f"match.phrasings.{index}"
+    severity = "error" if strict or confident else "warning"
+    return Problem(
+        topic.source, lines(topic.source, dotted), dotted, f"{topic.id}: {message}", severity
+    )
 
 
 def _stray(matcher: Matcher, topic: Topic, phrasing: str) -> tuple[str, bool] | None:

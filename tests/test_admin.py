@@ -275,12 +275,15 @@ ROLES = [Role.VIEWER, Role.EDITOR, Role.ADMIN]
 
 def admin_routes(app: web.Application) -> list[tuple[str, str, Any]]:
     """(method, path, handler) of every admin route; a path's `{id}` is handoff 1, which
-    `open_handoff` opens."""
+    `open_handoff` opens; another variable part ("/admin/topics/{topic}") is given the value
+    "x", which names nothing."""
     routes = []
     for route in app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
         if path == "/admin" or path.startswith("/admin/"):
-            routes.append((route.method, path.replace("{id}", "1"), route.handler))
+            part = re.compile(r"\{[^}]+\}")
+            concrete = part.sub(lambda m: "1" if m.group(0) == "{id}" else "x", path)
+            routes.append((route.method, concrete, route.handler))
     return routes
 
 

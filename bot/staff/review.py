@@ -198,10 +198,11 @@ class ReviewDesk:
     root: Path
     reload: Reload
     topics: Callable[[], Sequence[str]]  # the topic ids staff may teach
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # One knowledge edit at a time: shared with the topic desk (bot/staff/topic_desk.py).
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def decide(self, decision: Decision, actor: str, address: str, now: float) -> Outcome:
-        async with self._lock:
+        async with self.lock:
             return await self._decide(decision, actor, address, now)
 
     async def _decide(self, decision: Decision, actor: str, address: str, now: float) -> Outcome:
@@ -277,7 +278,8 @@ def _before(group: MissGroup, edit: Taught | None) -> dict[str, object]:
         "guess": group.guess,
     }
     if edit is not None:
-        before["phrasings"] = edit.before
+        # The file's text, so that the audit page can revert the change (topic_desk.py).
+        before |= {"phrasings": edit.before, "text": edit.source}
     return before
 
 
@@ -293,6 +295,7 @@ def _after(
             "file": edit.path.relative_to(root.parent).as_posix(),
             "knowledge_version": outcome.version,
             "answered_as": outcome.answered_as,
+            "text": edit.text,
         }
     return after
 

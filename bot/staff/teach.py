@@ -18,7 +18,7 @@ import io
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 
-from bot.knowledge import KnowledgeError, load
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, load
 from bot.text import tokens
 
 MAX_PHRASING_CHARS = 300
@@ -56,7 +56,9 @@ class Taught:
     round_trip: bool
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """ruamel.yaml set up for the knowledge base's files: comments, order, quotes and layout
+    kept; never re-wraps a line."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a long line
@@ -86,7 +88,7 @@ def topic_file(root: Path, topic_id: str) -> Path:
 def with_phrasing(source: str, phrasing: str) -> tuple[str, int, bool]:
     """`source` (a topic file's text) with `phrasing` appended to `match.phrasings`: the new
     text, the number of phrasings before, and whether the whole round trip was kept."""
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     try:
         data = yaml.load(source)
     except YAMLError as exc:
@@ -163,14 +165,10 @@ def plan_phrasing(root: Path, topic_id: str, phrasing: str) -> Taught:
     path = topic_file(root, topic_id)
     source = path.read_text(encoding="utf-8")
     text, before, round_trip = with_phrasing(source, phrasing)
-    with tempfile.TemporaryDirectory(prefix="kb-check-") as tmp:
-        copy = Path(tmp) / root.name
-        shutil.copytree(root, copy)
-        (copy / path.relative_to(root)).write_text(text, encoding="utf-8")
-        try:
-            load(copy)
-        except KnowledgeError as exc:
-            raise TeachError([_relative(str(p), copy) for p in exc.problems]) from exc
+    try:
+        check_copy(root, path, text)
+    except KnowledgeError as exc:
+        raise TeachError([str(p) for p in exc.problems]) from exc
     return Taught(path, phrasing, source, text, before, before + 1, round_trip)
 
 
@@ -179,7 +177,7 @@ def write(edit: Taught) -> None:
     (then `TeachError`: plan it again)."""
     if edit.path.read_text(encoding="utf-8") != edit.source:
         raise TeachError(["Tệp chủ đề vừa được sửa ở nơi khác; anh/chị vui lòng thử lại."])
-    _replace(edit.path, edit.text)
+    replace_file(edit.path, edit.text)
 
 
 def add_phrasing(root: Path, topic_id: str, phrasing: str) -> Taught:
@@ -189,11 +187,26 @@ def add_phrasing(root: Path, topic_id: str, phrasing: str) -> Taught:
     return edit
 
 
-def _relative(problem: str, copy: Path) -> str:
-    return problem.replace(str(copy.parent) + os.sep, "")
+def check_copy(root: Path, path: Path, text: str) -> tuple[KnowledgeBase, list[Problem]]:
+    """Load the knowledge base under `root` with `path` (a file in it) holding `text`: on a
+    temporary copy of the folder, so nothing staff can see changes. The loader's result, or
+    `KnowledgeError` with its problems, each naming the file as under `root` ("knowledge/…").
+    Blocking: run it in a thread."""
+    with tempfile.TemporaryDirectory(prefix="kb-check-") as tmp:
+        copy = Path(tmp) / root.name
+        shutil.copytree(root, copy)
+        (copy / path.relative_to(root)).write_text(text, encoding="utf-8")
+        try:
+            return load(copy)
+        except KnowledgeError as exc:
+            raise KnowledgeError([_relative(p, copy) for p in exc.problems]) from exc
 
 
-def _replace(path: Path, text: str) -> None:
+def _relative(problem: Problem, copy: Path) -> Problem:
+    return replace(problem, file=problem.file.replace(str(copy.parent) + os.sep, ""))
+
+
+def replace_file(path: Path, text: str) -> None:
     """Write `text` over `path` atomically: a reader sees the old file or the new, whole."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -201,6 +201,15 @@ class Staff(Engine):
 
         return await self._run(work)
 
+    async def audit_entry(self, entry_id: int) -> AuditEntry | None:
+        """One line of the audit log by its id, None when there is none."""
+
+        def work(db: Database) -> AuditEntry | None:
+            rows = list(db.query("SELECT * FROM staff_audit WHERE id = ?", [entry_id]))
+            return AuditEntry(**rows[0]) if rows else None
+
+        return await self._run(work)
+
     async def _run_atomic(self, fn: Callable[[Database], T]) -> T:
         """`fn` in a transaction of its own on the store thread: all of it or nothing."""
 

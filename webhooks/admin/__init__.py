@@ -1,6 +1,6 @@
 """The staff dashboard at /admin (issue 11): login, the overview, the review inbox, the
-knowledge page, the handoff queue, the audit log; the commune clerks' registry, notices to them
-and what became of the notices (issue 12).
+knowledge page, the topic edit form, the handoff queue, the audit log (with its reverts); the
+commune clerks' registry, notices to them and what became of the notices (issue 12).
 
 `add_routes(app)` registers the pages and their Jinja2 environment (autoescaped). Each handler
 must be declared `public` or `requires(role)` (guard.py), or start-up fails: no admin page or
@@ -17,7 +17,7 @@ import jinja2
 from aiohttp import web
 
 from bot.cases.dates import VN_TZ
-from webhooks.admin import clerks, handoffs, knowledge, notices, pages, review
+from webhooks.admin import audit, clerks, handoffs, knowledge, notices, pages, review, topics
 from webhooks.admin.guard import CSRF_FIELD, GUARDED, PUBLIC, Handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -40,6 +40,8 @@ ACTIONS = {
     "handoff.take": "Nhận xử lý cuộc trò chuyện",
     "handoff.reply": "Trả lời người dân",
     "handoff.close": "Đóng cuộc trò chuyện",
+    "topic.edit": "Sửa chủ đề",
+    "topic.revert": "Hoàn tác thay đổi dữ liệu",
 }
 ROLES = {"viewer": "xem", "editor": "biên tập", "admin": "quản trị"}
 
@@ -48,7 +50,6 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/admin/login", pages.login_submit),
     ("POST", "/admin/logout", pages.logout),
     ("GET", "/admin", pages.overview),
-    ("GET", "/admin/audit", pages.audit),
     ("GET", "/admin/admin.css", pages.style),
 ]
 
@@ -78,13 +79,15 @@ def add_routes(app: web.Application) -> None:
         when=when,
         day=day,
         pretty_json=pages.pretty_json,
+        text_diff=pages.text_diff,
         action=lambda a: ACTIONS.get(a, a),
         role=lambda r: ROLES.get(str(r), str(r)),
     )
     env.globals.update(percent=pages.percent, csrf_field=CSRF_FIELD, speakers=handoffs.SPEAKERS)
     env.filters.update(kind=lambda k: review.KINDS.get(str(k), str(k)))
     env.filters.update(duration=handoffs.duration)
-    routes = ROUTES + review.add_routes(app) + knowledge.add_routes(app) + handoffs.add_routes(app)
+    modules = (review, knowledge, topics, audit, handoffs)
+    routes = ROUTES + [r for m in modules for r in m.add_routes(app)]
     for method, path, handler in routes + clerks.add_routes() + notices.add_routes():
         if handler not in GUARDED and handler not in PUBLIC:
             raise RuntimeError(f"{method} {path}: declare it public or requires(role)")

@@ -1,4 +1,4 @@
-"""The admin pages: login and logout, the overview (viewer), the audit log (admin).
+"""The admin pages: login and logout, the overview (viewer).
 
 Every handler is declared `public` or `requires(role)` (webhooks/admin/guard.py). The pages are
 Vietnamese, server-rendered, readable without JavaScript; figures the store cannot give are
@@ -7,6 +7,7 @@ shown as "chưa có dữ liệu".
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,6 @@ from webhooks.admin.guard import (
 from webhooks.keys import ADMIN_CLOCK_KEY, BUNDLE_KEY, PASSWORDS_KEY, SETTINGS_KEY, STORE_KEY
 
 STYLE = Path(__file__).resolve().parent / "static" / "admin.css"
-AUDIT_PAGE = 50
 CHANNELS = {"facebook": "Messenger", "zalo": "Zalo", "webchat": "Web chat"}
 
 WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
@@ -159,27 +159,6 @@ async def overview(request: web.Request, staff: StaffSession) -> web.StreamRespo
     return page(request, "overview.html", context)
 
 
-@requires(Role.ADMIN)
-async def audit(request: web.Request, staff: StaffSession) -> web.StreamResponse:
-    """GET /admin/audit?page=N: the audit log, newest first, 50 lines a page."""
-    try:
-        number = max(1, int(request.query.get("page", "1")))
-    except ValueError:
-        number = 1
-    entries, total = await request.app[STORE_KEY].audit_entries(
-        (number - 1) * AUDIT_PAGE, AUDIT_PAGE
-    )
-    pages = max(1, -(-total // AUDIT_PAGE))
-    context = {
-        "staff": staff,
-        "entries": entries,
-        "total": total,
-        "page": number,
-        "pages": pages,
-    }
-    return page(request, "audit.html", context)
-
-
 @public
 async def style(request: web.Request) -> web.StreamResponse:
     """GET /admin/admin.css: the pages' one style sheet (public: the login page needs it)."""
@@ -210,10 +189,31 @@ def seconds(value: float) -> str:
 
 
 def pretty_json(text: str | None) -> str:
-    """An audit line's before/after, indented and in readable Vietnamese."""
+    """An audit line's before/after, indented and in readable Vietnamese; a knowledge
+    change's whole file text (kept for reverting it) is left out: its diff is shown instead."""
     if not text:
         return ""
     try:
-        return json.dumps(json.loads(text), ensure_ascii=False, indent=1, sort_keys=True)
+        value = json.loads(text)
     except ValueError:
         return text
+    if isinstance(value, dict):
+        value.pop("text", None)
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def text_diff(before: str | None, after: str | None) -> str:
+    """The unified diff of an audited knowledge change's file, "" when it kept no text."""
+    texts = []
+    for side in (before, after):
+        try:
+            value = json.loads(side or "null")
+        except ValueError:
+            return ""
+        if not isinstance(value, dict) or not isinstance(value.get("text"), str):
+            return ""
+        texts.append(value["text"])
+    lines = difflib.unified_diff(
+        texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True), "trước", "sau", n=1
+    )
+    return "".join(lines)
