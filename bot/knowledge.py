@@ -53,6 +53,8 @@ BOT_TEXTS = (
     "case_subscribe_button", "case_subscribe_verify_first", "case_subscribed", "case_notice",
     # hostile input and faults: digits that are no code, a dossier slowed down
     "case_code_invalid", "case_throttled",
+    # ratings (issue 11): the 👍 / 👎 quick replies after an answer, and the replies to them
+    "rating_up_button", "rating_down_button", "rating_thanks", "rating_sorry",
 )  # fmt: skip
 SHORT_LIMIT = 20  # Messenger's quick-reply title limit
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")

@@ -34,6 +34,7 @@ from bot.bundle import BundleSlot
 from bot.dialog import READ_CHARS
 from bot.dialog import Turn as DialogTurn
 from bot.models import EventKind, Incoming, Outgoing, Reply, State, TurnKind
+from bot.models.rating import Rating, Score
 from bot.models.review import Miss, MissKind
 from bot.store import Store
 from bot.text import tokens
@@ -267,6 +268,7 @@ class TurnQueue:
         verdict = self.flood.check((msg.platform, msg.user_id))
         unanswered = handoff = False
         miss: Miss | None = None
+        rating: Rating | None = None
         replies: tuple[Reply, ...] = ()
         if verdict is Verdict.OK:
             now_ms = int(self.clock() * 1000)
@@ -275,14 +277,16 @@ class TurnQueue:
             turn = await resolve_turn(self.store, bundle.dialog, msg, turn, now_ms)
             state, replies = turn.state, turn.replies
             unanswered, handoff = turn.unanswered, turn.handoff
-            miss = miss_of(turn, msg.text)
+            miss, rating = miss_of(turn, msg.text), turn.rating
         else:
             state = state or State()
             if verdict is Verdict.NOTICE:
                 log.info("%s user flooding: one notice, then silence", msg.platform)
                 replies = tuple(bundle.dialog.composer.text("flood", state.lang))
         outgoing = [Outgoing(msg.platform, msg.user_id, r) for r in replies]
-        if not await self.store.complete_turn(msg, state, outgoing, unanswered, handoff, miss=miss):
+        if not await self.store.complete_turn(
+            msg, state, outgoing, unanswered, handoff, miss=miss, rating=rating
+        ):
             return 0  # already handled (a resumed message raced a live one): nothing queued
         if handoff and self.on_handoff is not None:
             try:
@@ -317,9 +321,17 @@ _MISS_KINDS = {
 
 def miss_of(turn: DialogTurn, text: str) -> Miss | None:
     """What the review inbox keeps of a turn the bot did not answer outright: a fallback, an
-    ask-back, a handoff asked in words (the "Gặp cán bộ" button has no words to learn from);
-    None for any other turn. The text is normalised as the matcher reads it (the first
-    READ_CHARS characters, `bot.text.tokens`)."""
+    ask-back, a handoff asked in words (the "Gặp cán bộ" button has no words to learn from),
+    the question of an answer rated 👎 (when it was asked in words); None for any other turn.
+    The text is normalised as the matcher reads it (the first READ_CHARS characters,
+    `bot.text.tokens`)."""
+    rating = turn.rating
+    if rating is not None:
+        if rating.score is not Score.DOWN or not rating.question.strip():
+            return None
+        question = rating.question[:READ_CHARS]
+        normalised = " ".join(tokens(question))
+        return Miss(MissKind.RATED_DOWN, normalised, rating.topic, text=question)
     kind = _MISS_KINDS.get(turn.kind)
     if kind is None or (kind is not MissKind.FALLBACK and not text.strip()):
         return None
