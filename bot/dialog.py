@@ -189,7 +189,10 @@ class Dialog:
         turn = self._case_text(replace(state, asked=None), msg.text)
         if turn is not None:
             return turn
-        return self._text(replace(self._leave_case(state), asked=msg.text), msg.text)
+        turn = self._text(self._leave_case(state), msg.text)
+        # Kept while the flow it starts goes on: a 👎 of its answer sends it to staff's review.
+        asked = msg.text if self.rater.question(turn.kind, turn.topic) else None
+        return replace(turn, state=replace(turn.state, asked=asked))
 
     @staticmethod
     def _leave_case(state: State) -> State:
@@ -291,7 +294,7 @@ class Dialog:
             replies = self.composer.clarify(match.candidates, lang)
             new = replace(state, lang=lang, facets=match.facets)
             return Turn(new, tuple(replies), TurnKind.CLARIFY, match.topic, match)
-        new = replace(state, lang=lang, asked=None)
+        new = replace(state, lang=lang)
         return Turn(new, tuple(self.composer.fallback(lang)), TurnKind.FALLBACK, None, match, True)
 
     def _answer(

@@ -65,6 +65,18 @@ class Rater:
         found = self.kb.topics.get(topic) if topic is not None else None
         return kind in RATED_TURNS and found is not None and found.kind in RATED_TOPICS
 
+    def question(self, kind: TurnKind, topic: str | None) -> bool:
+        """Whether a typed message that got a turn of `kind` about `topic` asked a question
+        whose answer may be rated: a rated answer, an ask-back, a family's menu of variants."""
+        if kind is TurnKind.CLARIFY:
+            return True
+        found = self.kb.topics.get(topic) if topic is not None else None
+        return (
+            kind in RATED_TURNS
+            and found is not None
+            and (found.kind in RATED_TOPICS or found.kind is TopicKind.FAMILY)
+        )
+
     def offer(self, replies: Sequence[Reply], lang: Lang) -> tuple[Reply, ...]:
         """`replies` with 👍 and 👎 first among the last message's quick replies."""
         if not replies:
