@@ -249,7 +249,7 @@ async def _reload(settings: Settings) -> Bundle:
 def _report(action: Action, done: _Done, settings: Settings, topic: str) -> str:
     """What was done, or a ClickException saying why nothing was."""
     group, outcome = done.group, done.outcome
-    what = f"«{group.example}» ({group.count} questions)"
+    what = f"«{group.example}» ({group.count} question{'' if group.count == 1 else 's'})"
     if outcome.result is Result.STALE:
         raise click.ClickException(
             f"{what} changed while deciding; nothing was changed\nHint: run `bot review` again"
