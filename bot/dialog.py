@@ -172,12 +172,15 @@ class Dialog:
         lang = state.lang
         if msg.kind is EventKind.FOLLOW or msg.payload == GET_STARTED:
             return Turn(state, tuple(self.composer.welcome(lang)), TurnKind.WELCOME)
+        # 👍 / 👎 typed right after an offer (or Messenger's like button, a sticker that
+        # webhooks/facebook.py reads as 👍).
+        typed = typed_score(msg.text) if state.rating_of and not msg.payload else None
+        if typed is not None:
+            return self._rate(state, typed)
         if msg.kind is EventKind.ATTACHMENT:
             return Turn(state, tuple(self.composer.text("attachment", lang)), TurnKind.ATTACHMENT)
         payload = msg.payload or self._numbered_choice(state, msg.text)
         score = payload_score(payload) if payload else None
-        if score is None and not payload and state.rating_of is not None:
-            score = typed_score(msg.text)  # 👍 / 👎 typed right after an offer
         if score is not None:
             return self._rate(state, score)
         if payload:

@@ -338,3 +338,14 @@ def test_rating_replies_fit_a_quick_reply_title(bundle: Bundle) -> None:
     for key in ("rating_up_button", "rating_down_button"):
         for lang in ("vi", "en"):
             assert len(texts.get(key, lang)) <= 20  # Messenger shows 20 characters
+
+
+def test_messengers_like_sticker_rates_right_after_an_offer_only(bundle: Bundle) -> None:
+    like = Incoming(Platform.FACEBOOK, "u1", "like", EventKind.ATTACHMENT, "👍")
+    chat = Chat(bundle)
+    chat.say(FEE)
+    rated = chat.dialog.handle(chat.state, like, T0 + 60_000)
+    assert rated.kind is TurnKind.RATED and rated.rating is not None
+    assert rated.rating.score is Score.UP
+    # Without an offer it is a sticker like any other.
+    assert chat.dialog.handle(rated.state, like, T0 + 61_000).kind is TurnKind.ATTACHMENT
