@@ -30,7 +30,7 @@ from tests.payloads import fb_batch, fb_quick_reply, fb_text
 from tests.test_admin import CHEAP, NOW, Admin, log_in, text_of
 from tests.test_app import post_facebook
 from webhooks.app import create_app
-from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, STORE_KEY
+from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, RELOADER_KEY, STORE_KEY
 
 T0 = 1_700_000_000_000
 UP, DOWN = rate_payload(Score.UP), rate_payload(Score.DOWN)
@@ -349,3 +349,14 @@ def test_messengers_like_sticker_rates_right_after_an_offer_only(bundle: Bundle)
     assert rated.rating.score is Score.UP
     # Without an offer it is a sticker like any other.
     assert chat.dialog.handle(rated.state, like, T0 + 61_000).kind is TurnKind.ATTACHMENT
+
+
+def test_the_server_and_its_reloads_offer_ratings_as_configured(
+    tmp_path: Path, bundle: Bundle
+) -> None:
+    settings = make_settings(tmp_path, facebook=False, zalo=False, rating_every=2)
+    app = create_app(settings, bundle)
+    # A staff edit reloads the knowledge base: the new bundle's dialog keeps the setting.
+    reloaded = app[RELOADER_KEY].load(settings.knowledge_path())
+    assert reloaded.dialog.rater.every == 2
+    assert bundle.dialog.rater.every == 0  # what `bot ask` and `bot eval` load
