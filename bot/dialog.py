@@ -171,14 +171,16 @@ class Dialog:
     def _step(self, state: State, msg: Incoming) -> Turn:
         lang = state.lang
         if msg.kind is EventKind.FOLLOW or msg.payload == GET_STARTED:
-            return Turn(state, tuple(self.composer.welcome(lang)), TurnKind.WELCOME)
+            new = replace(state, asked=None)
+            return Turn(new, tuple(self.composer.welcome(lang)), TurnKind.WELCOME)
         # 👍 / 👎 typed right after an offer (or Messenger's like button, a sticker that
         # webhooks/facebook.py reads as 👍).
         typed = typed_score(msg.text) if state.rating_of and not msg.payload else None
         if typed is not None:
             return self._rate(state, typed)
         if msg.kind is EventKind.ATTACHMENT:
-            return Turn(state, tuple(self.composer.text("attachment", lang)), TurnKind.ATTACHMENT)
+            new = replace(state, asked=None)
+            return Turn(new, tuple(self.composer.text("attachment", lang)), TurnKind.ATTACHMENT)
         payload = msg.payload or self._numbered_choice(state, msg.text)
         score = payload_score(payload) if payload else None
         if score is not None:
