@@ -1,7 +1,7 @@
 """Ratings (issue 11): the 👍 / 👎 offer's cadence, the choice by button, number or typed emoji,
 what a rating stores (a 👎's question in the review inbox), and end to end on Messenger: the
 answer, the quick replies, the 👎 postback, the apology with "Gặp cán bộ", the inbox and the
-overview's satisfaction figures.
+overview's satisfaction figures; on Zalo, the numbered lines and a typed number.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from bot.staff.review import inbox
 from bot.store import Store
 from bot.turns.queue import miss_of
 from tests.conftest import FakeClock, FakePlatforms, make_settings
-from tests.payloads import fb_batch, fb_quick_reply, fb_text
+from tests.payloads import ZALO_TIME, fb_batch, fb_quick_reply, fb_text, zalo_text
 from tests.test_admin import CHEAP, NOW, Admin, log_in, text_of
-from tests.test_app import post_facebook
+from tests.test_app import post_facebook, post_zalo
 from webhooks.app import create_app
 from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, RELOADER_KEY, STORE_KEY
 
@@ -362,3 +362,25 @@ def test_the_server_and_its_reloads_offer_ratings_as_configured(
     reloaded = app[RELOADER_KEY].load(settings.knowledge_path())
     assert reloaded.dialog.rater.every == 2
     assert bundle.dialog.rater.every == 0  # what `bot ask` and `bot eval` load
+
+
+async def test_zalo_lists_the_thumbs_as_numbered_lines_and_a_typed_number_rates(
+    aiohttp_client: Any, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    rated = dataclasses.replace(bundle, dialog=Dialog(bundle.kb, bundle.matcher, rating_every=3))
+    app = create_app(make_settings(tmp_path, platforms.url, facebook=False), rated)
+    client = await aiohttp_client(app)
+    assert (await post_zalo(client, zalo_text(FEE, msg_id="z-q"))).status == 200
+    await platforms.wait_for(lambda: len(platforms.sent()) >= 1)
+    assert "\n\n1. 👍 Hữu ích\n2. 👎 Chưa hữu ích\n3. " in platforms.sent()[-1].text
+    typed = zalo_text("2", msg_id="z-down", timestamp=str(int(ZALO_TIME) + 5000))
+    assert (await post_zalo(client, typed)).status == 200
+    await platforms.wait_for(lambda: len(platforms.sent()) >= 2)
+    assert platforms.sent()[-1].text.startswith("Xin lỗi Anh/chị vì câu trả lời")
+    assert "\n\n1. Gặp cán bộ\n2. Menu chính" in platforms.sent()[-1].text
+    (group,) = (await inbox(app[STORE_KEY])).groups
+    assert (group.example, group.kinds, group.channels) == (
+        FEE,
+        (("rated_down", 1),),
+        (("zalo", 1),),
+    )
