@@ -49,11 +49,13 @@ class Bundle:
         settings: MatcherSettings | None = None,
         idle_seconds: int = 1800,
         models: ModelStore | None = None,
+        rating_every: int = 0,
     ) -> Bundle:
         """Raises `KnowledgeError` when the knowledge base has errors. `models` keeps the
-        fitted classifier between loads (`bot.model_cache.ModelCache`)."""
+        fitted classifier between loads (`bot.model_cache.ModelCache`); `rating_every` is the
+        dialog's (0: no 👍 / 👎 offers, as `bot ask` and `bot eval` want)."""
         kb, warnings = load(root)
-        return cls.build(kb, settings, idle_seconds, warnings, models)
+        return cls.build(kb, settings, idle_seconds, warnings, models, rating_every)
 
     @classmethod
     def build(
@@ -63,11 +65,13 @@ class Bundle:
         idle_seconds: int = 1800,
         warnings: Sequence[Problem] = (),
         models: ModelStore | None = None,
+        rating_every: int = 0,
     ) -> Bundle:
         """The bundle of a knowledge base already in memory (a loaded one, or a modified copy
         made with `dataclasses.replace`, as cross-validation and the meaning lints do)."""
         matcher = Matcher(kb, settings, models)
-        return cls(kb, matcher, Dialog(kb, matcher, idle_seconds), tuple(warnings))
+        dialog = Dialog(kb, matcher, idle_seconds, rating_every)
+        return cls(kb, matcher, dialog, tuple(warnings))
 
     def ask(self, question: str) -> Answer:
         """Answer one question as the first message of a new conversation."""

@@ -1,5 +1,5 @@
-"""The `bot` command: ask, eval, chat, kb check, cases, report, privacy, staff, clerks, notify
-(and serve).
+"""The `bot` command: ask, eval, chat, kb check, cases, report, privacy, staff, clerks, notify,
+review (bot/cli_review.py) and serve (webhooks/main.py).
 
 Domain errors become `click.ClickException` with a hint; nothing prints a traceback at a user.
 """
@@ -30,7 +30,11 @@ from bot.clerks.digest import digest_text, digests
 from bot.clerks.notify import Plan, TargetError, plan
 from bot.clerks.notify import send as send_notice
 from bot.clerks.registry import Refusal, parse_clerks, parse_row
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_common import actor as _actor
+from bot.cli_common import cli_settings
+from bot.cli_common import store_run as _store_run
+from bot.cli_review import review
+from bot.config import Settings
 from bot.dialog import Turn
 from bot.evaluation import Ask, Bars, cross_validate, evaluate, load_items
 from bot.knowledge import KnowledgeBase, KnowledgeError, load, sourcing
@@ -62,14 +66,6 @@ from bot.understanding.matcher import Matcher
 from bot.workdays import is_working_day
 
 T = TypeVar("T")
-
-
-def cli_settings(config: str | None) -> Settings:
-    """Settings for a command, or a ClickException with a hint."""
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        raise click.ClickException(f"{exc}\nHint: see the settings table in README.md") from exc
 
 
 def _bundle(settings: Settings, knowledge: str | None = None) -> Bundle:
@@ -621,14 +617,6 @@ def _read_password() -> str:
     return lines[0]
 
 
-def _actor() -> str:
-    """Who ran a staff command, for the audit log."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 def _staff_run(settings: Settings, job: Callable[[Store], Awaitable[T]]) -> T:
     try:
         return _store_run(settings, job)
@@ -734,17 +722,6 @@ def staff_passwd(config: str | None, name: str) -> None:
 
 
 # -- commune clerks (issue 12) -----------------------------------------------------------
-
-
-def _store_run(settings: Settings, job: Callable[[Store], Awaitable[T]]) -> T:
-    async def run() -> T:
-        store = await Store.open(settings.db_path())
-        try:
-            return await job(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
 
 
 def _commune_label(code: str) -> str:
@@ -1004,3 +981,6 @@ def report_digest(config: str | None, today: str | None) -> None:
             f"{len(unmatched)} dossiers overdue or due soon name no commune in Đơn vị: "
             + ", ".join(units[:20])
         )
+
+
+cli.add_command(review)  # the review inbox (issue 11), in its own module

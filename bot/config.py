@@ -92,6 +92,11 @@ class Settings:
     match_accept: float = _s(4.0, "Matcher score needed to answer a topic")
     match_margin: float = _s(1.0, "Lead the best topic needs over the second")
     match_clarify: float = _s(2.5, "Matcher score from which the bot asks which topic was meant")
+    # Most conversations ask one or two things, so the first answer is the one worth rating;
+    # asking again only every third answer keeps the buttons off most replies of a long one.
+    rating_every: int = _s(
+        3, "Offer 👍 / 👎 after a conversation's 1st topic answer, then every Nth one (0 = off)"
+    )
     # Personal data: how long each kind of record is kept (README, "Personal data").
     retain_text_hours: int = _s(24, "Hours the text of an answered message is kept, then blanked")
     retain_message_hours: int = _s(
@@ -261,6 +266,8 @@ class Settings:
             raise ConfigError("handoff_timeout_hours must be above 0")
         if self.fb_thread_control and not self.fb_page_inbox_app_id.strip().isdigit():
             raise ConfigError("fb_page_inbox_app_id must be an app id (digits)")
+        if self.rating_every < 0:
+            raise ConfigError("rating_every must not be negative (0 turns ratings off)")
         if self.digest_days < 0:
             raise ConfigError("digest_days must not be negative")
         for name in ("announce_to", "handoff_alert_to"):

@@ -38,6 +38,8 @@ from bot.models import (
     TurnKind,
 )
 from bot.models.handoffs import RESUME
+from bot.models.rating import Rating, Score
+from bot.rating import Rater, payload_score, typed_score
 from bot.text import detect_lang, raw_tokens
 from bot.understanding.matcher import Matcher
 
@@ -70,7 +72,8 @@ class Turn:
     `lookup` asks the caller to check a dossier against the store and pass the result to
     `Dialog.resolve_lookup` (until then `replies` is empty); `subscribe` asks it to record a
     subscription to that dossier code (the replies already say so). See
-    `bot.turns.resolve.resolve_turn`.
+    `bot.turns.resolve.resolve_turn`. `facets` are the facets an answer gave first; `rating`
+    asks the caller to store the citizen's 👍 / 👎 of an earlier answer.
     """
 
     state: State
@@ -82,13 +85,21 @@ class Turn:
     handoff: bool = False
     lookup: LookupRequest | None = None
     subscribe: str | None = None
+    facets: tuple[str, ...] = ()
+    rating: Rating | None = None
 
 
 class Dialog:
-    def __init__(self, kb: KnowledgeBase, matcher: Matcher, idle_seconds: int = 1800) -> None:
+    """`rating_every` offers 👍 / 👎 after some answers (bot/rating.py); 0, the default, never
+    does: `bot ask` and `bot eval` read the answers alone."""
+
+    def __init__(
+        self, kb: KnowledgeBase, matcher: Matcher, idle_seconds: int = 1800, rating_every: int = 0
+    ) -> None:
         self.kb = kb
         self.matcher = matcher
         self.composer = Composer(kb)
+        self.rater = Rater(kb, rating_every)
         self.idle_ms = idle_seconds * 1000
 
     def handle(self, state: State | None, msg: Incoming, now_ms: int) -> Turn:
@@ -102,12 +113,39 @@ class Dialog:
         turn = self._step(state, msg)
         if turn.kind is not TurnKind.FALLBACK and turn.state.misses:
             turn = replace(turn, state=replace(turn.state, misses=0))  # only misses in a row
-        return self._finish(turn, now_ms)
+        return self._finish(self._offer(turn, msg), now_ms)
 
     @staticmethod
     def _finish(turn: Turn, now_ms: int) -> Turn:
         options = tuple(q.payload for q in turn.replies[-1].quick_replies) if turn.replies else ()
         return replace(turn, state=replace(turn.state, options=options, updated_ms=now_ms))
+
+    def _offer(self, turn: Turn, msg: Incoming) -> Turn:
+        """An offer to rate waits for the next message only; a topic answer counts towards the
+        next offer, and gets it when due (bot/rating.py)."""
+        state = replace(turn.state, rating_topic=None, rating_facet=None, rating_of=None)
+        if not self.rater.rated(turn.kind, turn.topic) or turn.topic is None:
+            return replace(turn, state=state)
+        state = replace(state, answered=state.answered + 1)
+        if not self.rater.due(state.answered):
+            return replace(turn, state=state)
+        facet = turn.facets[0] if turn.facets else None
+        state = replace(
+            state, rating_topic=turn.topic, rating_facet=facet, rating_of=msg.message_id
+        )
+        return replace(turn, state=state, replies=self.rater.offer(turn.replies, state.lang))
+
+    def _rate(self, state: State, score: Score) -> Turn:
+        """The citizen's 👍 / 👎: thanked, or apologised to with staff on offer. Stored only when
+        it answers a pending offer (a late tap on an old offer is thanked all the same)."""
+        rating = None
+        if state.rating_topic is not None and state.rating_of is not None:
+            rating = Rating(
+                score, state.rating_topic, state.rating_facet, state.rating_of, state.asked or ""
+            )
+        new = replace(self._leave_case(state), asked=None)
+        replies = self.rater.reply(score, state.lang)
+        return Turn(new, replies, TurnKind.RATED, state.rating_topic, rating=rating)
 
     def resolve_lookup(self, turn: Turn, result: LookupResult, now_ms: int) -> Turn:
         """The second, pure half of a lookup turn: the answer to `turn.lookup`'s `result`.
@@ -140,16 +178,33 @@ class Dialog:
     def _step(self, state: State, msg: Incoming) -> Turn:
         lang = state.lang
         if msg.kind is EventKind.FOLLOW or msg.payload == GET_STARTED:
-            return Turn(state, tuple(self.composer.welcome(lang)), TurnKind.WELCOME)
+            new = replace(state, asked=None)
+            return Turn(new, tuple(self.composer.welcome(lang)), TurnKind.WELCOME)
+        # 👍 / 👎 typed right after an offer (or Messenger's like button, a sticker that
+        # webhooks/facebook.py reads as 👍).
+        typed = typed_score(msg.text) if state.rating_of and not msg.payload else None
+        if typed is not None:
+            return self._rate(state, typed)
         if msg.kind is EventKind.ATTACHMENT:
-            return Turn(state, tuple(self.composer.text("attachment", lang)), TurnKind.ATTACHMENT)
+            new = replace(state, asked=None)
+            return Turn(new, tuple(self.composer.text("attachment", lang)), TurnKind.ATTACHMENT)
         payload = msg.payload or self.numbered_choice(state, msg.text)
+        score = payload_score(payload) if payload else None
+        if score is not None:
+            return self._rate(state, score)
         if payload:
+            # The question goes on through the options it was offered (an ask-back's choices,
+            # a family's variants, the answer's other facets); any other button leaves it.
+            goes_on = payload in state.options and payload.startswith(("TOPIC:", "FACET:"))
+            state = replace(state, asked=state.asked if goes_on else None)
             return self._payload(self._leave_case(state), payload)
-        turn = self._case_text(state, msg.text)
+        turn = self._case_text(replace(state, asked=None), msg.text)
         if turn is not None:
             return turn
-        return self._text(self._leave_case(state), msg.text)
+        turn = self._text(self._leave_case(state), msg.text)
+        # Kept while the flow it starts goes on: a 👎 of its answer sends it to staff's review.
+        asked = msg.text if self.rater.question(turn.kind, turn.topic) else None
+        return replace(turn, state=replace(turn.state, asked=asked))
 
     @staticmethod
     def _leave_case(state: State) -> State:
@@ -295,4 +350,5 @@ class Dialog:
             topic_id,
             match,
             handoff=handoff,
+            facets=tuple(f for f in facets if f in topic.facets),
         )

@@ -58,6 +58,8 @@ BOT_TEXTS = (
     # human handoff (issue 11)
     "handoff_paused", "handoff_after_misses", "handoff_resume_button", "handoff_resumed",
     "handoff_closed",
+    # ratings (issue 11): the 👍 / 👎 quick replies after an answer, and the replies to them
+    "rating_up_button", "rating_down_button", "rating_thanks", "rating_sorry",
 )  # fmt: skip
 SHORT_LIMIT = 20  # Messenger's quick-reply title limit
 FACET_LABELS = ("documents", "fee", "time", "where", "online", "who")

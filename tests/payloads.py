@@ -90,8 +90,11 @@ def fb_attachment(
     mid: str = "m_image_1",
     sender: str = PSID,
     timestamp: int = FB_TIME,
+    payload: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    attachment = {"type": kind, "payload": {"url": "https://scontent.xx.fbcdn.net/v/t1/x.jpg"}}
+    """An attachment; `payload` adds to its payload (a sticker's `sticker_id`)."""
+    url = "https://scontent.xx.fbcdn.net/v/t1/x.jpg"
+    attachment = {"type": kind, "payload": {"url": url, **(payload or {})}}
     return _fb_item(sender, PAGE_ID, timestamp, message={"mid": mid, "attachments": [attachment]})
 
 

@@ -50,3 +50,12 @@ def test_bad_config_file_is_refused(tmp_path: Path, content: str, message: str) 
 def test_secrets_are_not_printed() -> None:
     described = load_settings(None, environ={"ADMIN_TOKEN": "hunter2"}).describe()
     assert described["admin_token"] == "(set)" and "hunter2" not in str(described)
+
+
+def test_rating_every_cannot_be_negative(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("rating_every: -1", encoding="utf-8")
+    with pytest.raises(ConfigError, match="rating_every must not be negative"):
+        load_settings(path, environ={})
+    path.write_text("rating_every: 0", encoding="utf-8")
+    assert load_settings(path, environ={}).rating_every == 0

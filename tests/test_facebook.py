@@ -187,6 +187,14 @@ def test_parse_the_captured_messenger4j_payload() -> None:
         ),
         (fb_attachment("image"), [(EventKind.ATTACHMENT, "m_image_1", "", None)]),
         (fb_attachment("sticker"), [(EventKind.ATTACHMENT, "m_image_1", "", None)]),
+        (  # the like button: a 👍, which can answer a rating offer
+            fb_attachment("image", payload={"sticker_id": 369239263222822}),
+            [(EventKind.ATTACHMENT, "m_image_1", "👍", None)],
+        ),
+        (
+            fb_attachment("sticker", payload={"sticker_id": "123"}),
+            [(EventKind.ATTACHMENT, "m_image_1", "", None)],
+        ),
         (
             fb_text("kèm ảnh", extra={"attachments": [{"type": "image", "payload": {}}]}),
             [(EventKind.TEXT, "m_text_1", "kèm ảnh", None)],
@@ -206,6 +214,8 @@ def test_parse_the_captured_messenger4j_payload() -> None:
         "get-started",
         "image",
         "sticker",
+        "like-sticker",
+        "other-sticker",
         "text-and-attachment",
         "echo",
         "delivery",

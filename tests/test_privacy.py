@@ -27,6 +27,7 @@ from bot.cli import cli
 from bot.config import ConfigError, load_settings
 from bot.models import Case, CaseStatus, EventKind, Incoming, Outgoing, Platform, Reply, State
 from bot.models.privacy import DAY, HOUR, PURGED_KINDS, Retention
+from bot.models.rating import Rating, Score
 from bot.privacy import RETRY_DELAY, Purger
 from bot.store import Store
 from tests.conftest import FakeClock, FakePlatforms, make_settings
@@ -81,6 +82,12 @@ async def unanswered(store: Store, user: str) -> None:
 
 async def handoff(store: Store, user: str) -> None:
     await answered(store, user, handoff=True)
+
+
+async def rated(store: Store, user: str) -> None:
+    """A 👎 of an answer (its question has no words: nothing for the review inbox)."""
+    rating = Rating(Score.DOWN, "khai-sinh", "fee", "m-answer")
+    await store.complete_turn(message(user), State(topic="khai-sinh"), [], rating=rating)
 
 
 def policy(max_failures: int) -> dict[str, Any]:
@@ -196,6 +203,14 @@ KINDS = [
         RETENTION.review,
         handoff,
         "SELECT count(*) FROM handoffs WHERE user_id = ?",
+        [(0,)],
+        [(1,)],
+    ),
+    Kind(
+        "ratings",
+        RETENTION.review,
+        rated,
+        "SELECT count(*) FROM ratings WHERE user_id = ?",
         [(0,)],
         [(1,)],
     ),

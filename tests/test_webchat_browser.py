@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import re
@@ -23,9 +24,11 @@ import pytest
 from pytest_aiohttp import AiohttpServer
 
 from bot.bundle import Bundle
+from bot.dialog import Dialog
 from bot.models import EventKind, Incoming, Platform, Reply
 from tests.conftest import make_settings
 from webhooks.app import create_app
+from webhooks.keys import STORE_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
 QUESTION = "Cho hỏi lệ phí đăng ký kết hôn"
@@ -190,6 +193,8 @@ async def test_a_citizen_asks_in_the_browser_and_reads_the_answer(
     aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
 ) -> None:
     settings = make_settings(tmp_path, facebook=False, zalo=False)
+    # Ratings on, as served: the answer offers 👍 / 👎 first (bot/rating.py).
+    bundle = dataclasses.replace(bundle, dialog=Dialog(bundle.kb, bundle.matcher, rating_every=3))
     server = await aiohttp_server(create_app(settings, bundle))
     async with chromium(tmp_path / "profile") as page:
         await page.call("Page.navigate", url=str(server.make_url("/chat")))
@@ -212,9 +217,10 @@ async def test_a_citizen_asks_in_the_browser_and_reads_the_answer(
         assert shown["bot"][len(welcome) :] == [r.text for r in expected]
         assert "kết hôn" in shown["bot"][-1].lower()
         assert shown["quick"] == [q.title for q in expected[-1].quick_replies]
+        assert shown["quick"][:2] == ["👍 Hữu ích", "👎 Chưa hữu ích"]
         assert await page.evaluate("document.getElementById('cau-hoi').value") == ""
 
-        # Tap the first suggestion: it shows as the citizen's message and gets its own answer.
+        # Tap the first suggestion (👍): it shows as the citizen's message, is thanked and kept.
         before = len(shown["bot"])
         await page.click(".quick button")
         after = await page.wait_until(
@@ -222,5 +228,7 @@ async def test_a_citizen_asks_in_the_browser_and_reads_the_answer(
             f"{{bot: {BOT_TEXTS}, user: {USER_TEXTS}}}",
         )
         assert after["user"] == [QUESTION, shown["quick"][0]]
-        assert all(text.strip() for text in after["bot"][before:])
+        assert after["bot"][before:] == [bundle.kb.texts.get("rating_thanks", "vi")]
+        (rated,) = await server.app[STORE_KEY].topic_ratings(0, 10)
+        assert (rated.topic, rated.up, rated.down) == ("ket-hon", 1, 0)
         assert await page.evaluate("document.querySelectorAll('.msg.error').length") == 0

@@ -67,7 +67,11 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
     models = model_cache(settings)
     if bundle is None:
         bundle = Bundle.load(
-            settings.knowledge_path(), settings.matcher, settings.idle_seconds, models
+            settings.knowledge_path(),
+            settings.matcher,
+            settings.idle_seconds,
+            models,
+            settings.rating_every,
         )
     # client_max_size makes request.read() answer 413 beyond the limit, chunked bodies included.
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -76,7 +80,9 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
     app[BUNDLE_KEY] = slot
     app[RELOADER_KEY] = Reloader(
         settings.knowledge_path(),
-        lambda root: Bundle.load(root, settings.matcher, settings.idle_seconds, models),
+        lambda root: Bundle.load(
+            root, settings.matcher, settings.idle_seconds, models, settings.rating_every
+        ),
         lambda new: setattr(slot, "current", new),
         settings.reload_seconds,
     )

@@ -39,6 +39,11 @@ QUICK_REPLY_TITLE_LIMIT = 20  # §2.3
 QUICK_REPLY_PAYLOAD_LIMIT = 1000  # §2.3
 SEND_TIMEOUT = 10.0  # seconds per Send API call; a timeout is retryable, the outbox retries
 TYPING_TIMEOUT = 5.0
+# The like button's thumbs-up arrives as a sticker (platforms.md §1.2, after nyaruka/courier,
+# which maps these three sizes to 👍): an attachment still, with that text, so that it can
+# answer a rating offer and is otherwise answered as any sticker.
+LIKE_STICKERS = frozenset({"369239263222822", "369239343222814", "369239383222810"})
+LIKE_TEXT = "\N{THUMBS UP SIGN}"
 
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 
@@ -264,10 +269,25 @@ def _message(item: dict[str, Any], where: str) -> Incoming | None:
         kind = EventKind.TEXT
     elif message.get("attachments"):
         kind = EventKind.ATTACHMENT
+        if _is_like(message):
+            text = LIKE_TEXT  # right after a rating offer, a 👍 (bot/rating.py)
     else:
         return None
     timestamp = _timestamp(item)
     return Incoming(Platform.FACEBOOK, user_id, mid, kind, text, payload, timestamp, raw=item)
+
+
+def _is_like(message: dict[str, Any]) -> bool:
+    """The thumbs-up of Messenger's like button: a sticker of one of LIKE_STICKERS (§1.2)."""
+    attachments = message.get("attachments")
+    if not isinstance(attachments, list):
+        return False
+    for attachment in attachments:
+        payload = attachment.get("payload") if isinstance(attachment, dict) else None
+        sticker = payload.get("sticker_id") if isinstance(payload, dict) else None
+        if sticker is not None and str(sticker) in LIKE_STICKERS:
+            return True
+    return False
 
 
 def _postback(item: dict[str, Any], where: str) -> Incoming | None:

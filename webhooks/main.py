@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import cli, cli_settings
+from bot.cli import cli
+from bot.cli_common import cli_settings
 from bot.knowledge import KnowledgeError
 from webhooks.serve import run
 

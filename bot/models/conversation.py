@@ -36,6 +36,7 @@ class TurnKind(StrEnum):
     CASE_LOCKED = "case_locked"
     CASE_NOT_FOUND = "case_not_found"
     CASE_SUBSCRIBED = "case_subscribed"
+    RATED = "rated"  # the citizen rated the last answer 👍 or 👎 (bot/rating.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +57,12 @@ class State:
     # Messages in a row the bot did not understand (fallbacks): at MISSES_TO_HANDOFF the
     # conversation goes to staff (bot/dialog.py).
     misses: int = 0
+    # Ratings (issue 11): topic answers given in this conversation (the offer's cadence); the
+    # citizen's last typed question while the flow it started goes on (a 👎 sends it to the
+    # review inbox); and the answer an offer of 👍 / 👎 is pending on (its topic, the facet it
+    # answered first, the platform id of the message it replied to), for the next message only.
+    answered: int = 0
+    asked: str | None = None
+    rating_topic: str | None = None
+    rating_facet: str | None = None
+    rating_of: str | None = None

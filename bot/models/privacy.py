@@ -23,6 +23,7 @@ PURGED_KINDS: tuple[str, ...] = (
     "outbox",  # sent or given-up replies deleted
     "unanswered",  # unanswered questions kept for staff, deleted
     "handoffs",  # requests for a member of staff, deleted
+    "ratings",  # citizens' 👍 / 👎 of answers, deleted
     "lookups",  # dossier lookup audit rows deleted
     "notices",  # records of dossier notices deleted
     "clerk_notices",  # records of notices to commune clerks (sent or failed), deleted
@@ -42,6 +43,7 @@ FORGOTTEN_KINDS: tuple[str, ...] = (
     "notices",
     "unanswered",
     "handoffs",
+    "ratings",
     "clerks",
     "clerk_notices",
 )

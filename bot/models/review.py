@@ -1,8 +1,8 @@
 """The review inbox's values (issue 11, "Learning from misses"): a message the bot did not
 answer outright, as the turn notes it and as the store keeps it.
 
-A miss is a fallback (not understood), an ask-back (clarify) or a request for staff (handoff).
-Citizens cannot rate answers yet, so there is no 👎 kind: it comes with the ratings.
+A miss is a fallback (not understood), an ask-back (clarify), a request for staff (handoff) or
+an answer the citizen rated 👎 (rated_down: the question that got it, bot/models/rating.py).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ class MissKind(StrEnum):
     FALLBACK = "fallback"  # not understood: the honest "not understood" answer
     CLARIFY = "clarify"  # asked which of two or three topics was meant
     HANDOFF = "handoff"  # handed to staff
+    RATED_DOWN = "rated_down"  # answered, and the citizen rated the answer 👎
 
 
 class MissStatus(StrEnum):
@@ -30,12 +31,14 @@ class MissStatus(StrEnum):
 class Miss:
     """What a turn notes for staff: its kind, the text normalised (`bot.text.tokens` joined by
     spaces), and what the matcher guessed: its topic (None when nothing came close) and the
-    candidates it weighed, best first, as (topic id, score)."""
+    candidates it weighed, best first, as (topic id, score). `text` is the citizen's text to
+    keep when it is not the turn's own message: a 👎 keeps the question that got the answer."""
 
     kind: MissKind
     normalised: str
     guess: str | None = None
     candidates: tuple[tuple[str, float], ...] = ()
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """The overview page's figures, from what the store records (issue 11).
 
 Days are office days (UTC+7). A figure the store cannot give is None, and the page says
-"chưa có dữ liệu" rather than inventing it: which turns were answered or clarified and how
-satisfied citizens were are not recorded yet, and messages and replies are purged after a few
-days (`coverage`), so the per-day chart shows only the days still stored.
+"chưa có dữ liệu" rather than inventing it: which turns were answered is not recorded, only
+what is left when the misses are taken away, and messages and replies are purged after a few
+days (`coverage`), so the per-day chart shows only the days still stored. Satisfaction is the
+citizens' 👍 / 👎 (bot/rating.py), kept as long as the misses.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.cases.dates import VN_TZ
+from bot.models.rating import DayRatings
 from bot.models.staff import Coverage, Outcomes, ReplyTimes
 from bot.store import Store
 from bot.text import tokens
@@ -53,6 +55,16 @@ class Overview:
     missed: tuple[Missed, ...]
     reply: ReplyTimes
     coverage: Coverage
+    ratings: tuple[DayRatings, ...] = ()  # one per office day of the window, oldest first
+    rated_topics: tuple[tuple[str, str, int, int], ...] = ()  # (id, name, 👍, 👎), most 👎 first
+
+    @property
+    def up(self) -> int:
+        return sum(r.up for r in self.ratings)
+
+    @property
+    def down(self) -> int:
+        return sum(r.down for r in self.ratings)
 
 
 def window_start(now: float, days: int = DAYS) -> float:
@@ -102,6 +114,22 @@ async def build_overview(
     )
     missed = tuple(group_missed(await store.missed_texts(since)))
     reply = await store.reply_times(since)
+    rated = {r.day: r for r in await store.ratings_per_day(since, _OFFSET)}
+    ratings = tuple(rated.get(day, DayRatings(day, 0, 0)) for day in labels)
+    rated_topics = tuple(
+        (r.topic, topic_names.get(r.topic, r.topic), r.up, r.down)
+        for r in await store.topic_ratings(since, TOP)
+    )
     return Overview(
-        since, rows, platforms, outcomes, outcomes_since, topics, missed, reply, coverage
+        since,
+        rows,
+        platforms,
+        outcomes,
+        outcomes_since,
+        topics,
+        missed,
+        reply,
+        coverage,
+        ratings,
+        rated_topics,
     )

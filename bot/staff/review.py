@@ -36,6 +36,7 @@ from bot.text import tokens
 OUT_OF_SCOPE_TOPIC = "ngoai-pham-vi"
 SIMILAR = 90  # token_set_ratio from which two wordings are one question
 TOP_CANDIDATES = 3
+EXAMPLES = 3
 
 # Words a question often starts with that say nothing of its subject: they do not choose the
 # bucket near-duplicates are looked for in.
@@ -47,17 +48,19 @@ _FILLERS = frozenset(
 @dataclass(frozen=True, slots=True)
 class MissGroup:
     """Misses that ask the same thing: `key` is the normalised text of its most frequent
-    wording, `example` that wording as a citizen wrote it (the newest, between equals)."""
+    wording, `example` that wording as a citizen wrote it (the newest, between equals),
+    `examples` it and the next most frequent wordings (`EXAMPLES` at most)."""
 
     key: str
     ids: tuple[int, ...]
     example: str
     channels: tuple[tuple[str, int], ...]  # (platform, misses), most first
-    kinds: tuple[tuple[str, int], ...]  # (fallback / clarify / handoff, misses), most first
+    kinds: tuple[tuple[str, int], ...]  # (fallback / clarify / handoff / rated_down, misses)
     last_seen: float
     guess: str | None  # the matcher's most frequent guess, None when it had none
     candidates: tuple[str, ...]  # the topics it weighed, most often first
     wordings: int  # distinct normalised texts in the group
+    examples: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
@@ -134,6 +137,12 @@ def _group(key: str, rows: list[MissRow]) -> MissGroup:
         guess=guesses.most_common(1)[0][0] if guesses else None,
         candidates=tuple(t for t, _ in weighed.most_common(TOP_CANDIDATES)),
         wordings=len({_key(r) for r in rows}),
+        examples=(
+            example,
+            *sorted(
+                (t for t in wordings if t != example), key=lambda t: (-wordings[t], -newest[t])
+            )[: EXAMPLES - 1],
+        ),
     )
 
 

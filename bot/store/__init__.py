@@ -12,6 +12,7 @@ table and the dossier tables, as one async `Store` over sqlite-utils.
 - `staff`: staff accounts, their sessions, login attempts and the audit log (issue 11);
 - `stats`: the staff overview's figures;
 - `review`: the review inbox's misses and staff's decisions on them;
+- `ratings`: citizens' 👍 / 👎 of answers, counted for the overview;
 - `clerks`: the commune clerks' registry and the notices sent to them (issue 12);
 - `handoffs`: conversations handed to staff, their queue, staff replies (issue 11);
 - `migrations`: the schema.
@@ -30,6 +31,7 @@ from bot.store.kv import KeyValues
 from bot.store.messages import Messages
 from bot.store.outbox import Outbox, OutboxRecord, OutboxRow
 from bot.store.privacy import Privacy
+from bot.store.ratings import Ratings
 from bot.store.review import Review
 from bot.store.staff import Staff
 from bot.store.stats import Stats
@@ -50,5 +52,7 @@ __all__ = [
 ]
 
 
-class Store(Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats, Review, Clerks, Handoffs):
+class Store(
+    Messages, Outbox, KeyValues, Cases, Privacy, Staff, Stats, Review, Ratings, Clerks, Handoffs
+):
     """Async domain methods over SQLite. Open with `await Store.open(path)`; `await close()`."""

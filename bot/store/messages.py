@@ -3,7 +3,7 @@
 Durability contract (DESIGN.md, "How a message flows"): `record_inbound` is the idempotency gate;
 `complete_turn` saves the state, queues the replies and marks the message handled in ONE
 transaction, so a crash leaves either the whole turn or none of it. Both are units of the
-engine's group commit. Also here: the unanswered questions and handoffs a turn may log.
+engine's group commit. Also here: the unanswered questions, handoffs and ratings a turn may log.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from bot.models import CaseStep, EventKind, Incoming, Outgoing, Platform, State
 from bot.models.handoffs import HandoffReason
+from bot.models.rating import Rating
 from bot.models.review import Miss, MissKind
 from bot.store.engine import Engine, trim_error
 from bot.store.handoffs import open_handoff
@@ -128,13 +129,14 @@ class Messages(Engine):
         handoff: bool = False,
         miss: Miss | None = None,
         handoff_reason: HandoffReason = HandoffReason.ASKED,
+        rating: Rating | None = None,
     ) -> bool:
         """In ONE transaction: save `state`, queue `outgoing` (in order), mark `msg` handled, log
         an unanswered question and open a handoff (unless one is open) when asked.
 
         `miss` keeps the message for the review inbox (a fallback, an ask-back, a handoff) with
         its normalised text and the matcher's guess; `unanswered` alone keeps a fallback without
-        them.
+        them. `rating` stores the citizen's 👍 / 👎 of an earlier answer (bot/models/rating.py).
 
         Returns False, writing nothing, if `msg` was already handled: a turn is never recorded
         twice. A message never passed to `record_inbound` (web chat, CLI) is recorded here.
@@ -167,6 +169,8 @@ class Messages(Engine):
             miss_row = Miss(MissKind.FALLBACK, "") if miss is None and unanswered else miss
             if miss_row is not None:
                 _insert_miss(db, msg, inbound_id, now, miss_row)
+            if rating is not None:
+                _insert_rating(db, msg, now, rating)
             if handoff:
                 open_handoff(db, msg.platform, msg.user_id, now, handoff_reason)
             return True
@@ -226,7 +230,7 @@ def _insert_miss(db: Database, msg: Incoming, inbound_id: int, now: float, miss:
         [
             msg.platform.value,
             msg.user_id,
-            msg.text,
+            msg.text if miss.text is None else miss.text,
             inbound_id,
             now,
             miss.kind.value,
@@ -236,6 +240,22 @@ def _insert_miss(db: Database, msg: Incoming, inbound_id: int, now: float, miss:
             status,
             None if decided is None else now,
             by,
+        ],
+    )
+
+
+def _insert_rating(db: Database, msg: Incoming, now: float, rating: Rating) -> None:
+    db.execute(
+        "INSERT INTO ratings (platform, user_id, score, topic, facet, message_id, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            msg.platform.value,
+            msg.user_id,
+            rating.score.value,
+            rating.topic,
+            rating.facet,
+            rating.message_id,
+            now,
         ],
     )
 

@@ -10,6 +10,8 @@ SQL with CHECK constraints, so a PostgreSQL store can reuse it almost as is (DES
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -370,3 +372,67 @@ _HANDOFF = [
 def _handoff(db: Database) -> None:
     for statement in _HANDOFF:
         db.execute(statement)
+
+
+# Ratings (issue 11): one row per 👍 / 👎 a citizen gave an answer: which topic and facet,
+# the platform id of the message the rated answer replied to, who and when. Kept, and deleted
+# with its user, as the review inbox's misses are (`retain_review_days`, bot/store/privacy.py).
+# A 👎 also keeps its question in the inbox, as the new miss kind 'rated_down': SQLite cannot
+# change a CHECK in place, so `unanswered` is rebuilt with its stored DDL (whatever earlier
+# migrations added to it) and only the kind list widened (sqlite.org/lang_altertable.html,
+# "Making Other Kinds Of Table Schema Changes").
+_RATINGS = [
+    """CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        score TEXT NOT NULL CHECK (score IN ('up', 'down')),
+        topic TEXT NOT NULL,
+        facet TEXT,
+        message_id TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX ratings_created ON ratings (created_at)",
+    "CREATE INDEX ratings_user ON ratings (platform, user_id)",
+]
+_KIND_CHECK = re.compile(r"(CHECK\s*\(\s*kind\s+IN\s*\()([^)]*)(\))", re.IGNORECASE)
+
+
+def _widen_kinds(db: Database, table: str, kind: str) -> None:
+    """Rebuild `table` with `kind` added to its `CHECK (kind IN (...))`, rows, indexes and
+    triggers kept."""
+    (ddl,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    ).fetchone()
+    match = _KIND_CHECK.search(ddl)
+    if match is None:
+        raise RuntimeError(f"{table}: no CHECK (kind IN (...)) to widen")
+    if f"'{kind}'" in match.group(2):
+        return
+    widened = _KIND_CHECK.sub(lambda m: f"{m.group(1)}{m.group(2)}, '{kind}'{m.group(3)}", ddl, 1)
+    temporary = f"{table}_rebuilt"
+    new_ddl = re.sub(
+        rf"^CREATE TABLE\s+\"?{table}\"?", f"CREATE TABLE {temporary}", widened, count=1
+    )
+    extras = [
+        sql
+        for (sql,) in db.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger')"
+            " AND sql IS NOT NULL",
+            [table],
+        ).fetchall()
+    ]
+    columns = ", ".join(f'"{row[1]}"' for row in db.execute(f"PRAGMA table_info({table})"))
+    db.execute(new_ddl)
+    db.execute(f"INSERT INTO {temporary} ({columns}) SELECT {columns} FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {temporary} RENAME TO {table}")
+    for sql in extras:
+        db.execute(sql)
+
+
+@MIGRATIONS(name="0009_ratings")
+def _ratings(db: Database) -> None:
+    for statement in _RATINGS:
+        db.execute(statement)
+    _widen_kinds(db, "unanswered", "rated_down")

@@ -160,8 +160,8 @@ class Privacy(Engine):
     ) -> Forgotten:
         """Delete, in ONE transaction, everything stored about one user: messages,
         conversation, replies not yet sent or sent, subscriptions, dossier lookups and the lock
-        on them as a sender, notices, unanswered questions and handoffs; for a commune clerk,
-        the registry row and the record of notices sent to them.
+        on them as a sender, notices, unanswered questions, handoffs and ratings; for a commune
+        clerk, the registry row and the record of notices sent to them.
 
         `withdrawal` is the platform's withdrawal event that asked for it (Zalo's
         `user_withdraw`), already recorded: its row is kept, blank and handled, as long as any
@@ -201,6 +201,7 @@ class Privacy(Engine):
                 ),
                 "notices": (f"DELETE FROM case_notices WHERE {user}", [p, user_id]),
                 "handoffs": (f"DELETE FROM handoffs WHERE {user}", [p, user_id]),
+                "ratings": (f"DELETE FROM ratings WHERE {user}", [p, user_id]),
                 # A commune clerk (bot/clerks/) who withdrew: the registry row and notices.
                 "clerks": (f"DELETE FROM clerks WHERE {user}", [p, user_id]),
                 "clerk_notices": (
@@ -282,6 +283,13 @@ def _steps(retention: Retention, now: float) -> list[_Step]:
             "FROM handoffs WHERE created_at < ?",
             [now - retention.review],
             _apply("DELETE FROM handoffs WHERE id IN ({})"),
+        ),
+        _Step(
+            "ratings",
+            "id",
+            "FROM ratings WHERE created_at < ?",
+            [now - retention.review],
+            _apply("DELETE FROM ratings WHERE id IN ({})"),
         ),
         _Step(
             "lookups",

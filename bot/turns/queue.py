@@ -35,6 +35,7 @@ from bot.dialog import READ_CHARS, Dialog
 from bot.dialog import Turn as DialogTurn
 from bot.models import EventKind, Incoming, Outgoing, Reply, State, TurnKind
 from bot.models.handoffs import RESUME, ClosedBy, Handoff, HandoffReason
+from bot.models.rating import Rating, Score
 from bot.models.review import Miss, MissKind
 from bot.store import Store
 from bot.text import tokens
@@ -286,6 +287,7 @@ class TurnQueue:
         verdict = self.flood.check((msg.platform, msg.user_id))
         unanswered = handoff = False
         miss: Miss | None = None
+        rating: Rating | None = None
         replies: tuple[Reply, ...] = ()
         if verdict is Verdict.OK:
             now_ms = int(self.clock() * 1000)
@@ -294,7 +296,7 @@ class TurnQueue:
             turn = await resolve_turn(self.store, bundle.dialog, msg, turn, now_ms)
             state, replies = turn.state, turn.replies
             unanswered, handoff = turn.unanswered, turn.handoff
-            miss = miss_of(turn, msg.text)
+            miss, rating = miss_of(turn, msg.text), turn.rating
         else:
             state = state or State()
             if verdict is Verdict.NOTICE:
@@ -304,7 +306,14 @@ class TurnQueue:
         # Two misses in a row hand over with the second one's fallback kept for review.
         reason = HandoffReason.MISSES if unanswered and handoff else HandoffReason.ASKED
         if not await self.store.complete_turn(
-            msg, state, outgoing, unanswered, handoff, miss=miss, handoff_reason=reason
+            msg,
+            state,
+            outgoing,
+            unanswered,
+            handoff,
+            miss=miss,
+            handoff_reason=reason,
+            rating=rating,
         ):
             return 0  # already handled (a resumed message raced a live one): nothing queued
         if handoff and self.on_handoff is not None:
@@ -367,9 +376,17 @@ _MISS_KINDS = {
 
 def miss_of(turn: DialogTurn, text: str) -> Miss | None:
     """What the review inbox keeps of a turn the bot did not answer outright: a fallback, an
-    ask-back, a handoff asked in words (the "Gặp cán bộ" button has no words to learn from);
-    None for any other turn. The text is normalised as the matcher reads it (the first
-    READ_CHARS characters, `bot.text.tokens`)."""
+    ask-back, a handoff asked in words (the "Gặp cán bộ" button has no words to learn from),
+    the question of an answer rated 👎 (when it was asked in words); None for any other turn.
+    The text is normalised as the matcher reads it (the first READ_CHARS characters,
+    `bot.text.tokens`)."""
+    rating = turn.rating
+    if rating is not None:
+        if rating.score is not Score.DOWN or not rating.question.strip():
+            return None
+        question = rating.question[:READ_CHARS]
+        normalised = " ".join(tokens(question))
+        return Miss(MissKind.RATED_DOWN, normalised, rating.topic, text=question)
     # A handoff after two misses in a row is, for review, a question not understood.
     kind = MissKind.FALLBACK if turn.unanswered else _MISS_KINDS.get(turn.kind)
     if kind is None or (kind is not MissKind.FALLBACK and not text.strip()):

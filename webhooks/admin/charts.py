@@ -19,8 +19,15 @@ LINE = 18  # the label line above each horizontal bar
 GAP = 10
 VALUE = 60  # room right of the longest bar for its value
 COLUMN_AREA = 150  # the height of the columns of a column chart
-# One colour per channel, then a default; readable on white, distinguishable in grey.
-COLOURS = {"facebook": "#1f5fbf", "zalo": "#0a8f6a", "webchat": "#c46a00"}
+# One colour per channel (and per rating), then a default; readable on white, distinguishable
+# in grey.
+COLOURS = {
+    "facebook": "#1f5fbf",
+    "zalo": "#0a8f6a",
+    "webchat": "#c46a00",
+    "up": "#2e7d32",
+    "down": "#b3261e",
+}
 DEFAULT_COLOUR = "#6b4fa0"
 
 

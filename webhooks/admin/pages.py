@@ -146,6 +146,17 @@ async def overview(request: web.Request, staff: StaffSession) -> web.StreamRespo
         "missed_chart": charts.horizontal_bars(
             [(m.text, m.count, str(m.count)) for m in figures.missed], "#b3261e"
         ),
+        "rating_chart": charts.stacked_columns(
+            [
+                (r.day[8:10] + "/" + r.day[5:7], {"up": r.up, "down": r.down})
+                for r in figures.ratings
+            ],
+            ("up", "down"),
+        ),
+        "rated_topic_chart": charts.horizontal_bars(
+            [(name, down, f"{down} / {up + down}") for _, name, up, down in figures.rated_topics],
+            charts.colour("down"),
+        ),
     }
     if figures.outcomes is not None and figures.outcomes.handled:
         o = figures.outcomes

@@ -34,7 +34,12 @@ INBOX = "/admin/review"
 
 REVIEW_DESK_KEY = web.AppKey("review_desk", ReviewDesk)
 
-KINDS = {"fallback": "không hiểu", "clarify": "hỏi lại", "handoff": "gặp cán bộ"}
+KINDS = {
+    "fallback": "không hiểu",
+    "clarify": "hỏi lại",
+    "handoff": "gặp cán bộ",
+    "rated_down": "👎 chưa hữu ích",
+}
 DONE = {
     Action.TEACH: "Đã thêm câu hỏi làm câu mẫu của chủ đề «{topic}».",
     Action.OUT_OF_SCOPE: "Đã thêm câu hỏi vào nhóm ngoài phạm vi.",
