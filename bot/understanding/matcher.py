@@ -59,6 +59,10 @@ from bot.understanding.variants import expand
 #
 # Words too common in citizens' questions to say anything about the topic. They still count
 # for the speller's vocabulary and for the facet detector.
+# A term shared by this many topics or more is a modifier in a variant (`_modifiers`), and a
+# variant found by modifiers alone keeps this share of their weight.
+_GENERIC_SHARERS = 3
+_MODIFIER_ONLY = 0.5
 _STOP = normalised_words(
     "a ad admin oi cho em hoi xin toi minh anh chi ban nhe vay roi thi la co khong duoc lam "
     "the nao gi nhu can muon phai di o dau bao nhieu thu tuc ho so giay to dang ky va voi cua "
@@ -183,6 +187,11 @@ class Matcher:
         # A variant topic's terms that are also its base's (inherited or repeated): they say
         # "the base", not "the variant".
         self._inherited: set[int] = set()
+        # A variant's own terms that several topics share ("foreigner", "yếu tố nước ngoài",
+        # "biên giới"): they say how, not what. A variant found by them alone, with none of
+        # its base's words nor a term of its own, is discounted (`_MODIFIER_ONLY`).
+        self._modifiers: set[int] = set()
+        sharers = Counter(text for t in kb.topics.values() for text, w in t.keywords if w > 0)
         self._base: list[int | None] = []
         ids = self._index = {t.id: i for i, t in enumerate(self.topics)}
         for idx, topic in enumerate(self.topics):
@@ -193,6 +202,8 @@ class Matcher:
             for text, weight in _keywords(topic, kb):
                 if text not in own:
                     self._inherited.add(term_id)
+                elif topic.extends and weight > 0 and sharers[text] >= _GENERIC_SHARERS:
+                    self._modifiers.add(term_id)
                 # "@nuoc-ngoai" stands for every term of that concept, also inside a longer
                 # term ("chồng @quoc-gia"); whichever variant matches counts once.
                 for variant in _expand(text, kb.concepts):
@@ -451,12 +462,16 @@ class Matcher:
             if discounted is not resolved:
                 resolved = discounted
                 asked_for = frozenset(i for lo, hi in windows for i in range(lo, hi))
+        modifiers = self._modifiers
         for topic, taken in resolved.items():
             self._last_hits[topic] = taken
             scores[topic] = sum(h.weight for h in taken)
             if self._outside[topic]:
                 scores[topic] = _outside_score(taken)
             strongest[topic] = max(h.weight for h in taken)
+            if modifiers and all(h.term_id in modifiers for h in taken if h.weight > 0):
+                scores[topic] *= _MODIFIER_ONLY
+                strongest[topic] *= _MODIFIER_ONLY
             if self._smalltalk[topic]:
                 covered[topic] = sum(h.end - h.start for h in taken if h.weight > 0)
         named = {
