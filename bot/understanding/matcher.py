@@ -189,7 +189,8 @@ class Matcher:
         self._inherited: set[int] = set()
         # A variant's own terms that several topics share ("foreigner", "yếu tố nước ngoài",
         # "biên giới"): they say how, not what. A variant found by them alone, with none of
-        # its base's words nor a term of its own, is discounted (`_MODIFIER_ONLY`).
+        # its bases' words (up the chain) nor a term of its own, is discounted
+        # (`_MODIFIER_ONLY`).
         self._modifiers: set[int] = set()
         sharers = Counter(text for t in kb.topics.values() for text, w in t.keywords if w > 0)
         self._base: list[int | None] = []
@@ -234,6 +235,15 @@ class Matcher:
                 term_id += 1
         # The longest token `_split` could cut into a pair: past it no cut can form one.
         self._longest_pair = max((len(a) + len(b) for a, b in self._pairs), default=0)
+        # Each variant's bases up its chain (khai-tu-bien-gioi: khai-tu-nuoc-ngoai, khai-tu).
+        self._ancestors: list[tuple[int, ...]] = []
+        for idx in range(len(self.topics)):
+            chain: list[int] = []
+            up = self._base[idx]
+            while up is not None and up not in chain and up != idx:
+                chain.append(up)
+                up = self._base[up]
+            self._ancestors.append(tuple(chain))
         # Each topic's family (a family is its own): asking back between two topics of one
         # family is offering its menu, so the family card answers instead.
         self._family: list[int | None] = [
@@ -469,7 +479,11 @@ class Matcher:
             if self._outside[topic]:
                 scores[topic] = _outside_score(taken)
             strongest[topic] = max(h.weight for h in taken)
-            if modifiers and all(h.term_id in modifiers for h in taken if h.weight > 0):
+            if (
+                modifiers
+                and all(h.term_id in modifiers for h in taken if h.weight > 0)
+                and not any(a in resolved for a in self._ancestors[topic])
+            ):
                 scores[topic] *= _MODIFIER_ONLY
                 strongest[topic] *= _MODIFIER_ONLY
             if self._smalltalk[topic]:
