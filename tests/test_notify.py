@@ -10,6 +10,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -21,11 +22,13 @@ from bot.clerks.communes import load_communes
 from bot.clerks.digest import Digester, digest_text, digests
 from bot.clerks.notify import TargetError, default_event, plan, send
 from bot.cli import cli
+from bot.delivery import DeliveryWorker
 from bot.models import Case, CaseStatus, Incoming, Platform
 from bot.models.clerks import Clerk
+from bot.rate_limit import RateLimit
 from bot.store import Store
 from tests.conftest import FakeClock, FakePlatforms, Fault, make_settings
-from webhooks.app import create_app
+from webhooks.app import ZaloSender, create_app
 from webhooks.keys import STORE_KEY, WORKER_KEY
 
 COMMUNES = load_communes()
@@ -426,3 +429,57 @@ def test_bot_report_digest_shows_each_communes_digest_without_sending(
     assert "2026-12-06 is not a working day: no digest is sent." in sunday.output
     with closing(sqlite3.connect(tmp_path / "bot.db")) as conn:
         assert conn.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+
+
+# -- the platforms' limits: paced, and a refusal for too many calls waits, never dropped ---
+
+
+class CountingLimit(RateLimit):
+    def __init__(self) -> None:
+        super().__init__(3600, 60.0)
+        self.waits = 0
+
+    async def wait(self) -> None:
+        self.waits += 1
+        await super().wait()
+
+
+async def test_a_rate_limited_zalo_notice_waits_for_the_next_minute_and_is_sent(
+    tmp_path: Path, db_path: Path, clock: FakeClock, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url, clerk_groups=GROUPS)
+    store = await Store.open(db_path, clock=clock)
+    await store.upsert_clerks([AN])
+    targets = ["group:tu-phap", f"clerk:{AN.user_id}"]
+    await send(store, await plan(store, targets, TEXT, COMMUNES, GROUPS, now=clock()))
+    limited = {"error": -32, "message": "Your application reached limit call api"}
+    platforms.fail("/v3.0/oa/group/message", Fault(status=200, body=limited))
+    platforms.fail("/v3.0/oa/message/cs", Fault(status=429))
+    async with aiohttp.ClientSession() as session:
+        sender = ZaloSender(store, session, settings, clock)
+        limit = sender._limit = CountingLimit()  # one per app: Zalo's quota is the app's (§3.7)
+        senders = {Platform.ZALO: sender, Platform.ZALO_GROUP: sender.group}
+        worker = DeliveryWorker(store, senders, retry_base_seconds=1.0, clock=clock)
+        assert await worker.run_once() == 2
+        assert limit.waits == 2  # the group message and the CS message both paced by it
+
+        notices = {n.platform: n for n in await store.notices()}
+        group, clerk = notices[Platform.ZALO_GROUP], notices[Platform.ZALO]
+        assert group.status == "pending" and "zalo -32 rate limit" in str(group.error)
+        assert clerk.status == "pending" and "http 429" in str(clerk.error)
+        due = {r.outgoing.platform: r.next_attempt_at for r in await store.outbox_rows()}
+        assert due == {Platform.ZALO_GROUP: clock() + 60, Platform.ZALO: clock() + 1}
+
+        platforms.heal()
+        clock.advance(59)
+        assert await worker.run_once() == 1  # the CS message; the group waits for the minute
+        clock.advance(1)
+        assert await worker.run_once() == 1
+    # Zalo answers -32 with HTTP 200: the group saw the same body twice, refused then taken.
+    refused, posted = platforms.sent("/v3.0/oa/group/message")
+    assert refused.body == posted.body
+    assert posted.body == {"recipient": {"group_id": GROUP_ID}, "message": {"text": TEXT}}
+    assert len(platforms.sent("/v3.0/oa/message/cs")) == 1
+    notices = {n.platform: n for n in await store.notices()}
+    assert [(n.status, n.attempts) for n in notices.values()] == [("sent", 2), ("sent", 2)]
+    await store.close()
