@@ -138,13 +138,13 @@ async def test_a_citizen_asking_for_staff_alerts_the_group_once(
 
 
 async def test_a_knowledge_edit_announces_once_per_recipient(
-    aiohttp_client: AiohttpClient, tmp_path: Path
+    aiohttp_client: AiohttpClient, tmp_path: Path, platforms: FakePlatforms
 ) -> None:
     knowledge = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
     settings = make_settings(
         tmp_path,
-        zalo=False,
+        platforms.url,
         facebook=False,
         knowledge=str(knowledge),
         reload_seconds=0,
@@ -177,10 +177,19 @@ async def test_a_knowledge_edit_announces_once_per_recipient(
     assert sorted(n.address for n in notices) == sorted([GROUP_ID, AN.user_id])
     assert {n.event for n in notices} == {f"knowledge:{version}"}
     assert "Đăng ký khai tử: thay đổi lệ phí (áp dụng từ ngày 01/01/2027)" in notices[0].text
+    # Delivered through the Zalo API: one group message, one OA message to the clerk.
+    await platforms.wait_for(lambda: len(platforms.sent()) == 2)
+    (group,) = platforms.sent("/v3.0/oa/group/message")
+    (clerk,) = platforms.sent("/v3.0/oa/message/cs")
+    assert group.body["recipient"] == {"group_id": GROUP_ID} and group.text == notices[0].text
+    assert clerk.body["recipient"] == {"user_id": AN.user_id} and clerk.text == notices[0].text
 
     # The same version again (a staff edit's reload, a restart) announces nothing again.
     await reloader.reload_now()
+    await app[WORKER_KEY].settled()
     assert len(await store.notices()) == 2
+    assert [r.status for r in await store.outbox_rows()] == ["sent", "sent"]  # nothing more
+    assert len(platforms.sent()) == 2
 
 
 async def test_an_edit_made_while_the_server_was_down_is_announced_once_at_start(
