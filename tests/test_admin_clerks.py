@@ -17,7 +17,7 @@ import pytest
 from bot.bundle import Bundle
 from bot.cases.table import CasesFileError, table_of
 from bot.models import Platform
-from bot.models.clerks import Clerk
+from bot.models.clerks import Clerk, Recipient
 from bot.models.staff import Role
 from bot.staff.passwords import Passwords
 from bot.store import Store
@@ -345,3 +345,13 @@ def test_a_file_that_cannot_be_read_is_explained_in_vietnamese(
         table_of(name, data)
     assert caught.value.vi.startswith(vi)
     assert str(caught.value).startswith(name) and "tệp" not in str(caught.value)  # CLI: English
+
+
+async def test_the_report_tells_an_alert_from_its_reminder(admin: Admin) -> None:
+    await signed_in(admin, Role.VIEWER)
+    group = Recipient("group:tu-phap", "Zalo group tu-phap", Platform.ZALO_GROUP, GROUP_ID)
+    await admin.store.queue_notice("handoff:7", "Trợ lý Tư pháp: một người dân…", [group])
+    await admin.store.queue_notice("handoff:7:reminder", "Trợ lý Tư pháp nhắc lại…", [group])
+    report = text_of(await (await admin.client.get("/admin/notifications")).text())
+    assert "Nhắc lại: người dân chờ cán bộ lâu Nhóm Zalo «tu-phap»" in report
+    assert "Người dân chờ cán bộ Nhóm Zalo «tu-phap»" in report
