@@ -148,6 +148,11 @@ class Settings:
     handoff_alert_to: str = _s(
         "", "Targets told when a citizen asks for staff, e.g. 'group:so-tu-phap'; '' = off"
     )
+    handoff_remind_minutes: float = _s(
+        30.0,
+        "Minutes a citizen waits for staff (nobody took the handoff over) before one reminder"
+        " goes to handoff_alert_to; 0 = off",
+    )
     handoff_timeout_hours: float = _s(
         72.0,
         "Hours a conversation handed to staff stays with them (from its opening or staff's last"
@@ -270,6 +275,8 @@ class Settings:
             raise ConfigError("rating_every must not be negative (0 turns ratings off)")
         if self.digest_days < 0:
             raise ConfigError("digest_days must not be negative")
+        if self.handoff_remind_minutes < 0:
+            raise ConfigError("handoff_remind_minutes must not be negative (0 turns it off)")
         for name in ("announce_to", "handoff_alert_to"):
             for target in getattr(self, name).split(","):
                 kind = target.partition(":")[0].strip().lower()

@@ -15,13 +15,15 @@ import aiohttp
 import pytest
 
 from bot.bundle import Bundle
+from bot.cases.table import CasesFileError, table_of
 from bot.models import Platform
-from bot.models.clerks import Clerk
+from bot.models.clerks import Clerk, Recipient
 from bot.models.staff import Role
 from bot.staff.passwords import Passwords
 from bot.store import Store
 from tests.conftest import FakeClock, FakePlatforms, Fault, make_settings
 from tests.test_admin import CHEAP, NOW, Admin, Client, csrf_of, log_in, text_of
+from webhooks.admin.notices import reasons
 from webhooks.app import create_app
 from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, STORE_KEY, WORKER_KEY
 
@@ -172,7 +174,13 @@ async def test_an_upload_keeps_the_good_rows_and_lists_the_bad_by_line(admin: Ad
     unreadable.add_field("file", b"a;b\n1;2\n", filename="khac.csv", content_type="text/csv")
     refused = await admin.client.post("/admin/clerks/import", data=unreadable)
     assert refused.status == 422
-    assert "Không đọc được tệp; không có gì được nhập" in text_of(await refused.text())
+    refusal = text_of(await refused.text())
+    assert (
+        "Không đọc được tệp; không có gì được nhập. Chi tiết: khac.csv: không tìm thấy dòng tiêu"
+        " đề gồm các cột Họ và tên, Xã/phường, Nền tảng, ID người dùng, Số điện thoại; còn"
+        " thiếu: Họ và tên, Xã/phường, Nền tảng, ID người dùng." in refusal
+    )
+    assert "no header row" not in refusal and "missing" not in refusal  # the CLI's English
     assert len(await admin.store.clerks()) == 2
 
 
@@ -297,5 +305,53 @@ async def test_the_report_shows_a_failure_and_why(admin: Admin, platforms: FakeP
     await admin.client.app[WORKER_KEY].settled()
     report = text_of(await (await admin.client.get("/admin/notifications?days=30")).text())
     assert "30 ngày qua" in report and "Không gửi được: 1" in report
-    assert "Nhóm Zalo «tu-phap» Nhóm Zalo Không gửi được Lý do:" in report
-    assert "OA is not in the group" in report
+    assert (
+        "Nhóm Zalo «tu-phap» Nhóm Zalo Không gửi được Lý do: OA không ở trong nhóm: OA chỉ gửi"
+        " được vào nhóm do OA tạo hoặc quản lý Lý do (từ nền tảng): zalo -403 OA is not in the"
+        " group: OA is not in group" in report
+    )
+
+
+def test_a_failure_is_explained_in_vietnamese_above_the_platforms_words() -> None:
+    window = "outside Messenger's 24-hour window: the clerk has not written to the Page"
+    assert reasons(window) == (
+        "cán bộ chưa nhắn cho Trang trong 24 giờ qua (Messenger chỉ cho Trang nhắn trong thời"
+        " hạn đó)",
+        "",
+    )
+    gave_up = "gave up after 8 attempts: transport: ServerTimeoutError"
+    assert reasons(gave_up) == (
+        "đã thử 8 lần không được nên dừng; không kết nối được tới máy chủ của nền tảng",
+        gave_up,
+    )
+    closed = "zalo -230 window closed: no interaction in the past 7 days: User has not ..."
+    assert reasons(closed)[0].startswith("cán bộ chưa tương tác với OA trong 7 ngày qua")
+    assert reasons("http 418 zalo None: teapot") == ("", "http 418 zalo None: teapot")
+    assert reasons("") == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "vi"),
+    [
+        ("a.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "a.xls: tệp Excel đời cũ (.xls)"),
+        ("a.csv", b"\xc4\x90\xff\xfe\xfa", "a.csv: tệp không phải văn bản UTF-8"),
+        ("a.xlsx", b"PK\x03\x04broken", "a.xlsx: không đọc được tệp XLSX"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_explained_in_vietnamese(
+    name: str, data: bytes, vi: str
+) -> None:
+    with pytest.raises(CasesFileError) as caught:
+        table_of(name, data)
+    assert caught.value.vi.startswith(vi)
+    assert str(caught.value).startswith(name) and "tệp" not in str(caught.value)  # CLI: English
+
+
+async def test_the_report_tells_an_alert_from_its_reminder(admin: Admin) -> None:
+    await signed_in(admin, Role.VIEWER)
+    group = Recipient("group:tu-phap", "Zalo group tu-phap", Platform.ZALO_GROUP, GROUP_ID)
+    await admin.store.queue_notice("handoff:7", "Trợ lý Tư pháp: một người dân…", [group])
+    await admin.store.queue_notice("handoff:7:reminder", "Trợ lý Tư pháp nhắc lại…", [group])
+    report = text_of(await (await admin.client.get("/admin/notifications")).text())
+    assert "Nhắc lại: người dân chờ cán bộ lâu Nhóm Zalo «tu-phap»" in report
+    assert "Người dân chờ cán bộ Nhóm Zalo «tu-phap»" in report

@@ -4,8 +4,10 @@ targets."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +15,25 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 
 from bot.bundle import Bundle
-from bot.clerks.alerts import MASK, Alerts, handoff_text, parse_targets
+from bot.clerks.alerts import (
+    MASK,
+    Alerts,
+    format_wait,
+    handoff_text,
+    parse_targets,
+    reminder_text,
+)
 from bot.clerks.communes import load_communes
 from bot.config import ConfigError, Settings
 from bot.model_cache import ModelCache
-from bot.models import Incoming, Platform, State
+from bot.models import Incoming, Outgoing, Platform, Reply, State
 from bot.models.clerks import Clerk, NoticeRecord
 from bot.reload import Reloader
 from bot.store import Store
-from tests.conftest import KNOWLEDGE, ROOT, make_settings
+from tests.conftest import KNOWLEDGE, ROOT, FakeClock, FakePlatforms, make_settings
+from tests.test_notify import vn_time
 from webhooks.app import create_app
-from webhooks.keys import RELOADER_KEY, STORE_KEY
+from webhooks.keys import RELOADER_KEY, STORE_KEY, WORKER_KEY
 
 COMMUNES = load_communes()
 GROUP_ID = "f414c8f76fa586fbdfb4"
@@ -128,13 +138,13 @@ async def test_a_citizen_asking_for_staff_alerts_the_group_once(
 
 
 async def test_a_knowledge_edit_announces_once_per_recipient(
-    aiohttp_client: AiohttpClient, tmp_path: Path
+    aiohttp_client: AiohttpClient, tmp_path: Path, platforms: FakePlatforms
 ) -> None:
     knowledge = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
     settings = make_settings(
         tmp_path,
-        zalo=False,
+        platforms.url,
         facebook=False,
         knowledge=str(knowledge),
         reload_seconds=0,
@@ -167,10 +177,19 @@ async def test_a_knowledge_edit_announces_once_per_recipient(
     assert sorted(n.address for n in notices) == sorted([GROUP_ID, AN.user_id])
     assert {n.event for n in notices} == {f"knowledge:{version}"}
     assert "Đăng ký khai tử: thay đổi lệ phí (áp dụng từ ngày 01/01/2027)" in notices[0].text
+    # Delivered through the Zalo API: one group message, one OA message to the clerk.
+    await platforms.wait_for(lambda: len(platforms.sent()) == 2)
+    (group,) = platforms.sent("/v3.0/oa/group/message")
+    (clerk,) = platforms.sent("/v3.0/oa/message/cs")
+    assert group.body["recipient"] == {"group_id": GROUP_ID} and group.text == notices[0].text
+    assert clerk.body["recipient"] == {"user_id": AN.user_id} and clerk.text == notices[0].text
 
     # The same version again (a staff edit's reload, a restart) announces nothing again.
     await reloader.reload_now()
+    await app[WORKER_KEY].settled()
     assert len(await store.notices()) == 2
+    assert [r.status for r in await store.outbox_rows()] == ["sent", "sent"]  # nothing more
+    assert len(platforms.sent()) == 2
 
 
 async def test_an_edit_made_while_the_server_was_down_is_announced_once_at_start(
@@ -217,3 +236,126 @@ async def test_an_edit_made_while_the_server_was_down_is_announced_once_at_start
     third, notices = await start(changed)
     assert len(notices) == 2
     await third.close()
+
+
+# -- citizens still waiting: one reminder --------------------------------------------------
+
+
+def test_the_reminder_says_how_long_and_since_when() -> None:
+    assert [format_wait(s) for s in (59, 45 * 60, 3600, 3900, 86400, 90000 + 59)] == [
+        "0 phút",
+        "45 phút",
+        "1 giờ",
+        "1 giờ 5 phút",
+        "1 ngày",
+        "1 ngày 1 giờ",
+    ]
+    opened = vn_time(dt.date(2026, 12, 7), 9, 15)
+    text = reminder_text(f"gọi cho tôi {PHONE}", Platform.ZALO, opened, opened + 47 * 60 + 30)
+    assert text.startswith(
+        "Trợ lý Tư pháp nhắc lại: một người dân đã chờ cán bộ hỗ trợ 47 phút"
+        " (từ 09:15 ngày 07/12/2026) mà chưa có cán bộ nào nhận.\nKênh: Zalo\n"
+    )
+    assert f"Câu hỏi: “gọi cho tôi {MASK}”" in text and "trên trang quản trị" in text
+
+
+def reminding(store: Store, clock: FakeClock, **options: Any) -> Alerts:
+    settings: dict[str, Any] = {
+        "handoff_alert_to": ("group:tu-phap",),
+        "remind_after": 30 * 60,
+        "handoff_timeout": 72 * 3600,
+        "clock": clock,
+    }
+    return Alerts(store, COMMUNES, GROUPS, **(settings | options))
+
+
+async def test_a_citizen_still_waiting_is_reminded_once_also_after_a_restart(
+    db_path: Path, clock: FakeClock
+) -> None:
+    store = await Store.open(db_path, clock=clock)
+    await open_handoff(store, "m1", f"Tôi cần hỏi về khai tử, số tôi {PHONE}")
+    opened = clock()
+    clock.advance(10)
+    await open_handoff(store, "m2", "alo")  # written while waiting: not the question
+    alerts = reminding(store, clock)
+    clock.advance(29 * 60)
+    assert (await alerts.remind_waiting()).queued == 0  # not yet
+    clock.advance(2 * 60)
+    first = await alerts.remind_waiting()
+    assert (first.queued, first.already) == (1, 0)
+    (notice,) = await store.notices()
+    assert (notice.event, notice.address) == ("handoff:1:reminder", GROUP_ID)
+    assert "đã chờ cán bộ hỗ trợ 31 phút" in notice.text
+    assert "Câu hỏi: “Tôi cần hỏi về khai tử, số tôi [số đã ẩn]”" in notice.text
+    assert CITIZEN not in notice.text and "0912" not in notice.text
+    assert opened < notice.created_at
+    clock.advance(3600)
+    assert (await alerts.remind_waiting()).queued == 0  # once per handoff
+    await store.close()
+
+    store = await Store.open(db_path, clock=clock)  # a restart: nothing again
+    assert (await reminding(store, clock).remind_waiting()).queued == 0
+    assert len(await store.notices()) == 1 and len(await store.outbox_rows()) == 1
+    await store.close()
+
+
+async def test_no_reminder_once_staff_took_over_or_answered_or_when_off(
+    store: Store, clock: FakeClock
+) -> None:
+    await open_handoff(store, "m1", "gặp cán bộ")
+    other = Incoming(Platform.ZALO, "7300442764876318465", "z1", text="gặp cán bộ")
+    assert await store.complete_turn(other, State(), [], handoff=True)
+    taken, answered = await store.open_handoffs()
+    assert await store.take_handoff(taken["id"], "chi.lan", clock())
+    reply = Outgoing(Platform.ZALO, other.user_id, Reply("Chào anh", by_staff=True))
+    assert await store.queue_staff_reply(answered["id"], "chi.lan", [reply], clock())
+    clock.advance(3600)
+    assert (await reminding(store, clock).remind_waiting()).queued == 0
+    clock.advance(-3600)
+    await store.close_handoff(answered["id"], "chi.lan", clock())
+
+    third = Incoming(Platform.WEBCHAT, "session-3", "w1", text="cho gặp cán bộ")
+    assert await store.complete_turn(third, State(), [], handoff=True)
+    clock.advance(3600)
+    assert (await reminding(store, clock, remind_after=0).remind_waiting()).queued == 0
+    assert (await reminding(store, clock, handoff_alert_to=()).remind_waiting()).queued == 0
+    clock.advance(72 * 3600)  # past the handoff's time: the bot answers again, no reminder
+    assert (await reminding(store, clock).remind_waiting()).queued == 0
+    assert await store.notices() == []
+
+
+async def test_the_server_reminds_through_the_zalo_group(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    # A citizen asked for staff 40 minutes ago on the web chat; nobody took it over.
+    opened = time.time() - 40 * 60 - 5
+    store = await Store.open(tmp_path / "bot.db", clock=lambda: opened)
+    msg = Incoming(Platform.WEBCHAT, "web-session-7", "w1", text="Cho tôi gặp cán bộ hộ tịch")
+    assert await store.complete_turn(msg, State(), [], handoff=True)
+    await store.close()
+
+    settings = make_settings(
+        tmp_path,
+        platforms.url,
+        facebook=False,
+        handoff_alert_to="group:tu-phap",
+        clerk_groups=GROUPS,
+        public_base_url="https://tro-ly.example",
+        reload_seconds=0,
+        digest_time="",
+    )
+    client = await aiohttp_client(create_app(settings, bundle))
+    await platforms.wait_for(lambda: len(platforms.sent("/v3.0/oa/group/message")) == 1)
+    (group,) = platforms.sent("/v3.0/oa/group/message")
+    assert group.body["recipient"] == {"group_id": GROUP_ID}
+    assert group.headers["access_token"] == "zalo-access"
+    assert group.text.startswith(
+        "Trợ lý Tư pháp nhắc lại: một người dân đã chờ cán bộ hỗ trợ 40 phút"
+    )
+    assert "Câu hỏi: “Cho tôi gặp cán bộ hộ tịch”" in group.text
+    assert "https://tro-ly.example/admin/handoffs" in group.text
+    assert "web-session-7" not in group.text
+    await client.app[WORKER_KEY].settled()
+    (notice,) = await client.app[STORE_KEY].notices()
+    assert (notice.event, notice.status) == ("handoff:1:reminder", "sent")
+    await client.close()

@@ -10,6 +10,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -18,14 +19,17 @@ from pytest_aiohttp import AiohttpClient
 from bot.bundle import Bundle
 from bot.cases.dates import VN_TZ
 from bot.clerks.communes import load_communes
-from bot.clerks.digest import Digester, digest_text, digests
+from bot.clerks.digest import Digester, DigestRun, digest_text, digests
 from bot.clerks.notify import TargetError, default_event, plan, send
 from bot.cli import cli
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
 from bot.models import Case, CaseStatus, Incoming, Platform
 from bot.models.clerks import Clerk
+from bot.rate_limit import RateLimit
 from bot.store import Store
 from tests.conftest import FakeClock, FakePlatforms, Fault, make_settings
-from webhooks.app import create_app
+from webhooks.app import ZaloSender, create_app
 from webhooks.keys import STORE_KEY, WORKER_KEY
 
 COMMUNES = load_communes()
@@ -426,3 +430,142 @@ def test_bot_report_digest_shows_each_communes_digest_without_sending(
     assert "2026-12-06 is not a working day: no digest is sent." in sunday.output
     with closing(sqlite3.connect(tmp_path / "bot.db")) as conn:
         assert conn.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+
+
+# -- the platforms' limits: paced, and a refusal for too many calls waits, never dropped ---
+
+
+class CountingLimit(RateLimit):
+    def __init__(self) -> None:
+        super().__init__(3600, 60.0)
+        self.waits = 0
+
+    async def wait(self) -> None:
+        self.waits += 1
+        await super().wait()
+
+
+async def test_a_rate_limited_zalo_notice_waits_for_the_next_minute_and_is_sent(
+    tmp_path: Path, db_path: Path, clock: FakeClock, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url, clerk_groups=GROUPS)
+    store = await Store.open(db_path, clock=clock)
+    await store.upsert_clerks([AN])
+    targets = ["group:tu-phap", f"clerk:{AN.user_id}"]
+    await send(store, await plan(store, targets, TEXT, COMMUNES, GROUPS, now=clock()))
+    limited = {"error": -32, "message": "Your application reached limit call api"}
+    platforms.fail("/v3.0/oa/group/message", Fault(status=200, body=limited))
+    platforms.fail("/v3.0/oa/message/cs", Fault(status=429))
+    async with aiohttp.ClientSession() as session:
+        sender = ZaloSender(store, session, settings, clock)
+        limit = sender._limit = CountingLimit()  # one per app: Zalo's quota is the app's (§3.7)
+        senders = {Platform.ZALO: sender, Platform.ZALO_GROUP: sender.group}
+        worker = DeliveryWorker(store, senders, retry_base_seconds=1.0, clock=clock)
+        assert await worker.run_once() == 2
+        assert limit.waits == 2  # the group message and the CS message both paced by it
+
+        notices = {n.platform: n for n in await store.notices()}
+        group, clerk = notices[Platform.ZALO_GROUP], notices[Platform.ZALO]
+        assert group.status == "pending" and "zalo -32 rate limit" in str(group.error)
+        assert clerk.status == "pending" and "http 429" in str(clerk.error)
+        due = {r.outgoing.platform: r.next_attempt_at for r in await store.outbox_rows()}
+        assert due == {Platform.ZALO_GROUP: clock() + 60, Platform.ZALO: clock() + 1}
+
+        platforms.heal()
+        clock.advance(59)
+        assert await worker.run_once() == 1  # the CS message; the group waits for the minute
+        clock.advance(1)
+        assert await worker.run_once() == 1
+    # Zalo answers -32 with HTTP 200: the group saw the same body twice, refused then taken.
+    refused, posted = platforms.sent("/v3.0/oa/group/message")
+    assert refused.body == posted.body
+    assert posted.body == {"recipient": {"group_id": GROUP_ID}, "message": {"text": TEXT}}
+    assert len(platforms.sent("/v3.0/oa/message/cs")) == 1
+    notices = {n.platform: n for n in await store.notices()}
+    assert [(n.status, n.attempts) for n in notices.values()] == [("sent", 2), ("sent", 2)]
+    await store.close()
+
+
+# -- the digest through a fake Zalo API: once, caught up once, working days ----------------
+
+
+async def digest_to_zalo(
+    db_path: Path, clock: FakeClock, settings: Settings, platforms: FakePlatforms
+) -> DigestRun:
+    """One start of the server's digest: a look at the clock, then the outbox delivered to
+    the fake Zalo API (the store opened and closed again, as across a restart)."""
+    store = await Store.open(db_path, clock=clock)
+    try:
+        run = await Digester(store, COMMUNES, dt.time(7, 30), 2, clock=clock).run_once()
+        async with aiohttp.ClientSession() as session:
+            sender = ZaloSender(store, session, settings, clock)
+            senders = {Platform.ZALO: sender, Platform.ZALO_GROUP: sender.group}
+            while await DeliveryWorker(store, senders, clock=clock).run_once():
+                pass
+        return run
+    finally:
+        await store.close()
+
+
+def digests_received(platforms: FakePlatforms) -> list[tuple[str, str]]:
+    return [(r.body["recipient"]["user_id"], r.text) for r in platforms.sent("/message/cs")]
+
+
+async def test_a_digest_reaches_zalo_once_also_after_a_restart(
+    tmp_path: Path, db_path: Path, clock: FakeClock, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url, facebook=False)
+    await (await digest_store(db_path, clock)).close()
+    clock.now = vn_time(MONDAY, 7, 31)
+    assert (await digest_to_zalo(db_path, clock, settings, platforms)).queued == 2
+    received = digests_received(platforms)
+    assert sorted(user for user, _ in received) == sorted([AN.user_id, CUONG.user_id])
+    lung_cu = dict(received)[AN.user_id]
+    assert lung_cu.startswith("Sở Tư pháp nhắc hạn giải quyết hồ sơ của Xã Lũng Cú (ngày 07/12")
+    assert "• H56-OVERDUE – Đăng ký khai sinh, hẹn trả 03/12/2026" in lung_cu
+
+    clock.advance(600)  # restarted the same morning
+    again = await digest_to_zalo(db_path, clock, settings, platforms)
+    assert (again.day, again.queued, again.already) == (MONDAY, 0, 3)
+    assert digests_received(platforms) == received
+
+
+async def test_missed_digests_reach_zalo_once_for_today(
+    tmp_path: Path, db_path: Path, clock: FakeClock, platforms: FakePlatforms
+) -> None:
+    # Down from Friday evening to Tuesday 10:00: Monday's and Tuesday's 07:30 were missed.
+    settings = make_settings(tmp_path, platforms.url, facebook=False)
+    await (await digest_store(db_path, clock)).close()
+    clock.now = vn_time(dt.date(2026, 12, 8), 10, 0)
+    await digest_to_zalo(db_path, clock, settings, platforms)
+    clock.advance(60)
+    await digest_to_zalo(db_path, clock, settings, platforms)  # and a restart after it
+    received = digests_received(platforms)
+    assert len(received) == 2 and {user for user, _ in received} == {AN.user_id, CUONG.user_id}
+    assert all("(ngày 08/12/2026)" in text for _, text in received)
+
+
+async def test_the_digest_skips_holidays_when_counting_working_days(
+    tmp_path: Path, db_path: Path, clock: FakeClock, platforms: FakePlatforms
+) -> None:
+    # Wednesday 29/04/2026: 30/4 and 1/5 are holidays, then a weekend; the next two working
+    # days are Monday 4/5 and Tuesday 5/5.
+    settings = make_settings(tmp_path, platforms.url, facebook=False)
+    store = await Store.open(db_path, clock=clock)
+    dossiers = [
+        Case(f"H56-{day:02d}05", CaseStatus.RECEIVED, "5678", due=dt.date(2026, 5, day),
+             unit="Lũng Cú")
+        for day in (4, 5, 6)
+    ]  # fmt: skip
+    await store.import_cases(dossiers, lambda *_: "no subscribers")
+    await store.upsert_clerks([AN])
+    await store.close()
+    clock.now = vn_time(dt.date(2026, 4, 30), 9, 0)  # a holiday: no digest
+    assert (await digest_to_zalo(db_path, clock, settings, platforms)).day is None
+    clock.now = vn_time(dt.date(2026, 4, 29), 9, 0)
+    assert (await digest_to_zalo(db_path, clock, settings, platforms)).queued == 1
+    ((user, text),) = digests_received(platforms)
+    assert user == AN.user_id
+    assert "Đến hạn trong 2 ngày làm việc tới (2 hồ sơ):" in text
+    assert "• H56-0405, hẹn trả 04/05/2026\n• H56-0505, hẹn trả 05/05/2026" in text
+    assert "H56-0605" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -666,3 +667,23 @@ def test_signature_formula_matches_the_documented_one() -> None:
         (ZALO_APP_ID + BODY.decode() + ZALO_TIME + ZALO_OA_SECRET_KEY).encode()
     ).hexdigest()
     assert f"mac={expected}" == GOOD
+
+
+def vn(hour: int, minute: int = 0) -> float:
+    return dt.datetime(2026, 12, 7, hour, minute, tzinfo=zalo.VN_TZ).timestamp()
+
+
+def test_not_at_night_waits_for_the_morning_in_vietnam() -> None:
+    assert zalo.until_morning(vn(22, 30)) == 7.5 * 3600
+    assert zalo.until_morning(vn(2, 0)) == 4 * 3600
+    assert zalo.until_morning(vn(5, 59)) == 60
+    assert zalo.until_morning(vn(14, 0)) == zalo.RATE_LIMIT_WAIT  # by day: the clocks disagree
+
+
+async def test_a_message_refused_at_night_is_retried_in_the_morning(
+    fake: FakeZalo, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(zalo, "clock", lambda: vn(23, 0))
+    fake.answers.append((200, zalo_error(-234, "cannot be sent at night")))
+    result = await zalo.send(session, fake.url, "T", zalo_out("Xin chào"))
+    assert (result.retryable, result.retry_after) == (True, 7 * 3600)

@@ -3,8 +3,8 @@
 Every resource is opened and closed in its own cleanup context, in this order (closed in
 reverse): the Store, the one outbound ClientSession, the delivery worker, the turn queue
 (whose start-up queues the messages acknowledged before a crash, answered while serving, and
-announces procedures changed while the server was down), the daily retention purge, the
-clerks' daily deadline digest.
+announces procedures changed while the server was down), the reminders of citizens still
+waiting for staff, the daily retention purge, the clerks' daily deadline digest.
 Section numbers (§) refer to /work/shared/reference/platforms.md.
 """
 
@@ -87,7 +87,16 @@ def create_app(settings: Settings, bundle: Bundle | None = None) -> web.Applicat
         settings.reload_seconds,
     )
     app.cleanup_ctx.extend(
-        [_store, _http_session, _delivery_worker, _turns, _purging, _digesting, _reloading]
+        [
+            _store,
+            _http_session,
+            _delivery_worker,
+            _turns,
+            _reminding,
+            _purging,
+            _digesting,
+            _reloading,
+        ]
     )
     app.router.add_get("/healthz", healthz)
     if settings.facebook_enabled:
@@ -175,15 +184,7 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     flood = FloodGate(settings.flood_messages, settings.flood_window_seconds)
     # The notices the bot sends by itself (bot/clerks/alerts.py), each off without targets.
-    alerts = Alerts(
-        app[STORE_KEY],
-        load_communes(),
-        dict(settings.clerk_groups),
-        announce_to=parse_targets(settings.announce_to),
-        handoff_alert_to=parse_targets(settings.handoff_alert_to),
-        base_url=settings.public_base_url,
-        wake=app[WORKER_KEY].wake,
-    )
+    alerts = _alerts(app)
     # Procedures changed since the version clerks last saw (edited while the server was
     # down): announced once now; each reload after is compared the same way.
     app[RELOADER_KEY].loaded = alerts.knowledge_loaded
@@ -222,6 +223,37 @@ async def _turns(app: web.Application) -> AsyncIterator[None]:
         log.info("%s", line)
     yield
     await turns.drain()  # commit running turns before the worker and the store close
+
+
+def _alerts(app: web.Application) -> Alerts:
+    settings = app[SETTINGS_KEY]
+    return Alerts(
+        app[STORE_KEY],
+        load_communes(),
+        dict(settings.clerk_groups),
+        announce_to=parse_targets(settings.announce_to),
+        handoff_alert_to=parse_targets(settings.handoff_alert_to),
+        base_url=settings.public_base_url,
+        wake=app[WORKER_KEY].wake,
+        remind_after=settings.handoff_remind_minutes * 60,
+        handoff_timeout=settings.handoff_timeout_hours * 3600,
+    )
+
+
+async def _reminding(app: web.Application) -> AsyncIterator[None]:
+    """One reminder per citizen still waiting for staff (bot/clerks/alerts.py), unless
+    handoff_alert_to is empty or handoff_remind_minutes is 0."""
+    alerts = _alerts(app)
+    if not alerts.reminding:
+        yield
+        return
+    task = asyncio.create_task(alerts.run_reminders(), name="handoff reminders")
+    try:
+        yield
+    finally:
+        task.cancel()  # between two looks, or within one: each reminder is its own transaction
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _purging(app: web.Application) -> AsyncIterator[None]:
@@ -345,7 +377,13 @@ class ZaloSender:
     async def _send_group(self, token: str, out: Outgoing) -> SendResult:
         s = self.settings
         return await zalo.send_group(
-            self.session, s.zalo_api_url, token, out.user_id, out.reply.text, self._limit
+            self.session,
+            s.zalo_api_url,
+            token,
+            out.user_id,
+            out.reply.text,
+            self._limit,
+            s.send_timeout_seconds,
         )
 
 

@@ -7,9 +7,11 @@ Section numbers (§) refer to /work/shared/reference/platforms.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
+import time
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +31,9 @@ from webhooks.wire import split as _split
 TEXT_LIMIT = 2000  # §3.4 "tối đa 2.000 ký tự"; undocumented for groups, assumed the same (§3.9)
 SEND_TIMEOUT = 10.0  # seconds per call; a timeout is retryable, the outbox retries
 RATE_LIMIT_WAIT = 60.0  # -32: the per-minute quota resets each minute (§3.7)
+MORNING, EVENING = dt.time(6, 0), dt.time(22, 0)  # -234: "not at night (10PM - 6AM)" (§3.8)
+VN_TZ = dt.timezone(dt.timedelta(hours=7))
+clock = time.time  # the wall clock -234's wait is counted from (a test sets its own)
 
 _SIGNATURE = re.compile(r"(?:mac\s*=\s*)?([0-9a-f]{64})", re.IGNORECASE)
 _PROBE = re.compile(rb"[ \t\r\n]*\{[ \t\r\n]*\}[ \t\r\n]*")  # `{}` with JSON whitespace
@@ -202,8 +207,9 @@ async def send(
     Each call gives up after `send_timeout` seconds (SEND_TIMEOUT by default).
 
     Never raises for network or platform errors: they come back classified (§3.8). Retryable:
-    timeouts, connection errors, HTTP 5xx/429, -32 (retry_after 60 s), -200, -234. Token
-    errors -216/-220: `auth_failed` and retryable (refresh the token, then retry once).
+    timeouts, connection errors, HTTP 5xx/429, -32 (retry_after 60 s), -200, -234 (retry_after:
+    until 06:00 Vietnam time). Token errors -216/-220: `auth_failed` and retryable (refresh
+    the token, then retry once).
     Window closed (-230/-232, the 7-day CS window of §3.5), user unreachable and every other
     code: permanent. Stops at the first failure; a retry resends earlier parts of a split reply.
     A reply to an anonymous user (ANONYMOUS) goes to {api_url}/v2.0/oa/message instead.
@@ -220,18 +226,20 @@ async def send_group(
     group_id: str,
     text: str,
     limit: RateLimit | None = None,
+    send_timeout: float | None = None,
 ) -> SendResult:
     """Post `text` to a GMF group the OA owns, via {api_url}/v3.0/oa/group/message (§3.9).
 
-    Same classification as `send`; -403 (OA not in group) and -237 (group disabled) are
-    permanent. Members can be mentioned with "[@user_id]" in the text.
+    Same classification and timeout as `send`; -403 (OA not in group) and -237 (group
+    disabled) are permanent. Members can be mentioned with "[@user_id]" in the text. `limit`
+    is the app's, shared with the CS messages: Zalo's quota is per app (§3.7).
     """
     url = f"{api_url.rstrip('/')}/v3.0/oa/group/message"
     bodies = [
         {"recipient": {"group_id": group_id}, "message": {"text": part}}
         for part in _split(text, TEXT_LIMIT)
     ]
-    return await _post_all(session, url, access_token, bodies, limit)
+    return await _post_all(session, url, access_token, bodies, limit, send_timeout)
 
 
 async def refresh_token(
@@ -312,9 +320,30 @@ async def _post(
         ok=False,
         retryable=retryable,
         error=f"zalo {code} {reason}: {text}",
-        retry_after=RATE_LIMIT_WAIT if code == -32 else None,
+        retry_after=_retry_after(code),
         auth_failed=code in _AUTH_CODES,
     )
+
+
+def _retry_after(code: int) -> float | None:
+    if code == -32:
+        return RATE_LIMIT_WAIT
+    if code == -234:
+        return until_morning(clock())
+    return None
+
+
+def until_morning(now: float) -> float:
+    """Seconds from `now` to the next 06:00 in Vietnam, when Zalo sends again after a -234
+    ("not at night"): retrying sooner would only be refused, and use up the attempts. By day
+    (our clock and Zalo's disagree by a little): a minute."""
+    local = dt.datetime.fromtimestamp(now, VN_TZ)
+    if MORNING <= local.time() < EVENING:
+        return RATE_LIMIT_WAIT
+    morning = dt.datetime.combine(local.date(), MORNING, VN_TZ)
+    if local >= morning:
+        morning += dt.timedelta(days=1)
+    return (morning - local).total_seconds()
 
 
 def _user_message(body: dict[str, Any], event: str, timestamp: int) -> list[Incoming]:

@@ -29,7 +29,13 @@ MAX_FILE_BYTES = 50_000_000
 
 
 class CasesFileError(Exception):
-    """The export cannot be read at all (encoding, format, missing key columns): import nothing."""
+    """The export cannot be read at all (encoding, format, missing key columns): import nothing.
+    The message is English, for the command line; `vi` says the same in Vietnamese for the
+    staff dashboard."""
+
+    def __init__(self, message: str, vi: str) -> None:
+        super().__init__(message)
+        self.vi = vi
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +56,15 @@ def read_table(path: Path | str) -> Table:
                 data = f.read(MAX_FILE_BYTES + 1)  # a pipe, or a file still growing
             size = len(data)
     except OSError as exc:
-        raise CasesFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise CasesFileError(
+            f"cannot read {path}: {exc.strerror or exc}", f"không mở được tệp {path.name}"
+        ) from exc
     if size > MAX_FILE_BYTES:
         raise CasesFileError(
             f"{path.name}: the file is {size / 1e6:,.0f} MB, more than the"
-            f" {MAX_FILE_BYTES / 1e6:,.0f} MB an export may be"
+            f" {MAX_FILE_BYTES / 1e6:,.0f} MB an export may be",
+            f"{path.name}: tệp nặng {size / 1e6:,.0f} MB, quá giới hạn"
+            f" {MAX_FILE_BYTES / 1e6:,.0f} MB",
         )
     return table_of(path.name, data)
 
@@ -67,7 +77,9 @@ def table_of(name: str, data: bytes) -> Table:
         return _read_xlsx(name, data)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
         raise CasesFileError(
-            f"{name}: old Excel (.xls) files are not supported; save it as .xlsx or CSV UTF-8"
+            f"{name}: old Excel (.xls) files are not supported; save it as .xlsx or CSV UTF-8",
+            f"{name}: tệp Excel đời cũ (.xls) không đọc được; Anh/chị vui lòng lưu lại dưới"
+            " dạng .xlsx hoặc CSV UTF-8",
         )
     return _read_csv(name, data)
 
@@ -81,7 +93,9 @@ def _read_csv(name: str, data: bytes) -> Table:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise CasesFileError(
-            f"{name}: not UTF-8 text (byte {exc.start}); export the file as CSV UTF-8 or XLSX"
+            f"{name}: not UTF-8 text (byte {exc.start}); export the file as CSV UTF-8 or XLSX",
+            f"{name}: tệp không phải văn bản UTF-8; Anh/chị vui lòng xuất lại dưới dạng"
+            " CSV UTF-8 hoặc XLSX",
         ) from exc
     lines = text.splitlines(keepends=True)
     first = 0
@@ -99,7 +113,11 @@ def _read_csv(name: str, data: bytes) -> Table:
             rows.append((start, row))
             start = first + reader.line_num + 1
     except csv.Error as exc:
-        raise CasesFileError(f"{name}: line {first + reader.line_num}: {exc}") from exc
+        line = first + reader.line_num
+        raise CasesFileError(
+            f"{name}: line {line}: {exc}",
+            f"{name}: dòng {line} sai định dạng CSV (ví dụ dấu ngoặc kép không đóng)",
+        ) from exc
     return Table(name, rows)
 
 
@@ -123,7 +141,10 @@ def _read_xlsx(name: str, data: bytes) -> Table:
             enumerate(xlsx.first_sheet_rows(io.BytesIO(data)), 1)
         )
     except xlsx.XlsxError as exc:
-        raise CasesFileError(f"{name}: not a readable XLSX workbook ({exc})") from exc
+        raise CasesFileError(
+            f"{name}: not a readable XLSX workbook ({exc})",
+            f"{name}: không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính Excel)",
+        ) from exc
     return Table(name, rows)
 
 
@@ -138,9 +159,11 @@ def find_header(table: Table) -> tuple[int, dict[str, int]]:
         if len(columns) > len(best):
             best = columns
     if not table.rows or not any(any(cell_text(c) for c in row) for _, row in table.rows):
-        raise CasesFileError(f"{table.source}: the file is empty")
+        raise CasesFileError(f"{table.source}: the file is empty", f"{table.source}: tệp trống")
     missing = ", ".join(HEADER_LABELS[name] for name in REQUIRED if name not in best)
     raise CasesFileError(
         f"{table.source}: no header row with the key columns; missing: {missing}"
-        " (headers are matched without case or accents: 'Mã hồ sơ' = 'MA HO SO')"
+        " (headers are matched without case or accents: 'Mã hồ sơ' = 'MA HO SO')",
+        f"{table.source}: không tìm thấy dòng tiêu đề có đủ các cột bắt buộc; còn thiếu:"
+        f" {missing} (tiêu đề không phân biệt hoa thường, có dấu hay không dấu)",
     )

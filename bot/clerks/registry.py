@@ -114,9 +114,10 @@ def find_header(table: Table) -> tuple[int, dict[str, int]]:
         if len(columns) > len(best):
             best = columns
     missing = ", ".join(HEADER_LABELS[n] for n in REQUIRED if n not in best)
+    headers = ", ".join(HEADER_LABELS.values())
     raise CasesFileError(
-        f"{table.source}: no header row with the columns {', '.join(HEADER_LABELS.values())};"
-        f" missing: {missing}"
+        f"{table.source}: no header row with the columns {headers}; missing: {missing}",
+        f"{table.source}: không tìm thấy dòng tiêu đề gồm các cột {headers}; còn thiếu: {missing}",
     )
 
 

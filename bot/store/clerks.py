@@ -167,6 +167,20 @@ class Clerks(Engine):
         sql = "SELECT 1 FROM notifications WHERE event = ? LIMIT 1"
         return bool(await self._run(lambda db: db.execute(sql, [event]).fetchone()))
 
+    async def opening_message(self, platform: Platform, user_id: str, at: float) -> str:
+        """The text of the user's last message received by `at` (a handoff's opening: the
+        question staff are asked to answer); '' when there is none or it had no text."""
+        sql = (
+            "SELECT text FROM inbound INDEXED BY inbound_user WHERE platform = ? AND user_id = ?"
+            " AND received_at <= ? ORDER BY id DESC LIMIT 1"
+        )
+
+        def work(db: Database) -> str:
+            row = db.execute(sql, [platform.value, user_id, at]).fetchone()
+            return "" if row is None else str(row[0] or "")
+
+        return await self._run(work)
+
     async def notices(self, since: float = 0.0, limit: int = 500) -> list[NoticeRecord]:
         """Notices queued since `since`, newest first."""
         sql = "SELECT * FROM notifications WHERE created_at >= ? ORDER BY id DESC LIMIT ?"

@@ -159,7 +159,7 @@ async def upload(request: web.Request, staff: StaffSession) -> web.StreamRespons
             app[ADMIN_CLOCK_KEY](),
         )
     except CasesFileError as exc:
-        message = f"Không đọc được tệp; không có gì được nhập. Chi tiết: {exc}"
+        message = f"Không đọc được tệp; không có gì được nhập. Chi tiết: {exc.vi}."
         return await _render(request, staff, 422, message)
     c = imported.counts
     message = (

@@ -10,6 +10,7 @@ nothing is sent. The report is `bot report notifications`'s data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +22,7 @@ from bot.clerks.communes import load_communes
 from bot.clerks.desk import confirm, mask_id, preview, seal
 from bot.clerks.notify import Plan, TargetError
 from bot.models import Platform
-from bot.models.clerks import Recipient
+from bot.models.clerks import NoticeRecord, Recipient
 from bot.models.staff import Role, StaffSession
 from webhooks.admin.guard import HEADERS, client_address, page, requires
 from webhooks.keys import ADMIN_CLOCK_KEY, SETTINGS_KEY, STORE_KEY
@@ -40,10 +41,30 @@ EVENTS = {
     "digest": "Nhắc hạn hồ sơ",
     "handoff": "Người dân chờ cán bộ",
 }
+REMINDER = "Nhắc lại: người dân chờ cán bộ lâu"
 WINDOW_CLOSED = (
     "không gửi: cán bộ chưa nhắn cho Trang trong 24 giờ qua (Messenger chỉ cho Trang nhắn"
     " trong thời hạn đó)"
 )
+# Why a notice failed, said in Vietnamese above the platform's own words (shown as they came).
+OUR_WINDOW = "outside Messenger's 24-hour window"  # bot/clerks/notify.py's reason
+ZALO_REASONS = {
+    -32: "Zalo tạm từ chối vì ứng dụng gửi quá nhiều yêu cầu trong một phút; sẽ gửi lại",
+    -211: "gói dịch vụ của OA đã hết hạn mức gửi tin",
+    -213: "cán bộ chưa quan tâm (theo dõi) OA",
+    -216: "mã truy cập (access token) của OA không hợp lệ",
+    -218: "cán bộ đã nhận đủ số tin cho phép",
+    -220: "mã truy cập (access token) của OA đã hết hạn",
+    -224: "gói dịch vụ của OA chưa có tính năng này (cần nâng gói)",
+    -227: "tài khoản Zalo của cán bộ bị khoá hoặc không hoạt động 45 ngày",
+    -230: "cán bộ chưa tương tác với OA trong 7 ngày qua (Zalo không cho OA nhắn)",
+    -232: "cán bộ chưa tương tác với OA, hoặc lần tương tác đã hết hạn",
+    -234: "Zalo không gửi tin loại này vào ban đêm (22:00–06:00); sẽ gửi lại buổi sáng",
+    -237: "nhóm Zalo đã bị vô hiệu hoá (gói nhóm GMF hết hạn)",
+    -403: "OA không ở trong nhóm: OA chỉ gửi được vào nhóm do OA tạo hoặc quản lý",
+}
+_ZALO_CODE = re.compile(r"\bzalo (-\d+)\b")
+_GAVE_UP = re.compile(r"^gave up after (\d+) attempts: ")
 FORM_ERROR = "Biểu mẫu thiếu thông tin. Anh/chị vui lòng nhập lại nơi nhận và nội dung."
 CHANGED = (
     "Danh sách người nhận đã thay đổi kể từ lúc xem trước (cán bộ được thêm, xoá, hoặc hết"
@@ -80,6 +101,25 @@ def _row(r: Recipient) -> dict[str, str]:
         "address": address,
         "blocked": blocked,
     }
+
+
+def reasons(error: str) -> tuple[str, str]:
+    """A failure as staff read it: what it means in Vietnamese (may be ''), and the
+    platform's own words ('' when the reason is the bot's, said in Vietnamese)."""
+    if not error:
+        return "", ""
+    if error.startswith(OUR_WINDOW):
+        return WINDOW_CLOSED.removeprefix("không gửi: "), ""
+    meaning = []
+    gave_up = _GAVE_UP.match(error)
+    if gave_up:
+        meaning.append(f"đã thử {gave_up.group(1)} lần không được nên dừng")
+    code = _ZALO_CODE.search(error)
+    if code is not None and int(code.group(1)) in ZALO_REASONS:
+        meaning.append(ZALO_REASONS[int(code.group(1))])
+    elif "transport: " in error:
+        meaning.append("không kết nối được tới máy chủ của nền tảng")
+    return "; ".join(meaning), error
 
 
 def _see_other(location: str, query: Mapping[str, str]) -> web.Response:
@@ -199,6 +239,26 @@ def _sent_message(query: Mapping[str, str]) -> str:
     )
 
 
+def _report_row(n: NoticeRecord) -> dict[str, Any]:
+    reason, platform_reason = reasons(n.error or "")
+    kind = EVENTS.get(n.event.partition(":")[0], n.event)
+    if n.event.startswith("handoff:") and n.event.endswith(":reminder"):
+        kind = REMINDER
+    return {
+        "at": n.created_at,
+        "kind": kind,
+        "who": who(n.recipient, n.label),
+        "channel": CHANNELS.get(n.platform, n.platform.value),
+        "status": n.status,
+        "status_label": STATUSES.get(n.status, n.status),
+        "attempts": n.attempts,
+        "reason": reason,
+        "platform_reason": platform_reason,
+        "text": n.text,
+        "finished_at": n.finished_at,
+    }
+
+
 @requires(Role.VIEWER)
 async def notifications(request: web.Request, staff: StaffSession) -> web.StreamResponse:
     """GET /admin/notifications?days=N: what was sent to whom, delivered or failed and why."""
@@ -214,21 +274,7 @@ async def notifications(request: web.Request, staff: StaffSession) -> web.Stream
         "staff": staff,
         "days": days,
         "choices": REPORT_DAYS,
-        "rows": [
-            {
-                "at": n.created_at,
-                "kind": EVENTS.get(n.event.partition(":")[0], n.event),
-                "who": who(n.recipient, n.label),
-                "channel": CHANNELS.get(n.platform, n.platform.value),
-                "status": n.status,
-                "status_label": STATUSES.get(n.status, n.status),
-                "attempts": n.attempts,
-                "error": n.error or "",
-                "text": n.text,
-                "finished_at": n.finished_at,
-            }
-            for n in rows
-        ],
+        "rows": [_report_row(n) for n in rows],
         "counts": [(STATUSES[s], counts[s]) for s in STATUSES],
         "message": _sent_message(request.query),
     }
