@@ -277,7 +277,10 @@ def test_thread_returns_are_the_page_inboxs_passes_back_to_this_app() -> None:
     assert [m.message_id for m in facebook.parse(raw)] == ["m_text_1"]
     # A standby copy is not this app's to act on.
     assert facebook.thread_returns(encode(fb_batch(standby=[back])), inbox) == []
-    assert facebook.thread_returns(encode({"object": "page", "entry": [{"messaging": [1]}]}), inbox) == []
+    assert (
+        facebook.thread_returns(encode({"object": "page", "entry": [{"messaging": [1]}]}), inbox)
+        == []
+    )
 
 
 def test_parse_keeps_one_message_per_mid() -> None:

@@ -18,8 +18,8 @@ RESUME = "RESUME_BOT"
 
 
 class HandoffReason(StrEnum):
-    ASKED = "asked"  # "gặp cán bộ", the button, a 👎 followed by the request
-    MISSES = "misses"  # messages in a row the bot did not understand
+    ASKED = "asked"  # "gặp cán bộ", its button (offered after a 👎 too)
+    MISSES = "misses"  # misses in a row: messages the bot did not understand, 👎
 
 
 class ClosedBy(StrEnum):

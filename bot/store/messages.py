@@ -276,7 +276,8 @@ _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(State))
 
 
 def _state_json(state: State) -> str:
-    # State holds only str, int, None and tuples of str: JSON as they are (see outbox.body_json).
+    # State holds only str, int, bool, None and tuples of str: JSON as they are (see
+    # outbox.body_json).
     return json.dumps({name: getattr(state, name) for name in _STATE_FIELDS}, ensure_ascii=False)
 
 
@@ -304,6 +305,9 @@ def _state_from_json(text: str) -> State | None:
                 values[f.name] = CaseStep(value)
         elif f.default is None:
             if isinstance(value, str):
+                values[f.name] = value
+        elif isinstance(f.default, bool):
+            if isinstance(value, bool):
                 values[f.name] = value
         elif isinstance(value, type(f.default)) and not isinstance(value, bool):
             values[f.name] = value
