@@ -107,7 +107,7 @@ async def test_staff_sign_in_read_the_overview_on_a_phone_and_sign_out(
         )
         assert shown["path"] == "/admin"
         assert shown["title"] == "Tổng quan 14 ngày gần nhất"
-        assert shown["charts"] == 4
+        assert shown["charts"] == 5  # per day, outcomes, reply times, topics, missed
         assert shown["cookie"] == ""  # the session cookie is HttpOnly: no script reads it
         assert shown["overflow"] <= 0  # nothing wider than a phone's screen
         assert shown["background"] == "rgb(243, 244, 246)"  # the local style sheet applied

@@ -130,6 +130,7 @@ class Messages(Engine):
         miss: Miss | None = None,
         handoff_reason: HandoffReason = HandoffReason.ASKED,
         rating: Rating | None = None,
+        to_staff: bool = False,
     ) -> bool:
         """In ONE transaction: save `state`, queue `outgoing` (in order), mark `msg` handled, log
         an unanswered question and open a handoff (unless one is open) when asked.
@@ -137,6 +138,7 @@ class Messages(Engine):
         `miss` keeps the message for the review inbox (a fallback, an ask-back, a handoff) with
         its normalised text and the matcher's guess; `unanswered` alone keeps a fallback without
         them. `rating` stores the citizen's 👍 / 👎 of an earlier answer (bot/models/rating.py).
+        `to_staff` marks a message kept for staff, unanswered, while they have the conversation.
 
         Returns False, writing nothing, if `msg` was already handled: a turn is never recorded
         twice. A message never passed to `record_inbound` (web chat, CLI) is recorded here.
@@ -150,9 +152,9 @@ class Messages(Engine):
             key = [msg.platform.value, msg.message_id]
             _insert_inbound(db, msg, now)
             updated = db.execute(
-                "UPDATE inbound SET status = 'handled', handled_at = ?, error = NULL"
-                " WHERE platform = ? AND message_id = ? AND status != 'handled'",
-                [now, *key],
+                "UPDATE inbound SET status = 'handled', handled_at = ?, error = NULL,"
+                " to_staff = ? WHERE platform = ? AND message_id = ? AND status != 'handled'",
+                [now, int(to_staff), *key],
             )
             if updated.rowcount == 0:
                 return False

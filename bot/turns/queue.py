@@ -280,7 +280,7 @@ class TurnQueue:
         if msg.standby or (open_handoff is not None and choice != RESUME):
             # Staff have the conversation (or another app owns the Messenger thread): the
             # message is kept and shown to staff, the bot says nothing (issue 11).
-            await self.store.complete_turn(msg, state or State(), [])
+            await self.store.complete_turn(msg, state or State(), [], to_staff=True)
             return 0
         if open_handoff is not None:  # "back to the bot": the citizen ends the handoff
             await self._closed_by_citizen(open_handoff)

@@ -1,9 +1,9 @@
 """The audit page: what staff did, newest first, and "Hoàn tác" on each knowledge change: put
 back the file it replaced (`bot/staff/topic_desk.py` checks, writes, reloads and audits it).
 Admins read every line; editors, who make the knowledge changes, read those lines only (no
-logins, accounts or addresses) and may revert them, as admins may. A revert carried out redirects to the audit page with what happened; a refused one
-shows the page again with why: 409 when the file changed since that change, 422 when the
-knowledge base would not load.
+logins, accounts or addresses) and may revert them, as admins may. A revert carried out
+redirects to the audit page with what happened; a refused one shows the page again with why:
+409 when the file changed since that change, 422 when the knowledge base would not load.
 """
 
 from __future__ import annotations
