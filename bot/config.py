@@ -8,6 +8,7 @@ tests/test_config.py fails when one is missing from the README.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -20,7 +21,11 @@ import yaml
 from bot.models.privacy import DAY, HOUR, Retention
 from bot.models.staff import StaffPolicy
 
+log = logging.getLogger(__name__)
+
 ROOT = Path(__file__).resolve().parent.parent
+# An environment variable of early designs (a shared dashboard token); nothing reads it.
+RETIRED_TOKEN = "ADMIN_TOKEN"
 _GROUP_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _CLOCK_TIME = re.compile(r"(?:[01]?\d|2[0-3]):[0-5]\d")
 MIN_MESSAGE_HOURS = 48  # platforms.md §1.4: Meta retries for 36 h, dedup "with TTL ≥ 48 h"
@@ -166,9 +171,6 @@ class Settings:
     )
     public_base_url: str = _s(
         "", "The server's public address (https://...), for dashboard links in staff alerts"
-    )
-    admin_token: str = _s(
-        "", "Bearer token of the staff dashboard (off when empty)", "ADMIN_TOKEN", True
     )
     admin_idle_minutes: int = _s(30, "A staff dashboard session ends after this idle time")
     admin_session_hours: int = _s(
@@ -337,6 +339,12 @@ def load_settings(
 ) -> Settings:
     """config.yaml (or `path`) first, then the environment variables named in each field."""
     environ = os.environ if environ is None else environ
+    if environ.get(RETIRED_TOKEN):
+        # The staff dashboard signs staff in with their own accounts (`bot staff add`); no
+        # script API takes a shared token. Said, so nobody believes it protects anything.
+        log.warning(
+            "%s is set but not used: staff sign in with `bot staff` accounts", RETIRED_TOKEN
+        )
     values: dict[str, Any] = {}
     config = Path(path) if path else ROOT / "config.yaml"
     if path or config.is_file():

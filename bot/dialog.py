@@ -37,7 +37,7 @@ from bot.models import (
     TopicKind,
     TurnKind,
 )
-from bot.models.handoffs import RESUME
+from bot.models.handoffs import RESUME, HandoffReason
 from bot.models.rating import Rating, Score
 from bot.rating import Rater, payload_score, typed_score
 from bot.text import detect_lang, raw_tokens
@@ -55,8 +55,10 @@ READ_CHARS = 600
 
 GET_STARTED = "GET_STARTED"
 HANDOFF_TOPIC = "gap-can-bo"
-# Messages in a row the bot did not understand before it hands the conversation to staff
-# (issue 11): the second fallback in a row is a handoff instead.
+# Misses in a row before the bot hands the conversation to staff (issue 11): the second
+# fallback in a row is a handoff instead. A 👎 is a miss too ("a 👎 followed by a request hands
+# the conversation to staff"): after a 👎 the citizen asks again, and when the bot does not
+# understand that either, or is rated 👎 again, staff take over.
 MISSES_TO_HANDOFF = 2
 
 
@@ -73,7 +75,8 @@ class Turn:
     `Dialog.resolve_lookup` (until then `replies` is empty); `subscribe` asks it to record a
     subscription to that dossier code (the replies already say so). See
     `bot.turns.resolve.resolve_turn`. `facets` are the facets an answer gave first; `rating`
-    asks the caller to store the citizen's 👍 / 👎 of an earlier answer.
+    asks the caller to store the citizen's 👍 / 👎 of an earlier answer. `handoff_reason` says
+    why a handoff opens: asked for, or misses in a row (fallbacks and 👎).
     """
 
     state: State
@@ -87,6 +90,7 @@ class Turn:
     subscribe: str | None = None
     facets: tuple[str, ...] = ()
     rating: Rating | None = None
+    handoff_reason: HandoffReason = HandoffReason.ASKED
 
 
 class Dialog:
@@ -111,8 +115,9 @@ class Dialog:
         if len(msg.text) > READ_CHARS:
             msg = replace(msg, text=msg.text[:READ_CHARS])
         turn = self._step(state, msg)
-        if turn.kind is not TurnKind.FALLBACK and turn.state.misses:
-            turn = replace(turn, state=replace(turn.state, misses=0))  # only misses in a row
+        # Only misses in a row: a fallback counts one, a rating sets the count itself.
+        if turn.kind not in (TurnKind.FALLBACK, TurnKind.RATED) and turn.state.misses:
+            turn = replace(turn, state=replace(turn.state, misses=0))
         return self._finish(self._offer(turn, msg), now_ms)
 
     @staticmethod
@@ -122,30 +127,65 @@ class Dialog:
 
     def _offer(self, turn: Turn, msg: Incoming) -> Turn:
         """An offer to rate waits for the next message only; a topic answer counts towards the
-        next offer, and gets it when due (bot/rating.py)."""
+        next offer, and gets it when due (bot/rating.py). The answer right after a 👎 gets it
+        whatever the cadence (a second 👎 hands over), and only that answer."""
         state = replace(turn.state, rating_topic=None, rating_facet=None, rating_of=None)
+        if turn.kind is TurnKind.RATED:
+            return replace(turn, state=state)  # `disliked` as the rating set it
+        retry, state = state.disliked, replace(state, disliked=False)
         if not self.rater.rated(turn.kind, turn.topic) or turn.topic is None:
             return replace(turn, state=state)
         state = replace(state, answered=state.answered + 1)
-        if not self.rater.due(state.answered):
+        if not (self.rater.due(state.answered) or (retry and self.rater.every > 0)):
             return replace(turn, state=state)
         facet = turn.facets[0] if turn.facets else None
         state = replace(
-            state, rating_topic=turn.topic, rating_facet=facet, rating_of=msg.message_id
+            state,
+            rating_topic=turn.topic,
+            rating_facet=facet,
+            rating_of=msg.message_id,
+            disliked=retry,
         )
         return replace(turn, state=state, replies=self.rater.offer(turn.replies, state.lang))
 
     def _rate(self, state: State, score: Score) -> Turn:
         """The citizen's 👍 / 👎: thanked, or apologised to with staff on offer. Stored only when
-        it answers a pending offer (a late tap on an old offer is thanked all the same)."""
+        it answers a pending offer (a late tap on an old offer is thanked all the same).
+
+        A 👎 is a miss ("a 👎 followed by a request hands the conversation to staff"): when
+        the citizen's next request is not understood either, or its answer is rated 👎 too, the
+        conversation goes to staff instead of another apology. A 👍 ends the run of misses."""
         rating = None
         if state.rating_topic is not None and state.rating_of is not None:
             rating = Rating(
                 score, state.rating_topic, state.rating_facet, state.rating_of, state.asked or ""
             )
-        new = replace(self._leave_case(state), asked=None)
+        down = score is Score.DOWN
+        misses = (max(state.misses, int(state.disliked)) + 1) if down else 0
+        new = replace(self._leave_case(state), asked=None, misses=misses, disliked=down)
+        handed = self._hand_over_after_misses(new, "handoff_after_dislike", None)
+        if handed is not None:
+            return replace(handed, rating=rating)
         replies = self.rater.reply(score, state.lang)
         return Turn(new, replies, TurnKind.RATED, state.rating_topic, rating=rating)
+
+    def _hand_over_after_misses(self, state: State, lead: str, match: Match | None) -> Turn | None:
+        """The handoff when `state.misses` reached MISSES_TO_HANDOFF (and the knowledge base
+        has the handoff topic), said with the bot text `lead` first; else None."""
+        topic = self.kb.topics.get(HANDOFF_TOPIC)
+        if state.misses < MISSES_TO_HANDOFF or topic is None:
+            return None
+        new = replace(state, topic=HANDOFF_TOPIC, facets=(), misses=0, disliked=False)
+        replies = self.composer.handoff(topic, state.lang, lead=lead)
+        return Turn(
+            new,
+            tuple(replies),
+            TurnKind.HANDOFF,
+            HANDOFF_TOPIC,
+            match,
+            handoff=True,
+            handoff_reason=HandoffReason.MISSES,
+        )
 
     def resolve_lookup(self, turn: Turn, result: LookupResult, now_ms: int) -> Turn:
         """The second, pure half of a lookup turn: the answer to `turn.lookup`'s `result`.
@@ -309,21 +349,11 @@ class Dialog:
             new = replace(state, lang=lang, facets=match.facets)
             return Turn(new, tuple(replies), TurnKind.CLARIFY, match.topic, match)
         new = replace(state, lang=lang, misses=state.misses + 1)
-        if new.misses >= MISSES_TO_HANDOFF:
-            # Not understood again: staff take over rather than a third "please rephrase".
-            topic = self.kb.topics.get(HANDOFF_TOPIC)
-            if topic is not None:
-                new = replace(new, topic=HANDOFF_TOPIC, facets=(), misses=0)
-                replies = self.composer.handoff(topic, lang, lead="handoff_after_misses")
-                return Turn(
-                    new,
-                    tuple(replies),
-                    TurnKind.HANDOFF,
-                    HANDOFF_TOPIC,
-                    match,
-                    unanswered=True,
-                    handoff=True,
-                )
+        # Not understood again (or after a 👎): staff take over rather than another "please
+        # rephrase"; the message stays in the review inbox as not understood.
+        handed = self._hand_over_after_misses(new, "handoff_after_misses", match)
+        if handed is not None:
+            return replace(handed, unanswered=True)
         return Turn(new, tuple(self.composer.fallback(lang)), TurnKind.FALLBACK, None, match, True)
 
     def _answer(

@@ -56,7 +56,8 @@ BOT_TEXTS = (
     # on time or late in working days (issue 12): when no working day is in between
     "case_in_time_short", "case_late_short", "case_done_late_short",
     # human handoff (issue 11)
-    "handoff_paused", "handoff_after_misses", "handoff_resume_button", "handoff_resumed",
+    "handoff_paused", "handoff_after_misses", "handoff_after_dislike",
+    "handoff_resume_button", "handoff_resumed",
     "handoff_closed",
     # ratings (issue 11): the 👍 / 👎 quick replies after an answer, and the replies to them
     "rating_up_button", "rating_down_button", "rating_thanks", "rating_sorry",

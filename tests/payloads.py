@@ -122,6 +122,23 @@ def fb_reaction(*, mid: str = "m_echo_1", reaction: str = "love") -> dict[str, A
     return _fb_item(PSID, PAGE_ID, FB_TIME, reaction=event)
 
 
+def fb_pass_thread(
+    *,
+    previous_owner: str = "263902037430900",
+    new_owner: str = "1559999994822905",
+    sender: str = PSID,
+    metadata: str = "",
+) -> dict[str, Any]:
+    """The handover protocol's `pass_thread_control` event (§2.8), as the app receiving the
+    thread gets it: by default the Page Inbox giving the conversation back to the bot's app."""
+    event = {
+        "previous_owner_app_id": previous_owner,
+        "new_owner_app_id": new_owner,
+        "metadata": metadata,
+    }
+    return _fb_item(sender, PAGE_ID, FB_TIME, pass_thread_control=event)
+
+
 def fb_batch(
     *events: Mapping[str, Any],
     per_entry: int | None = None,

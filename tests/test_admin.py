@@ -22,6 +22,7 @@ from yarl import URL
 
 from bot.bundle import Bundle
 from bot.models import EventKind, Incoming, Outgoing, Platform, Reply, State
+from bot.models.handoffs import HandoffReason
 from bot.models.review import Miss, MissKind
 from bot.models.staff import Role
 from bot.staff.accounts import add_account
@@ -392,14 +393,21 @@ async def seed(db_path: Path) -> None:
             handoff: bool = False,
             clarified: bool = False,
             reply_after: float | None = None,
+            reason: HandoffReason = HandoffReason.ASKED,
+            to_staff: bool = False,
         ) -> None:
             nonlocal n
             n += 1
             msg = Incoming(platform, user, f"m{n}", EventKind.TEXT, text)
             await store.record_inbound(msg)
+            if to_staff:  # staff have the conversation: kept, unanswered
+                await store.complete_turn(msg, State(), [], to_staff=True)
+                return
             out = [Outgoing(platform, user, Reply("Dạ"))]
             miss = Miss(MissKind.CLARIFY, text) if clarified else None
-            await store.complete_turn(msg, State(topic=topic), out, missed, handoff, miss)
+            await store.complete_turn(
+                msg, State(topic=topic), out, missed, handoff, miss, handoff_reason=reason
+            )
             (row,) = await store.claim_due(clock(), 1, 30)
             if reply_after is None:
                 await store.mark_failed(row.id, "window closed")
@@ -419,6 +427,17 @@ async def seed(db_path: Path) -> None:
         await message(Platform.WEBCHAT, "w1", "gặp cán bộ", handoff=True, reply_after=5)
         await message(Platform.WEBCHAT, "w2", "<script>alert(1)</script>", missed=True)
         await message(Platform.WEBCHAT, "w3", "liên thông", clarified=True, reply_after=6)
+        # A second miss in a row hands over: counted once, as handed over; then the citizen
+        # writes to staff, and the bot keeps quiet.
+        await message(
+            Platform.WEBCHAT,
+            "w4",
+            "abc xyz",
+            missed=True,
+            handoff=True,
+            reason=HandoffReason.MISSES,
+        )
+        await message(Platform.WEBCHAT, "w4", "tôi chờ cán bộ", to_staff=True)
         clock.advance(DAY)  # 2026-12-07: 1 Messenger
         await message(
             Platform.FACEBOOK, "f3", "khai sinh cho con", topic="khai-sinh", reply_after=60
@@ -443,18 +462,19 @@ async def test_the_overview_counts_what_the_store_recorded(
     assert o.platforms == ("facebook", "webchat", "zalo")
     assert [dict(d.by_platform) for d in o.days[-3:]] == [
         {"facebook": 2, "webchat": 0, "zalo": 1},
-        {"facebook": 0, "webchat": 3, "zalo": 1},
+        {"facebook": 0, "webchat": 5, "zalo": 1},
         {"facebook": 1, "webchat": 0, "zalo": 0},
     ]
     # The old message is stored, so outcomes count from the window's start, not from it.
     assert o.outcomes_since == o.since
     assert o.outcomes is not None
-    assert (o.outcomes.handled, o.outcomes.missed, o.outcomes.handed_over) == (8, 3, 1)
-    assert (o.outcomes.clarified, o.outcomes.answered) == (1, 3)
+    assert (o.outcomes.handled, o.outcomes.missed, o.outcomes.handed_over) == (10, 3, 2)
+    assert (o.outcomes.clarified, o.outcomes.to_staff, o.outcomes.answered) == (1, 1, 3)
     assert o.topics == (("khai-sinh", "Đăng ký khai sinh", 2), ("ket-hon", "Đăng ký kết hôn", 1))
     # "Xin cấp sổ đỏ" and "xin cap so do" are one question once normalised.
     assert [(m.text, m.count) for m in o.missed] == [
         ("Xin cấp sổ đỏ", 2) if o.missed[0].text == "Xin cấp sổ đỏ" else ("xin cap so do", 2),
+        ("abc xyz", 1),  # then by their normalised text
         ("<script>alert(1)</script>", 1),
     ]
     # Reply times of the 7 answered messages: 1, 2, 3, 4, 5, 6, 60 s (nearest rank).
@@ -465,16 +485,24 @@ async def test_the_overview_counts_what_the_store_recorded(
     await log_in(admin.client, "lan")
     page = await (await admin.client.get("/admin")).text()
     text = text_of(page)
-    assert "05/12 2 0 1 3" in text and "06/12 0 3 1 4" in text and "07/12 1 0 0 1" in text
-    assert "Tin nhắn đã xử lý 8 100 %" in text
-    assert "Không hiểu 3 37,5 %" in text and "Chuyển cán bộ 1 12,5 %" in text
-    assert "Trả lời được 3 37,5 %" in text and "Hỏi lại cho rõ 1 12,5 %" in text
+    assert "05/12 2 0 1 3" in text and "06/12 0 5 1 6" in text and "07/12 1 0 0 1" in text
+    assert "Tin nhắn đã xử lý 10 100 %" in text
+    assert "Không hiểu 3 30,0 %" in text and "Chuyển cán bộ 2 20,0 %" in text
+    assert "Trả lời được 3 30,0 %" in text and "Hỏi lại cho rõ 1 10,0 %" in text
+    assert "Gửi cho cán bộ (bot không trả lời) 1 10,0 %" in text
     assert "Mức độ hài lòng chưa có dữ liệu" in text
     assert "Trung vị 4,0 giây" in text and "1 phút 0 giây" in text
     assert "Đăng ký khai sinh 2" in text
     assert "<script>alert(1)</script>" not in page  # autoescaped
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert page.count("<svg") == 4  # per day, outcomes, topics, missed
+    # Per day, outcomes (all five), reply times, topics, missed.
+    assert page.count("<svg") == 5
+    outcome_chart = page[page.index('id="ket-qua"') : page.index('id="hai-long"')]
+    for label in ("Trả lời được", "Hỏi lại cho rõ", "Không hiểu", "Chuyển cán bộ"):
+        assert f"<title>{label}: " in outcome_chart, label
+    reply_chart = page[page.index('id="thoi-gian"') : page.index('id="chu-de"')]
+    assert "<title>Trung vị: 4,0 giây</title>" in reply_chart
+    assert "<title>95 % tin nhắn: 1 phút 0 giây</title>" in reply_chart
 
 
 async def test_an_empty_store_says_there_is_no_data_yet(admin: Admin) -> None:

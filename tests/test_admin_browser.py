@@ -1,11 +1,12 @@
 """The staff dashboard in a real browser: sign in, read the overview on a phone-sized screen,
-sign out. Headless Chromium over the DevTools Protocol, with the web chat test's launcher
+sign out; every admin route refused without a session and every form without its CSRF token. Headless Chromium over the DevTools Protocol, with the web chat test's launcher
 (tests/test_webchat_browser.py); skipped without Debian's chromium, as that one is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from bot.models.staff import Role
 from bot.staff.accounts import add_account
 from bot.staff.passwords import Passwords
 from tests.conftest import FakeClock, make_settings
-from tests.test_admin import CHEAP, NOW, PASSWORD, seed
+from tests.test_admin import CHEAP, NOW, PASSWORD, admin_routes, open_handoff, seed
 from tests.test_webchat_browser import Page, chromium, pytestmark  # noqa: F401 (the skip)
+from webhooks.admin.guard import GUARDED
 from webhooks.app import create_app
 from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, STORE_KEY
 
@@ -107,7 +109,7 @@ async def test_staff_sign_in_read_the_overview_on_a_phone_and_sign_out(
         )
         assert shown["path"] == "/admin"
         assert shown["title"] == "Tổng quan 14 ngày gần nhất"
-        assert shown["charts"] == 4
+        assert shown["charts"] == 5  # per day, outcomes, reply times, topics, missed
         assert shown["cookie"] == ""  # the session cookie is HttpOnly: no script reads it
         assert shown["overflow"] <= 0  # nothing wider than a phone's screen
         assert shown["background"] == "rgb(243, 244, 246)"  # the local style sheet applied
@@ -171,3 +173,83 @@ async def test_an_editor_previews_a_notice_then_sends_it(
         assert "Đã đưa thông báo vào hàng đợi gửi cho 1 nơi nhận" in body
     (notice,) = await store.notices()
     assert (notice.address, notice.text) == (clerk.user_id, "Lịch tập huấn ngày 15/12.")
+
+
+async def test_in_the_browser_no_admin_route_opens_without_a_session_nor_a_form_without_its_token(
+    aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
+) -> None:
+    settings = make_settings(tmp_path, facebook=False, zalo=False)
+    app = create_app(settings, bundle)
+    app[ADMIN_CLOCK_KEY] = FakeClock(NOW)
+    app[PASSWORDS_KEY] = Passwords(CHEAP)
+    server = await aiohttp_server(app)
+    store = app[STORE_KEY]
+    await add_account(store, app[PASSWORDS_KEY], "lan", Role.ADMIN, PASSWORD, actor="t", now=NOW)
+    await open_handoff(store)
+    routes = [(m, p) for m, p, h in admin_routes(app) if h in GUARDED]
+    gets = [p for m, p in routes if m == "GET"]
+    posts = [p for m, p in routes if m == "POST"]
+    assert "/admin" in gets and "/admin/audit" in gets and "/admin/handoffs/1/reply" in posts
+    # fetch() as the page's own script would; the admin pages' CSP forbids any script at all.
+    fetch_all = """(async (gets, posts, token) => {
+        const out = {};
+        for (const path of gets) {
+            const r = await fetch(path);
+            out['GET ' + path] = new URL(r.url).pathname + ' ' + r.status;
+        }
+        for (const path of posts) {
+            const body = new URLSearchParams(token === null ? {} : {csrf: token});
+            const r = await fetch(path, {method: 'POST', body, redirect: 'manual'});
+            out['POST ' + path] = String(r.status);
+        }
+        return out;
+    })"""
+    async with chromium(tmp_path / "profile") as page:
+        tab = Tab(page)
+        await tab.call("Page.enable")
+        await tab.call("Page.setBypassCSP", enabled=True)
+        tab.events.clear()
+        await tab.call("Page.navigate", url=str(server.make_url("/admin/login")))
+        await tab.loaded()
+        refused = await tab.evaluate(f"{fetch_all}({json.dumps(gets)}, {json.dumps(posts)}, null)")
+        # No session: every page is the login page, every action is refused.
+        assert {k: v for k, v in refused.items() if k.startswith("GET ")} == {
+            f"GET {p}": "/admin/login 200" for p in gets
+        }
+        assert {k: v for k, v in refused.items() if k.startswith("POST ")} == {
+            f"POST {p}": "401" for p in posts
+        }
+
+        # Those visits to the login page renewed its form's token: sign in from a fresh one.
+        tab.events.clear()
+        await tab.call("Page.navigate", url=str(server.make_url("/admin/login")))
+        await tab.loaded()
+        await tab.type_into("#name", "lan")
+        await tab.type_into("#password", PASSWORD)
+        tab.events.clear()
+        await tab.click("form button[type=submit]")
+        await tab.loaded()
+        assert await tab.evaluate("location.pathname") == "/admin"
+        token = await tab.evaluate("document.querySelector('input[name=csrf]').value")
+        for sent in (None, "", token[:-2] + "xx"):  # no token, an empty one, a wrong one
+            statuses = await tab.evaluate(
+                f"{fetch_all}([], {json.dumps(posts)}, {json.dumps(sent)})"
+            )
+            assert statuses == {f"POST {p}": "403" for p in posts}, sent
+
+        # A real form posted by a click, its token taken out: refused, nothing done.
+        tab.events.clear()
+        await tab.call("Page.navigate", url=str(server.make_url("/admin/handoffs/1")))
+        await tab.loaded()
+        await tab.evaluate("document.querySelector('#nhan-xu-ly').form.csrf.remove()")
+        tab.events.clear()
+        await tab.click("#nhan-xu-ly")
+        await tab.loaded()
+        assert "Biểu mẫu không hợp lệ." in await tab.evaluate("document.body.textContent")
+        handoff = await store.handoff(1)
+        assert handoff is not None and handoff.assignee is None
+        # Still signed in: the refusals ended nothing.
+        tab.events.clear()
+        await tab.call("Page.navigate", url=str(server.make_url("/admin")))
+        await tab.loaded()
+        assert await tab.evaluate("location.pathname") == "/admin"

@@ -24,6 +24,7 @@ from tests.payloads import (
     ZALO_USER_ID,
     encode,
     fb_batch,
+    fb_pass_thread,
     fb_sign,
     fb_text,
     zalo_sign,
@@ -56,7 +57,12 @@ async def start(
 
 
 async def facebook_says(client: Client, text: str, mid: str) -> None:
-    raw = encode(fb_batch(fb_text(text, mid=mid)))
+    await facebook_posts(client, fb_batch(fb_text(text, mid=mid)))
+
+
+async def facebook_posts(client: Client, body: dict[str, Any]) -> None:
+    """A signed webhook body, answered 200, and the turns it started run."""
+    raw = encode(body)
     headers = {"Content-Type": "application/json", **fb_sign(raw)}
     assert (await client.post("/webhooks/facebook", data=raw, headers=headers)).status == 200
     await client.app[TURNS_KEY].drain()
@@ -146,6 +152,52 @@ async def test_closing_gives_the_thread_back_and_the_bot_says_it_is_back(
     await facebook_says(client, "lệ phí đăng ký kết hôn", "m-2")  # the bot answers again
     await platforms.wait_for(lambda: len(messages(platforms)) == 3)
     assert "Kết hôn" in platforms.sent()[-1].text or "kết hôn" in platforms.sent()[-1].text
+
+
+async def test_done_in_the_page_inbox_ends_the_handoff_and_the_bot_answers_again(
+    aiohttp_client: AiohttpClient, tmp_path: Path, bundle: Bundle, platforms: FakePlatforms
+) -> None:
+    settings = make_settings(tmp_path, platforms.url, zalo=False, fb_thread_control=True)
+    client, _ = await start(aiohttp_client, settings, bundle)
+    await facebook_says(client, "cho tôi gặp cán bộ", "m-1")
+    await platforms.wait_for(lambda: len(platforms.sent("/me/pass_thread_control")) == 1)
+    # The Page Inbox owns the thread: the citizen's message comes in standby, kept, unanswered.
+    await facebook_posts(client, fb_batch(standby=[fb_text("tôi cần hỏi về kết hôn", mid="m-2")]))
+    store = client.app[STORE_KEY]
+    assert len(messages(platforms)) == 1
+    assert "tôi cần hỏi về kết hôn" in text_of(await (await client.get("/admin/handoffs/1")).text())
+
+    # Another app passing the thread on is not the Page Inbox giving it back: nothing changes.
+    await facebook_posts(client, fb_batch(fb_pass_thread(previous_owner="1217981644879628")))
+    still = await store.handoff(1)
+    assert still is not None and still.is_open and still.thread_passed
+
+    # Staff mark the conversation done in Meta's inbox: Meta passes the thread back (§2.8).
+    await facebook_posts(client, fb_batch(fb_pass_thread()))
+    handoff = await store.handoff(1)
+    assert handoff is not None
+    assert (handoff.status, handoff.closed_by, handoff.thread_passed) == (
+        "closed",
+        "page_inbox",
+        False,
+    )
+    await platforms.wait_for(lambda: len(messages(platforms)) == 2)
+    assert "Cán bộ đã kết thúc phần hỗ trợ trực tiếp" in platforms.sent()[-1].text
+    # The thread is the bot's already: nothing to take back.
+    assert platforms.sent("/me/take_thread_control") == []
+    entries, _ = await store.audit_entries(0, 10)
+    closes = [(e.actor, e.action, e.target) for e in entries if e.action == "handoff.close"]
+    assert closes == [("page-inbox", "handoff.close", "handoff:1 (facebook)")]
+    queue = text_of(await (await client.get("/admin/handoffs")).text())
+    assert "Không có người dân nào đang chờ cán bộ." in queue
+
+    await facebook_says(client, "lệ phí đăng ký kết hôn", "m-3")  # the bot answers again
+    await platforms.wait_for(lambda: len(messages(platforms)) == 3)
+    assert "kết hôn" in platforms.sent()[-1].text.lower()
+    # The same event again (Meta retries) closes nothing twice.
+    await facebook_posts(client, fb_batch(fb_pass_thread()))
+    entries, _ = await store.audit_entries(0, 10)
+    assert [e.action for e in entries].count("handoff.close") == 1
 
 
 async def test_zalo_staff_reply_is_a_cs_message(

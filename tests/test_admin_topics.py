@@ -274,6 +274,42 @@ async def test_an_admin_reverts_a_save_and_a_changed_file_refuses_the_revert(
     assert the_file(knowledge).read_bytes() == original
 
 
+async def test_an_editor_reads_the_knowledge_changes_and_reverts_one(
+    desk: Admin, knowledge: Path
+) -> None:
+    original = the_file(knowledge).read_bytes()
+    await log_in(desk.client, "admin")  # an admin edits (editors may undo one another's work)
+    fields = await open_form(desk)
+    fields["facets.fee.vi"] = NEW_FEE
+    assert (await desk.client.post(PAGE, data=fields, allow_redirects=False)).status == 303
+    desk.client.session.cookie_jar.clear()
+    await log_in(desk.client, "editor")
+
+    page = await (await desk.client.get("/admin/audit")).text()
+    shown = text_of(page)
+    # The knowledge changes only: no logins, accounts or addresses.
+    assert "Nhật ký thay đổi dữ liệu hỏi đáp" in shown and "1 mục" in shown
+    assert "Sửa chủ đề" in shown and "Đăng nhập" not in shown and "Thêm tài khoản" not in shown
+    assert "127.0.0.1" not in shown and "Địa chỉ" not in shown
+    [entry] = re.findall(r'action="/admin/audit/(\d+)/revert"', page)
+    done = await desk.client.post(
+        f"/admin/audit/{entry}/revert", data={"csrf": csrf_of(page)}, allow_redirects=False
+    )
+    assert done.status == 303 and the_file(knowledge).read_bytes() == original
+    assert not any(NEW_FEE in reply for reply in await ask(desk, FEE_QUESTION))
+    entries, _ = await desk.store.audit_entries(0, 5)
+    assert (entries[0].actor, entries[0].action) == ("editor", "topic.revert")
+
+    # An admin still reads everything; a viewer reads none of it.
+    desk.client.session.cookie_jar.clear()
+    await log_in(desk.client, "admin")
+    full = text_of(await (await desk.client.get("/admin/audit")).text())
+    assert "Nhật ký thao tác" in full and "Đăng nhập" in full and "Địa chỉ" in full
+    desk.client.session.cookie_jar.clear()
+    await log_in(desk.client, "viewer")
+    assert (await desk.client.get("/admin/audit")).status == 403
+
+
 async def test_a_phrasing_taught_from_the_inbox_can_be_reverted(
     desk: Admin, knowledge: Path
 ) -> None:

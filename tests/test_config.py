@@ -48,8 +48,18 @@ def test_bad_config_file_is_refused(tmp_path: Path, content: str, message: str) 
 
 
 def test_secrets_are_not_printed() -> None:
-    described = load_settings(None, environ={"ADMIN_TOKEN": "hunter2"}).describe()
-    assert described["admin_token"] == "(set)" and "hunter2" not in str(described)
+    environ = {"FB_APP_SECRET": "hunter2", "FB_VERIFY_TOKEN": "v", "FB_PAGE_ACCESS_TOKEN": "t"}
+    described = load_settings(None, environ=environ).describe()
+    assert described["fb_app_secret"] == "(set)" and "hunter2" not in str(described)
+
+
+def test_admin_token_is_not_a_setting_and_a_leftover_one_is_said_unused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The dashboard has staff accounts (`bot staff add`); no shared token opens anything.
+    settings = load_settings(None, environ={"ADMIN_TOKEN": "hunter2"})
+    assert "admin_token" not in settings.describe()
+    assert "ADMIN_TOKEN is set but not used" in caplog.text and "hunter2" not in caplog.text
 
 
 def test_rating_every_cannot_be_negative(tmp_path: Path) -> None:

@@ -111,7 +111,6 @@ class Bot:
             "FB_PAGE_ACCESS_TOKEN": "crash-page-token",
             "FB_GRAPH_URL": self.graph_url,
         }
-        env.pop("ADMIN_TOKEN", None)
         with self.log.open("ab") as sink:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from webhooks.main import main; main()", "serve"],

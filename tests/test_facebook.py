@@ -25,6 +25,7 @@ from tests.payloads import (
     fb_batch,
     fb_delivery,
     fb_echo,
+    fb_pass_thread,
     fb_postback,
     fb_quick_reply,
     fb_reaction,
@@ -259,6 +260,26 @@ def test_parse_marks_standby_and_drops_changes_and_other_objects() -> None:
     ]
     assert (
         facebook.parse(encode({"object": "instagram", "entry": [{"messaging": [fb_text()]}]})) == []
+    )
+
+
+def test_thread_returns_are_the_page_inboxs_passes_back_to_this_app() -> None:
+    inbox = "263902037430900"
+    back = fb_pass_thread()
+    numbers = fb_pass_thread(sender="42", previous_owner=inbox)
+    numbers["pass_thread_control"]["previous_owner_app_id"] = int(inbox)  # ids as numbers too
+    to_inbox = fb_pass_thread(sender="7", previous_owner="1559999994822905", new_owner=inbox)
+    other = fb_pass_thread(sender="8", previous_owner="1217981644879628")  # not the Page Inbox
+    body = fb_batch(fb_text(), back, to_inbox, other, numbers, back)
+    raw = encode(body)
+    assert facebook.thread_returns(raw, inbox) == [PSID, "42"]
+    # Not citizen input: the messages of the body are the text alone.
+    assert [m.message_id for m in facebook.parse(raw)] == ["m_text_1"]
+    # A standby copy is not this app's to act on.
+    assert facebook.thread_returns(encode(fb_batch(standby=[back])), inbox) == []
+    assert (
+        facebook.thread_returns(encode({"object": "page", "entry": [{"messaging": [1]}]}), inbox)
+        == []
     )
 
 

@@ -119,6 +119,10 @@ async def test_silent_while_handed_over_and_every_message_is_kept(
     ]
     # Still one handoff, still open.
     assert [h.id for h in (await store.current_handoff(WEB, USER),) if h] == [handoff.id]
+    # For the overview: 7 handled, 1 handed over, 6 to staff, none answered by the bot.
+    outcomes = await store.outcomes(0)
+    assert (outcomes.handled, outcomes.handed_over, outcomes.to_staff) == (7, 1, 6)
+    assert outcomes.answered == 0
 
 
 async def test_the_timeout_gives_the_conversation_back_to_the_bot(

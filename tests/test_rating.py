@@ -16,6 +16,7 @@ import pytest
 from bot.bundle import Bundle
 from bot.dialog import Dialog, Turn
 from bot.models import EventKind, Incoming, Outgoing, Platform, State, TopicKind, TurnKind
+from bot.models.handoffs import HandoffReason
 from bot.models.rating import Rating, Score, rate_payload
 from bot.models.review import MissKind
 from bot.models.staff import Role
@@ -29,6 +30,7 @@ from tests.conftest import FakeClock, FakePlatforms, make_settings
 from tests.payloads import ZALO_TIME, fb_batch, fb_quick_reply, fb_text, zalo_text
 from tests.test_admin import CHEAP, NOW, Admin, log_in, text_of
 from tests.test_app import post_facebook, post_zalo
+from tests.test_handoff import queue_of, turn
 from webhooks.app import create_app
 from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, RELOADER_KEY, STORE_KEY
 
@@ -168,6 +170,96 @@ def test_thumbs_down_apologises_offers_staff_and_keeps_the_question(bundle: Bund
     # "Gặp cán bộ" hands over through the existing topic; on Zalo the citizen types "1".
     staff = chat.say("1")
     assert (staff.kind, staff.topic, staff.handoff) == (TurnKind.HANDOFF, "gap-can-bo", True)
+
+
+NONSENSE = "xyzzy plugh quux"  # nothing the bot knows
+DEATH = "đăng ký khai tử"  # answered: khai-tu
+
+
+def test_a_thumbs_down_then_a_question_not_understood_hands_over(bundle: Bundle) -> None:
+    chat = Chat(bundle)
+    chat.say(FEE)
+    chat.say("👎 Chưa hữu ích", DOWN)
+    assert chat.state is not None and (chat.state.misses, chat.state.disliked) == (1, True)
+    staff = chat.say(NONSENSE)  # asked again, and the bot does not understand it either
+    assert (staff.kind, staff.topic, staff.handoff) == (TurnKind.HANDOFF, "gap-can-bo", True)
+    assert staff.handoff_reason is HandoffReason.MISSES and staff.unanswered
+    assert staff.replies[0].text.startswith("Xin lỗi Anh/chị, tôi vẫn chưa hiểu")
+    assert "trợ lý tự động tạm dừng trả lời" in staff.replies[-1].text
+    miss = miss_of(staff, NONSENSE)  # and stays in the inbox as not understood
+    assert miss is not None and miss.kind is MissKind.FALLBACK
+
+
+def test_the_answer_after_a_thumbs_down_is_offered_and_a_second_down_hands_over(
+    bundle: Bundle,
+) -> None:
+    chat = Chat(bundle)  # every 3rd answer: the 2nd would have no offer
+    chat.say(FEE)
+    chat.say("👎 Chưa hữu ích", DOWN)
+    again = chat.say(DEATH)
+    assert again.kind is TurnKind.ANSWER and offered(again)
+    staff = chat.say("👎 Chưa hữu ích", DOWN)
+    assert (staff.kind, staff.handoff, staff.handoff_reason) == (
+        TurnKind.HANDOFF,
+        True,
+        HandoffReason.MISSES,
+    )
+    assert staff.rating is not None and (staff.rating.score, staff.rating.topic) == (
+        Score.DOWN,
+        "khai-tu",
+    )
+    assert staff.replies[0].text.startswith("Xin lỗi Anh/chị vì tôi chưa trả lời được đúng")
+    miss = miss_of(staff, "")
+    assert miss is not None and (miss.kind, miss.text) == (MissKind.RATED_DOWN, DEATH)
+    assert staff.state.misses == 0 and not staff.state.disliked
+
+
+def test_after_a_thumbs_down_a_good_answer_ends_the_run(bundle: Bundle) -> None:
+    chat = Chat(bundle)
+    chat.say(FEE)
+    chat.say("👎 Chưa hữu ích", DOWN)
+    chat.say(DEATH)
+    thanks = chat.say("👍 Hữu ích", UP)
+    assert thanks.kind is TurnKind.RATED and not thanks.handoff
+    assert chat.state is not None and (chat.state.misses, chat.state.disliked) == (0, False)
+    # Back to the cadence: the next answer (the 3rd) has no offer, and a miss is the first.
+    third = chat.say(FEE)
+    assert third.kind is TurnKind.ANSWER and not offered(third)
+    first_miss = chat.say(NONSENSE)
+    assert (first_miss.kind, first_miss.handoff) == (TurnKind.FALLBACK, False)
+    # A 👎, an answer, then a miss: not two misses in a row.
+    assert offered(chat.say(FEE))  # the 4th answer
+    chat.say("👎 Chưa hữu ích", DOWN)
+    chat.say(DEATH)
+    assert (chat.say(NONSENSE).kind, chat.state.misses) == (TurnKind.FALLBACK, 1)
+
+
+def test_no_forced_offer_when_ratings_are_off(bundle: Bundle) -> None:
+    chat = Chat(bundle, every=0)
+    chat.say(FEE)
+    chat.say("👎", DOWN)  # a late tap on an old offer: still a miss
+    assert not offered(chat.say(DEATH))
+
+
+async def test_a_second_thumbs_down_opens_a_handoff_for_misses_and_the_bot_goes_quiet(
+    store: Store, clock: FakeClock, bundle: Bundle
+) -> None:
+    rated = dataclasses.replace(bundle, dialog=Dialog(bundle.kb, bundle.matcher, rating_every=3))
+    queue = queue_of(store, rated, clock)
+    msgs = [
+        Incoming(Platform.WEBCHAT, "w", f"w{n}", EventKind.POSTBACK if p else EventKind.TEXT, t, p)
+        for n, (t, p) in enumerate([(FEE, None), ("", DOWN), (DEATH, None), ("", DOWN)])
+    ]
+    for msg in msgs:
+        assert await turn(queue, msg) == 1
+    handoff = await store.current_handoff(Platform.WEBCHAT, "w")
+    assert handoff is not None and handoff.reason is HandoffReason.MISSES
+    assert [(r.topic, r.down) for r in await store.topic_ratings(0, 10)] == [
+        ("ket-hon", 1),
+        ("khai-tu", 1),
+    ]
+    later = Incoming(Platform.WEBCHAT, "w", "w9", EventKind.TEXT, FEE)
+    assert await turn(queue, later) == 0  # staff have the conversation now
 
 
 @pytest.mark.parametrize("typed", ["👎", "👎🏽", "2"])  # "2": Zalo's numbered line for 👎

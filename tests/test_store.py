@@ -59,6 +59,7 @@ async def test_open_migrates_once_and_sets_pragmas(db_path: Path, clock: FakeClo
         ("0007_clerks",),
         ("0008_handoff",),
         ("0009_ratings",),
+        ("0010_to_staff",),
     ]
     assert sql(db_path, "PRAGMA journal_mode") == [("wal",)]
     # INCREMENTAL (2), set before the first table: purges give disk space back (privacy.py).

@@ -459,6 +459,13 @@ async def facebook_events(request: web.Request) -> web.Response:
         log.warning("facebook: bad or missing signature from %s; ignored", request.remote)
         raise web.HTTPForbidden(text="bad signature")
     messages = _parse(facebook.parse, raw, Platform.FACEBOOK)
+    if settings.fb_thread_control:
+        # Staff marked conversations done in the Page Inbox (§2.8): those handoffs end before
+        # this body's messages are queued, so a message after the event is answered again.
+        desk, now = request.app[HANDOFF_DESK_KEY], request.app[ADMIN_CLOCK_KEY]()
+        for psid in facebook.thread_returns(raw, settings.fb_page_inbox_app_id):
+            if await desk.returned(Platform.FACEBOOK, psid, now):
+                log.info("facebook: the Page Inbox gave a conversation back; the bot answers")
     await _accept(request.app, messages)
     return web.Response(text="EVENT_RECEIVED")
 

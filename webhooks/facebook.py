@@ -137,6 +137,38 @@ def parse(raw: bytes) -> list[Incoming]:
     return found
 
 
+def thread_returns(raw: bytes, page_inbox_app_id: str) -> list[str]:
+    """The PSIDs whose thread the Page Inbox passed back to this app (§2.8): staff marked the
+    conversation done in Meta's inbox, or moved it back to the bot's folder. Read from
+    `messaging[]` only: Meta sends `pass_thread_control` to the app that receives the thread,
+    and this one ends a handoff only when it came from the Page Inbox (`previous_owner_app_id`),
+    never when the thread went to another app. Each PSID once, in order. Call after `parse`
+    (which checks the envelope); an item without what this needs is skipped, not an error.
+    """
+    body = body_object(raw)
+    entries = body.get("entry") if body.get("object") == "page" else None
+    found: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        items = entry.get("messaging") if isinstance(entry, dict) else None
+        for item in items if isinstance(items, list) else []:
+            event = item.get("pass_thread_control") if isinstance(item, dict) else None
+            if not isinstance(event, dict):
+                continue
+            previous, new = event.get("previous_owner_app_id"), event.get("new_owner_app_id")
+            sender = item.get("sender")
+            psid = sender.get("id") if isinstance(sender, dict) else None
+            if (
+                str(previous) == page_inbox_app_id
+                and str(new) != page_inbox_app_id
+                and isinstance(psid, (str, int))
+                and not isinstance(psid, bool)
+                and str(psid)
+                and str(psid) not in found
+            ):
+                found.append(str(psid))
+    return found
+
+
 def _item(item: Any, where: str) -> Incoming | None:
     if not isinstance(item, dict):
         raise PayloadError(f"{where} is not an object")

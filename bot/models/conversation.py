@@ -66,3 +66,6 @@ class State:
     rating_topic: str | None = None
     rating_facet: str | None = None
     rating_of: str | None = None
+    # The last message was a 👎: the next answer is offered 👍 / 👎 whatever the cadence, and a
+    # second 👎 (or a message not understood) hands the conversation to staff (bot/dialog.py).
+    disliked: bool = False

@@ -1,7 +1,8 @@
 """Human handoff (issue 11) as values: a conversation handed to staff, and its messages.
 
 While a handoff is open and not timed out the bot answers nothing to that citizen: staff do,
-from the dashboard. It ends when staff close it, when the citizen asks for the bot again, or
+from the dashboard. It ends when staff close it (on the dashboard, or on Messenger in Meta's
+Page Inbox, which passes the thread back), when the citizen asks for the bot again, or
 `timeout` seconds after the later of its opening and staff's last reply.
 """
 
@@ -17,8 +18,8 @@ RESUME = "RESUME_BOT"
 
 
 class HandoffReason(StrEnum):
-    ASKED = "asked"  # "gặp cán bộ", the button, a 👎 followed by the request
-    MISSES = "misses"  # messages in a row the bot did not understand
+    ASKED = "asked"  # "gặp cán bộ", its button (offered after a 👎 too)
+    MISSES = "misses"  # misses in a row: messages the bot did not understand, 👎
 
 
 class ClosedBy(StrEnum):
@@ -26,6 +27,9 @@ class ClosedBy(StrEnum):
 
     TIMEOUT = "timeout"
     CITIZEN = "citizen"
+    # Staff marked it done in Meta's Page Inbox, which passed the Messenger thread back
+    # (platforms.md §2.8): who did is not known here.
+    PAGE_INBOX = "page_inbox"
 
 
 @dataclass(frozen=True, slots=True)

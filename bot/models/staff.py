@@ -104,12 +104,14 @@ class Outcomes:
     missed: int
     handed_over: int
     clarified: int = 0  # asked which topic was meant (kept since the review inbox)
+    to_staff: int = 0  # written to staff while they had the conversation: the bot kept quiet
 
     @property
     def answered(self) -> int:
-        """Handled messages that were neither missed, asked back nor handed over: answers,
-        follow-ups, menu choices and dossier look-ups."""
-        return max(0, self.handled - self.missed - self.clarified - self.handed_over)
+        """Handled messages that were neither missed, asked back, handed over nor kept for
+        staff: answers, follow-ups, menu choices, replies to ratings and dossier look-ups."""
+        rest = self.handled - self.missed - self.clarified - self.handed_over - self.to_staff
+        return max(0, rest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ being open and within its time, and each audited (who, when, what):
   (platforms.md §2.5); Zalo CS messages within 7 days (§3.5); beyond that it is refused, and
   says why;
 - close: the bot answers again, and tells the citizen so politely (`texts.handoff_closed`).
+  On Messenger staff may also close from Meta's Page Inbox: it passes the thread back and the
+  webhook calls `returned`, which closes the same way (audited as `page-inbox`).
 
 With Messenger thread control configured, `threads` passes the thread to the Page Inbox when a
 handoff opens (the turn queue's hook) and takes it back before the dashboard writes (a reply or
@@ -28,11 +30,14 @@ from typing import Protocol
 from bot.answers import Composer, split_text
 from bot.cases.notices import window_open
 from bot.models import Outgoing, Platform, Reply
-from bot.models.handoffs import Handoff
+from bot.models.handoffs import ClosedBy, Handoff
 from bot.store import Store
 
 MAX_REPLY_CHARS = 4000  # two Messenger messages; a longer answer belongs in a call or a visit
 HUMAN_AGENT_SECONDS = 7 * 24 * 3600.0  # platforms.md §2.5: "within 7 days after a user message"
+# The audit log's actor and address of a close made in Meta's Page Inbox (who is not known).
+PAGE_INBOX_ACTOR = "page-inbox"
+PAGE_INBOX_ADDRESS = "meta"
 
 
 class Window(StrEnum):
@@ -145,16 +150,7 @@ class HandoffDesk:
         handoff = await self.active(handoff_id, now)
         if handoff is None:
             return Outcome(Result.NOT_OPEN)
-        last = await self.store.last_inbound_at(handoff.platform, handoff.user_id)
-        goodbye: list[Outgoing] = []
-        if reply_window(handoff.platform, last, now) is Window.OPEN:
-            state = await self.store.load_state(handoff.platform, handoff.user_id)
-            lang = state.lang if state is not None else "vi"
-            replies = self.composer().handoff_closed(lang)
-            goodbye = [
-                Outgoing(handoff.platform, handoff.user_id, Reply(r.text, r.quick_replies, True))
-                for r in replies
-            ]
+        goodbye = await self._goodbye(handoff, now)
         await self._own_thread(handoff)
         if not await self.store.close_handoff(handoff_id, staff, now, goodbye):
             return Outcome(Result.NOT_OPEN)
@@ -164,6 +160,44 @@ class HandoffDesk:
         if goodbye:
             self._wake()
         return Outcome(Result.DONE)
+
+    async def returned(self, platform: Platform, user_id: str, now: float) -> bool:
+        """Meta's Page Inbox passed the Messenger thread back (staff marked the conversation
+        done there, platforms.md §2.8): the citizen's open handoff ends as a close from the
+        dashboard does, the goodbye included, with the thread already the bot's. False when
+        the citizen had no handoff in force (one past its time is closed as timed out)."""
+        handoff = await self.store.current_handoff(platform, user_id)
+        if handoff is None:
+            return False
+        if not handoff.active(now, self.timeout):
+            await self.store.expire_handoff(handoff.id, now)
+            return False
+        if handoff.thread_passed:
+            await self.store.set_thread_passed(handoff.id, False)
+        goodbye = await self._goodbye(handoff, now)
+        if not await self.store.close_handoff(handoff.id, ClosedBy.PAGE_INBOX.value, now, goodbye):
+            return False
+        before = json.dumps({"status": "open", "assignee": handoff.assignee}, ensure_ascii=False)
+        after = json.dumps({"status": "closed", "told": bool(goodbye)}, ensure_ascii=False)
+        await self._audit(
+            PAGE_INBOX_ACTOR, "handoff.close", handoff, now, PAGE_INBOX_ADDRESS, before, after
+        )
+        if goodbye:
+            self._wake()
+        return True
+
+    async def _goodbye(self, handoff: Handoff, now: float) -> list[Outgoing]:
+        """The bot's word that it is back, when the platform still lets it write (a normal
+        message: the HUMAN_AGENT tag is for a person's answers only); else nothing."""
+        last = await self.store.last_inbound_at(handoff.platform, handoff.user_id)
+        if reply_window(handoff.platform, last, now) is not Window.OPEN:
+            return []
+        state = await self.store.load_state(handoff.platform, handoff.user_id)
+        lang = state.lang if state is not None else "vi"
+        return [
+            Outgoing(handoff.platform, handoff.user_id, Reply(r.text, r.quick_replies, True))
+            for r in self.composer().handoff_closed(lang)
+        ]
 
     async def _own_thread(self, handoff: Handoff) -> None:
         """Take the Messenger thread back from the Page Inbox before the bot's app writes."""

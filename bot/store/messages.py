@@ -130,6 +130,7 @@ class Messages(Engine):
         miss: Miss | None = None,
         handoff_reason: HandoffReason = HandoffReason.ASKED,
         rating: Rating | None = None,
+        to_staff: bool = False,
     ) -> bool:
         """In ONE transaction: save `state`, queue `outgoing` (in order), mark `msg` handled, log
         an unanswered question and open a handoff (unless one is open) when asked.
@@ -137,6 +138,7 @@ class Messages(Engine):
         `miss` keeps the message for the review inbox (a fallback, an ask-back, a handoff) with
         its normalised text and the matcher's guess; `unanswered` alone keeps a fallback without
         them. `rating` stores the citizen's 👍 / 👎 of an earlier answer (bot/models/rating.py).
+        `to_staff` marks a message kept for staff, unanswered, while they have the conversation.
 
         Returns False, writing nothing, if `msg` was already handled: a turn is never recorded
         twice. A message never passed to `record_inbound` (web chat, CLI) is recorded here.
@@ -150,9 +152,9 @@ class Messages(Engine):
             key = [msg.platform.value, msg.message_id]
             _insert_inbound(db, msg, now)
             updated = db.execute(
-                "UPDATE inbound SET status = 'handled', handled_at = ?, error = NULL"
-                " WHERE platform = ? AND message_id = ? AND status != 'handled'",
-                [now, *key],
+                "UPDATE inbound SET status = 'handled', handled_at = ?, error = NULL,"
+                " to_staff = ? WHERE platform = ? AND message_id = ? AND status != 'handled'",
+                [now, int(to_staff), *key],
             )
             if updated.rowcount == 0:
                 return False
@@ -276,7 +278,8 @@ _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(State))
 
 
 def _state_json(state: State) -> str:
-    # State holds only str, int, None and tuples of str: JSON as they are (see outbox.body_json).
+    # State holds only str, int, bool, None and tuples of str: JSON as they are (see
+    # outbox.body_json).
     return json.dumps({name: getattr(state, name) for name in _STATE_FIELDS}, ensure_ascii=False)
 
 
@@ -304,6 +307,9 @@ def _state_from_json(text: str) -> State | None:
                 values[f.name] = CaseStep(value)
         elif f.default is None:
             if isinstance(value, str):
+                values[f.name] = value
+        elif isinstance(f.default, bool):
+            if isinstance(value, bool):
                 values[f.name] = value
         elif isinstance(value, type(f.default)) and not isinstance(value, bool):
             values[f.name] = value

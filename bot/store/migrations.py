@@ -436,3 +436,16 @@ def _ratings(db: Database) -> None:
     for statement in _RATINGS:
         db.execute(statement)
     _widen_kinds(db, "unanswered", "rated_down")
+
+
+# The overview's answer rate (issue 11): a message a citizen sent while staff had the
+# conversation (a handoff in force, or Messenger's standby while the Page Inbox owns the
+# thread) is handled without a word from the bot. Marked, so it counts as "to staff" and not
+# as answered. Rows from before stay 0.
+_TO_STAFF = ["ALTER TABLE inbound ADD COLUMN to_staff INTEGER NOT NULL DEFAULT 0"]
+
+
+@MIGRATIONS(name="0010_to_staff")
+def _to_staff(db: Database) -> None:
+    for statement in _TO_STAFF:
+        db.execute(statement)

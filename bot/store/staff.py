@@ -9,7 +9,7 @@ the rows.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from sqlite_utils import Database
@@ -189,13 +189,19 @@ class Staff(Engine):
         values = [now, actor, action, target, before, after, address]
         await self._run_atomic(lambda db: db.execute(sql, values))
 
-    async def audit_entries(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
-        """A page of the audit log, newest first, and how many lines it has in all."""
+    async def audit_entries(
+        self, offset: int, limit: int, actions: Collection[str] | None = None
+    ) -> tuple[list[AuditEntry], int]:
+        """A page of the audit log, newest first, and how many lines it has in all; only the
+        lines of `actions` when given."""
+        names = sorted(actions) if actions is not None else []
+        where = f" WHERE action IN ({', '.join('?' * len(names))})" if actions is not None else ""
 
         def work(db: Database) -> tuple[list[AuditEntry], int]:
-            (total,) = db.execute("SELECT count(*) FROM staff_audit").fetchone()
+            (total,) = db.execute(f"SELECT count(*) FROM staff_audit{where}", names).fetchone()
             rows = db.query(
-                "SELECT * FROM staff_audit ORDER BY id DESC LIMIT ? OFFSET ?", [limit, offset]
+                f"SELECT * FROM staff_audit{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                [*names, limit, offset],
             )
             return [AuditEntry(**row) for row in rows], int(total)
 

@@ -22,6 +22,12 @@ _MESSAGES = "kind != 'withdraw'"
 # The `unanswered` table keeps every miss for the review inbox (bot/store/review.py); the
 # overview's "not understood" are its fallbacks (ask-backs and handoffs are counted apart).
 _NOT_UNDERSTOOD = "kind = 'fallback'"
+# A fallback that opened a handoff (the second miss in a row) is counted once, as handed over:
+# the handoff was opened in the same transaction, at the same store time.
+_NOT_HANDED_OVER = (
+    "NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.platform = u.platform"
+    " AND h.user_id = u.user_id AND h.created_at = u.created_at AND h.reason = 'misses')"
+)
 
 
 class Stats(Engine):
@@ -43,17 +49,19 @@ class Stats(Engine):
         return await self._run(work)
 
     async def outcomes(self, since: float) -> Outcomes:
-        """Messages handled, questions logged as not understood, handoffs opened and messages
-        asked back about, at or after `since`."""
+        """Messages handled, questions logged as not understood (but for those that handed
+        over), handoffs opened, messages asked back about, and messages kept for staff while
+        they had the conversation, at or after `since`. Each message is counted once."""
 
         def work(db: Database) -> Outcomes:
-            (handled,) = db.execute(
-                f"SELECT count(*) FROM inbound WHERE status = 'handled' AND {_MESSAGES}"
-                " AND received_at >= ?",
+            handled, to_staff = db.execute(
+                "SELECT count(*), coalesce(sum(to_staff), 0) FROM inbound"
+                f" WHERE status = 'handled' AND {_MESSAGES} AND received_at >= ?",
                 [since],
             ).fetchone()
             (missed,) = db.execute(
-                f"SELECT count(*) FROM unanswered WHERE {_NOT_UNDERSTOOD} AND created_at >= ?",
+                f"SELECT count(*) FROM unanswered u WHERE {_NOT_UNDERSTOOD}"
+                f" AND created_at >= ? AND {_NOT_HANDED_OVER}",
                 [since],
             ).fetchone()
             (handed,) = db.execute(
@@ -63,7 +71,7 @@ class Stats(Engine):
                 "SELECT count(*) FROM unanswered WHERE kind = 'clarify' AND created_at >= ?",
                 [since],
             ).fetchone()
-            return Outcomes(int(handled), int(missed), int(handed), int(clarified))
+            return Outcomes(int(handled), int(missed), int(handed), int(clarified), int(to_staff))
 
         return await self._run(work)
 

@@ -280,12 +280,13 @@ class TurnQueue:
         if msg.standby or (open_handoff is not None and choice != RESUME):
             # Staff have the conversation (or another app owns the Messenger thread): the
             # message is kept and shown to staff, the bot says nothing (issue 11).
-            await self.store.complete_turn(msg, state or State(), [])
+            await self.store.complete_turn(msg, state or State(), [], to_staff=True)
             return 0
         if open_handoff is not None:  # "back to the bot": the citizen ends the handoff
             await self._closed_by_citizen(open_handoff)
         verdict = self.flood.check((msg.platform, msg.user_id))
         unanswered = handoff = False
+        reason = HandoffReason.ASKED
         miss: Miss | None = None
         rating: Rating | None = None
         replies: tuple[Reply, ...] = ()
@@ -295,7 +296,7 @@ class TurnQueue:
             # A dossier lookup or subscription is resolved against the store (issue 4).
             turn = await resolve_turn(self.store, bundle.dialog, msg, turn, now_ms)
             state, replies = turn.state, turn.replies
-            unanswered, handoff = turn.unanswered, turn.handoff
+            unanswered, handoff, reason = turn.unanswered, turn.handoff, turn.handoff_reason
             miss, rating = miss_of(turn, msg.text), turn.rating
         else:
             state = state or State()
@@ -303,8 +304,6 @@ class TurnQueue:
                 log.info("%s user flooding: one notice, then silence", msg.platform)
                 replies = tuple(bundle.dialog.composer.text("flood", state.lang))
         outgoing = [Outgoing(msg.platform, msg.user_id, r) for r in replies]
-        # Two misses in a row hand over with the second one's fallback kept for review.
-        reason = HandoffReason.MISSES if unanswered and handoff else HandoffReason.ASKED
         if not await self.store.complete_turn(
             msg,
             state,

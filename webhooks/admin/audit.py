@@ -1,8 +1,9 @@
-"""The audit page (admin): what staff did, newest first, and "Hoàn tác" on each knowledge
-change: put back the file it replaced (`bot/staff/topic_desk.py` checks, writes, reloads and
-audits it). A revert carried out redirects to the audit page with what happened; a refused one
-shows the page again with why: 409 when the file changed since that change, 422 when the
-knowledge base would not load.
+"""The audit page: what staff did, newest first, and "Hoàn tác" on each knowledge change: put
+back the file it replaced (`bot/staff/topic_desk.py` checks, writes, reloads and audits it).
+Admins read every line; editors, who make the knowledge changes, read those lines only (no
+logins, accounts or addresses) and may revert them, as admins may. A revert carried out
+redirects to the audit page with what happened; a refused one shows the page again with why:
+409 when the file changed since that change, 422 when the knowledge base would not load.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.models.staff import Role, StaffSession
-from bot.staff.topic_desk import Result, revertible
+from bot.staff.topic_desk import REVERTIBLE, Result, revertible
 from webhooks.admin.guard import HEADERS, client_address, page, requires
 from webhooks.admin.topics import TOPIC_DESK_KEY
 from webhooks.keys import ADMIN_CLOCK_KEY, STORE_KEY
@@ -54,10 +55,12 @@ async def render_audit(
         number = max(1, int(request.query.get("page", "1")))
     except ValueError:
         number = 1
+    everything = staff.role.allows(Role.ADMIN)
     entries, total = await request.app[STORE_KEY].audit_entries(
-        (number - 1) * AUDIT_PAGE, AUDIT_PAGE
+        (number - 1) * AUDIT_PAGE, AUDIT_PAGE, None if everything else REVERTIBLE
     )
     context = {
+        "everything": everything,
         "staff": staff,
         "entries": entries,
         "total": total,
@@ -71,9 +74,10 @@ async def render_audit(
     return page(request, "audit.html", context, status)
 
 
-@requires(Role.ADMIN)
+@requires(Role.EDITOR)
 async def audit(request: web.Request, staff: StaffSession) -> web.StreamResponse:
-    """GET /admin/audit?page=N: the audit log, newest first, 50 lines a page."""
+    """GET /admin/audit?page=N: the audit log, newest first, 50 lines a page (an editor's:
+    the knowledge changes)."""
     message, ok = message_of(request.query)
     return await render_audit(request, staff, message=message, ok=ok)
 
@@ -91,7 +95,7 @@ def message_of(query: Mapping[str, str]) -> tuple[str, bool]:
     return "", False
 
 
-@requires(Role.ADMIN)
+@requires(Role.EDITOR)
 async def revert(request: web.Request, staff: StaffSession) -> web.StreamResponse:
     """POST /admin/audit/{entry}/revert: undo that knowledge change."""
     raw = request.match_info["entry"]

@@ -27,6 +27,9 @@ COLOURS = {
     "webchat": "#c46a00",
     "up": "#2e7d32",
     "down": "#b3261e",
+    "clarified": "#c46a00",
+    "handed_over": "#6b4fa0",
+    "to_staff": "#5f6b7a",
 }
 DEFAULT_COLOUR = "#6b4fa0"
 
@@ -65,19 +68,25 @@ def _short(text: str, limit: int = 52) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def horizontal_bars(items: Sequence[tuple[str, float, str]], fill: str = DEFAULT_COLOUR) -> Chart:
-    """One bar per (label, value, value shown), longest for the largest value; each label on
-    its own line above its bar, so a long question keeps the whole width of a phone."""
-    top = max((value for _, value, _ in items), default=0) or 1
+Bar = tuple[str, float, str] | tuple[str, float, str, str]
+
+
+def horizontal_bars(items: Sequence[Bar], fill: str = DEFAULT_COLOUR) -> Chart:
+    """One bar per (label, value, value shown[, its own colour]), longest for the largest
+    value; each label on its own line above its bar, so a long question keeps the whole width
+    of a phone. A bar without a colour of its own is `fill`."""
+    top = max((item[1] for item in items), default=0) or 1
     room = WIDTH - VALUE
     row = LINE + BAR + GAP
     rects: list[Rect] = []
     labels: list[Label] = []
-    for n, (label, value, shown) in enumerate(items):
+    for n, item in enumerate(items):
+        label, value, shown = item[:3]
+        colour_of = item[3] if len(item) == 4 else fill
         y = n * row
         width = room * value / top
         labels.append(Label(0, y + LINE - 5, _short(label)))
-        rects.append(Rect(0, y + LINE, width, BAR, fill, f"{label}: {shown}"))
+        rects.append(Rect(0, y + LINE, width, BAR, colour_of, f"{label}: {shown}"))
         labels.append(Label(width + 6, y + LINE + BAR - 3, shown))
     return Chart(WIDTH, max(len(items) * row, 1), tuple(rects), tuple(labels))
 

@@ -62,7 +62,7 @@ WINDOW_NOTES = {
     Window.CLOSED: "Nền tảng không còn cho phép gửi tin cho người dân này.",
 }
 SPEAKERS = {"citizen": "Người dân", "bot": "Bot", "staff": "Cán bộ"}
-REASONS = {"asked": "người dân yêu cầu", "misses": "bot hai lần không hiểu"}
+REASONS = {"asked": "người dân yêu cầu", "misses": "bot hai lần liên tiếp chưa trả lời được"}
 
 
 def add_routes(app: web.Application) -> list[tuple[str, str, Any]]:

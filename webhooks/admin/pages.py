@@ -160,12 +160,21 @@ async def overview(request: web.Request, staff: StaffSession) -> web.StreamRespo
     }
     if figures.outcomes is not None and figures.outcomes.handled:
         o = figures.outcomes
+        shares = [
+            ("Trả lời được", o.answered, "up"),
+            ("Hỏi lại cho rõ", o.clarified, "clarified"),
+            ("Không hiểu", o.missed, "down"),
+            ("Chuyển cán bộ", o.handed_over, "handed_over"),
+            ("Gửi cho cán bộ (bot không trả lời)", o.to_staff, "to_staff"),
+        ]
         context["outcome_chart"] = charts.horizontal_bars(
-            [
-                ("Không hiểu", o.missed, percent(o.missed, o.handled)),
-                ("Chuyển cán bộ", o.handed_over, percent(o.handed_over, o.handled)),
-            ],
-            "#6b4fa0",
+            [(label, n, percent(n, o.handled), charts.colour(key)) for label, n, key in shares]
+        )
+    median, p95 = figures.reply.median, figures.reply.p95
+    if median is not None and p95 is not None:
+        context["reply_chart"] = charts.horizontal_bars(
+            [("Trung vị", median, seconds(median)), ("95 % tin nhắn", p95, seconds(p95))],
+            "#1f5fbf",
         )
     return page(request, "overview.html", context)
 
