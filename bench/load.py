@@ -75,7 +75,10 @@ counters wrapped around the bot through LOAD_BOT_CODE; same quiet machine):
   statements), claim 0.24, mark_sent 1. Before this branch: 0.41 transactions plus one read
   job of its own per message, 0.59 ms CPU (its wall time 1.9 ms: waiting for the GIL).
 - GC: during a 10 s flood 4-8 full collections of 40-120 ms each (the queued messages are young
-  objects): the max to the 200, and most of p99.9.
+  objects): the max to the 200, and most of p99.9. Since the index is frozen at start-up
+  (`gc.freeze` in webhooks/serve.py) no longer: on 2026-12-07 a 3,000-message flood and its
+  drain cost 245 young and 1 full collection, 93 ms in all, the longest 7 ms; the long full
+  collections (30-130 ms) all fall in the start-up, while the knowledge base loads.
 The ceiling that follows: the echo bot's whole event loop costs 0.5-0.8 ms per message, the
 bot's dialog alone 1.0 ms, so without moving matching off the event loop's thread (or making
 it faster) the ratio cannot pass ~0.4 on this machine.

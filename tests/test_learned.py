@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -70,6 +72,38 @@ def test_scores_equal_scikit_learns(dense_limit: int, monkeypatch: pytest.Monkey
     ]
     ours = np.array([model.scores(t) for t in texts])
     np.testing.assert_allclose(ours, _sklearn_scores(model, texts), atol=1e-9)
+
+
+def test_dense_and_sparse_coefficients_score_the_same_to_the_last_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both layouts add a label's products in the order of the message's features: which one a
+    knowledge base gets (by its size) never changes a score, hence never a decision. Fitted on
+    samples, as a large knowledge base is, each label has zero coefficients the sparse layout
+    skips and the dense one adds."""
+    monkeypatch.setattr(learned, "_ALL_ROWS", 4)
+    monkeypatch.setattr(learned, "_NEIGHBOURS", 1)
+    monkeypatch.setattr(learned, "_SAMPLE", 2)
+    texts = [e.text for e in EXAMPLES] + ["khai sinh ket hon chung thuc ban sao sao y can cuoc"]
+    dense = LearnedModel(EXAMPLES, 3)
+    monkeypatch.setattr(learned, "_DENSE_LIMIT", 0)
+    thin = LearnedModel(EXAMPLES, 3)
+    assert isinstance(dense._coef, np.ndarray) and sparse.issparse(thin._coef)
+    assert np.count_nonzero(dense._coef == 0)
+    for text in texts:
+        assert np.array_equal(dense.scores(text), thin.scores(text)), text
+
+
+def test_a_kept_model_is_stored_sparse_and_read_back_dense() -> None:
+    model = LearnedModel(EXAMPLES, 3)
+    assert isinstance(model._coef, np.ndarray)
+    stored = pickle.dumps(model)
+    assert b"csr_matrix" in stored
+    again = pickle.loads(stored)
+    assert isinstance(again._coef, np.ndarray)
+    assert np.array_equal(again._coef, model._coef)
+    for text in ("khai sinh cho con", "zzz", "chung thuc ban sao"):
+        assert np.array_equal(again.scores(text), model.scores(text))
 
 
 def test_two_labels_are_scored_both_ways() -> None:

@@ -123,7 +123,7 @@ class _Term:
     shapes: tuple[str | None, ...] | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Hit:
     start: int
     end: int
@@ -134,6 +134,16 @@ class _Hit:
     @property
     def size(self) -> int:
         return self.end - self.start - len(self.gaps)
+
+
+class _Node:
+    """One word sequence that starts a key term: the terms it is, the words that extend it."""
+
+    __slots__ = ("next", "terms")
+
+    def __init__(self) -> None:
+        self.terms: list[_Term] = []
+        self.next: dict[str, _Node] = {}
 
 
 def _grams(toks: Sequence[str]) -> list[str]:
@@ -164,14 +174,17 @@ class Matcher:
         read back instead of fitted again."""
         self.settings = settings or MatcherSettings()
         self.topics: list[Topic] = list(kb.topics.values())
-        # Exact terms by their whole word sequence; terms that may take words inside them also
-        # by their (first, last) words. A message probes each of its word sequences up to the
-        # longest term, and each (first, last) pair within reach: a bounded number of
-        # dictionary look-ups per word however large the knowledge base, and a term is only
-        # walked word by word when its two ends are both in the message at a fitting distance.
-        self._exact: dict[tuple[str, ...], list[_Term]] = defaultdict(list)
-        self._prefixes: set[tuple[str, ...]] = set()  # to stop extending a sequence early
-        self._ends: dict[tuple[str, str], list[_Term]] = defaultdict(list)
+        # Exact terms in a tree of their words; terms that may take words inside them also by
+        # their (first, last) words and the distance between them. A message walks the tree
+        # from each of its words (one look-up per word of the longest term starting there), and
+        # probes each (first, last) pair within reach: a bounded number of dictionary look-ups
+        # per word however large the knowledge base, and a term is only walked word by word
+        # when its two ends are both in the message at a distance it can span. (A family's long
+        # lists of group terms made probing every word sequence as a tuple, and filtering the
+        # (first, last) terms by length, a third of a match: bench/catalogue_speed.py.)
+        self._tree: dict[str, _Node] = {}
+        # first word -> last word -> words from the first to the last -> terms
+        self._ends: dict[str, dict[str, dict[int, list[_Term]]]] = {}
         self._reach: dict[str, int] = {}  # first word of a gappable term -> its longest span
         preferred: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
@@ -216,10 +229,18 @@ class Matcher:
                     if shapes is not None and len(shapes) != len(toks):
                         shapes = None
                     term = _Term(toks, idx, weight, term_id, gappable, shapes)
-                    self._exact[toks].append(term)
-                    self._prefixes.update(toks[:k] for k in range(1, len(toks) + 1))
+                    level = self._tree
+                    for tok in toks:
+                        node = level.get(tok) or level.setdefault(tok, _Node())
+                        level = node.next
+                    node.terms.append(term)
                     if gappable:
-                        self._ends[(toks[0], toks[-1])].append(term)
+                        # Its last word `distance` words after its first: `len(toks)` words and
+                        # 1 to `max_gap` others inside (none: it is an exact match).
+                        lasts = self._ends.setdefault(toks[0], {})
+                        at = lasts.setdefault(toks[-1], {})
+                        for distance in range(len(toks), len(toks) + self.settings.max_gap):
+                            at.setdefault(distance, []).append(term)
                         reach = len(toks) + self.settings.max_gap
                         self._reach[toks[0]] = max(self._reach.get(toks[0], 0), reach)
                     preferred.update(toks)
@@ -428,11 +449,13 @@ class Matcher:
         typed = tuple(shapes) if len(shapes) == n else (None,) * n
         shaped = any(s is not None for s in typed)
         max_gap = self.settings.max_gap
-        exact, prefixes, ends = self._exact, self._prefixes, self._ends
+        tree, ends = self._tree, self._ends
         for i in range(n):
+            first = toks[i]
+            node = tree.get(first)
             end = i + 1
-            while end <= n and toks[i:end] in prefixes:
-                for term in exact.get(toks[i:end], ()):
+            while node is not None:
+                for term in node.terms:
                     if (
                         not shaped
                         or term.shapes is None
@@ -440,19 +463,33 @@ class Matcher:
                         or _same_shape(term, typed, range(i, end))
                     ):
                         hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
+                if end == n:
+                    break
+                node = node.next.get(toks[end])
                 end += 1
             # Gapped: the last word 3 or more positions on (nearer is exact, found above).
-            first = toks[i]
-            for j in range(i + 2, min(n, i + self._reach.get(first, 0))):
-                for term in ends.get((first, toks[j]), ()):
-                    size = len(term.tokens)
-                    if not size < j - i + 1 <= size + max_gap:
+            # Terms of one word sequence (a base's, inherited by its variants) span alike.
+            lasts = ends.get(first)
+            if lasts is None:
+                continue
+            spans: dict[tuple[str, ...], tuple[int, tuple[int, ...]]] = {}
+            for j in range(i + 2, min(n, i + self._reach[first])):
+                at = lasts.get(toks[j])
+                if at is None:
+                    continue
+                for term in at.get(j - i, ()):
+                    span = spans.get(term.tokens)
+                    if span is None:
+                        span = spans[term.tokens] = _span(toks, i, term.tokens, max_gap)
+                    end, gaps = span
+                    if end != j + 1 or not gaps:
                         continue
-                    end, gaps = _span(toks, i, term.tokens, max_gap)
-                    words = [p for p in range(i, end) if p not in gaps]
-                    if end == j + 1 and gaps and (not shaped or _same_shape(term, typed, words)):
-                        weight = term.weight if term.weight < 0 else term.weight * 0.8
-                        hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
+                    if shaped and not _same_shape(
+                        term, typed, [p for p in range(i, end) if p not in gaps]
+                    ):
+                        continue
+                    weight = term.weight if term.weight < 0 else term.weight * 0.8
+                    hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
         scores: dict[int, float] = {}
         strongest: dict[int, float] = {}
         covered: dict[int, int] = {}
@@ -795,18 +832,31 @@ def _resolve(found: list[_Hit]) -> list[_Hit]:
     when an exact term of the same topic straddles one of its gaps: in "xin thôi quốc tịch",
     "xin ... quốc tịch" is read around "thôi quốc tịch".
     """
-    found.sort(key=lambda h: (-h.size, bool(h.gaps), -abs(h.weight), h.start))
-    exact = _ExactHits(sorted((h for h in found if not h.gaps), key=attrgetter("start")))
+    found.sort(key=_precedence)
+    exact: _ExactHits | None = None  # built for the first gapped hit that needs it
     taken: list[_Hit] = []
     seen: set[int] = set()
     for hit in found:
-        if hit.term_id in seen or (hit.gaps and exact.straddle(hit)):
+        if hit.term_id in seen:
             continue
-        if any(hit.start < t.end and t.start < hit.end for t in taken):
+        if hit.gaps:
+            if exact is None:
+                exact = _ExactHits(
+                    sorted((h for h in found if not h.gaps), key=attrgetter("start"))
+                )
+            if exact.straddle(hit):
+                continue
+        start, end = hit.start, hit.end
+        if any(start < t.end and t.start < end for t in taken):
             continue
         taken.append(hit)
         seen.add(hit.term_id)
     return taken
+
+
+def _precedence(hit: _Hit) -> tuple[int, bool, float, int]:
+    """`_resolve`'s order: the longer term first, exact before gapped, the stronger first."""
+    return (len(hit.gaps) - hit.end + hit.start, bool(hit.gaps), -abs(hit.weight), hit.start)
 
 
 def _asks(text: str, toks: Sequence[str]) -> bool:
