@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpServer
 
 from bot.bundle import Bundle
@@ -18,7 +21,7 @@ from bot.models.clerks import Clerk
 from bot.models.staff import Role
 from bot.staff.accounts import add_account
 from bot.staff.passwords import Passwords
-from tests.conftest import FakeClock, make_settings
+from tests.conftest import KNOWLEDGE, FakeClock, make_settings
 from tests.test_admin import CHEAP, NOW, PASSWORD, admin_routes, open_handoff, seed
 from tests.test_webchat_browser import Page, chromium, pytestmark  # noqa: F401 (the skip)
 from webhooks.admin.guard import GUARDED
@@ -26,6 +29,26 @@ from webhooks.app import create_app
 from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, STORE_KEY
 
 PHONE = {"width": 375, "height": 740, "deviceScaleFactor": 2, "mobile": True}
+
+
+async def editor_server(
+    aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
+) -> tuple[web.Application, TestServer]:
+    """A server over a copy of the shipped knowledge base (an edit reloads it at once), with
+    the editor "hoa" (PASSWORD) and the admin clock at NOW."""
+    knowledge = tmp_path / "kb" / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    settings = make_settings(
+        tmp_path, facebook=False, zalo=False, knowledge=str(knowledge), reload_seconds=0
+    )
+    app = create_app(settings, bundle)
+    app[ADMIN_CLOCK_KEY] = FakeClock(NOW)
+    app[PASSWORDS_KEY] = Passwords(CHEAP)
+    server = await aiohttp_server(app)
+    await add_account(
+        app[STORE_KEY], app[PASSWORDS_KEY], "hoa", Role.EDITOR, PASSWORD, actor="test", now=NOW
+    )
+    return app, server
 
 
 class Tab(Page):

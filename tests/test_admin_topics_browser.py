@@ -6,39 +6,21 @@ browser test's `Tab`; skipped without Debian's chromium, as that one is.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from pytest_aiohttp import AiohttpServer
 
 from bot.bundle import Bundle
-from bot.models.staff import Role
-from bot.staff.accounts import add_account
-from bot.staff.passwords import Passwords
-from tests.conftest import KNOWLEDGE, FakeClock, make_settings
-from tests.test_admin import CHEAP, NOW, PASSWORD
-from tests.test_admin_browser import PHONE, Tab
+from tests.test_admin import PASSWORD
+from tests.test_admin_browser import PHONE, Tab, editor_server
 from tests.test_admin_topics import FEE_QUESTION, NEW_FEE
 from tests.test_webchat_browser import BOT_TEXTS, IDLE, chromium, pytestmark  # noqa: F401
-from webhooks.app import create_app
-from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, STORE_KEY
 
 
 async def test_an_editor_changes_a_fee_and_the_web_chat_answers_with_it(
     aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
 ) -> None:
-    knowledge = tmp_path / "kb" / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge)
-    settings = make_settings(
-        tmp_path, facebook=False, zalo=False, knowledge=str(knowledge), reload_seconds=0
-    )
-    app = create_app(settings, bundle)
-    app[ADMIN_CLOCK_KEY] = FakeClock(NOW)
-    app[PASSWORDS_KEY] = Passwords(CHEAP)
-    server = await aiohttp_server(app)
-    await add_account(
-        app[STORE_KEY], app[PASSWORDS_KEY], "hoa", Role.EDITOR, PASSWORD, actor="test", now=NOW
-    )
+    _, server = await editor_server(aiohttp_server, tmp_path, bundle)
     async with chromium(tmp_path / "profile") as page:
         tab = Tab(page)
         await tab.call("Page.enable")
