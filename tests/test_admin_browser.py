@@ -31,22 +31,28 @@ from webhooks.keys import ADMIN_CLOCK_KEY, PASSWORDS_KEY, STORE_KEY
 PHONE = {"width": 375, "height": 740, "deviceScaleFactor": 2, "mobile": True}
 
 
-async def editor_server(
-    aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
+async def admin_server(
+    aiohttp_server: AiohttpServer,
+    tmp_path: Path,
+    bundle: Bundle,
+    name: str = "hoa",
+    role: Role = Role.EDITOR,
+    own_knowledge: bool = False,
 ) -> tuple[web.Application, TestServer]:
-    """A server over a copy of the shipped knowledge base (an edit reloads it at once), with
-    the editor "hoa" (PASSWORD) and the admin clock at NOW."""
-    knowledge = tmp_path / "kb" / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge)
-    settings = make_settings(
-        tmp_path, facebook=False, zalo=False, knowledge=str(knowledge), reload_seconds=0
-    )
+    """A server with the account `name` (PASSWORD, `role`) and the admin clock at NOW; with
+    `own_knowledge`, over a copy of the shipped knowledge base that an edit reloads at once."""
+    extra: dict[str, str | int] = {}
+    if own_knowledge:
+        knowledge = tmp_path / "kb" / "knowledge"
+        shutil.copytree(KNOWLEDGE, knowledge)
+        extra = {"knowledge": str(knowledge), "reload_seconds": 0}
+    settings = make_settings(tmp_path, facebook=False, zalo=False, **extra)
     app = create_app(settings, bundle)
     app[ADMIN_CLOCK_KEY] = FakeClock(NOW)
     app[PASSWORDS_KEY] = Passwords(CHEAP)
     server = await aiohttp_server(app)
     await add_account(
-        app[STORE_KEY], app[PASSWORDS_KEY], "hoa", Role.EDITOR, PASSWORD, actor="test", now=NOW
+        app[STORE_KEY], app[PASSWORDS_KEY], name, role, PASSWORD, actor="test", now=NOW
     )
     return app, server
 
@@ -95,14 +101,7 @@ async def test_staff_sign_in_read_the_overview_on_a_phone_and_sign_out(
     aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
 ) -> None:
     await seed(tmp_path / "bot.db")
-    settings = make_settings(tmp_path, facebook=False, zalo=False)
-    app = create_app(settings, bundle)
-    app[ADMIN_CLOCK_KEY] = FakeClock(NOW)
-    app[PASSWORDS_KEY] = Passwords(CHEAP)
-    server = await aiohttp_server(app)
-    await add_account(
-        app[STORE_KEY], app[PASSWORDS_KEY], "lan", Role.VIEWER, PASSWORD, actor="test", now=NOW
-    )
+    _, server = await admin_server(aiohttp_server, tmp_path, bundle, "lan", Role.VIEWER)
     async with chromium(tmp_path / "profile") as page:
         tab = Tab(page)
         await tab.call("Page.enable")
@@ -149,13 +148,8 @@ async def test_an_editor_previews_a_notice_then_sends_it(
     aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
 ) -> None:
     # Zalo not configured here: the notice waits in the outbox, which is all this test needs.
-    settings = make_settings(tmp_path, facebook=False, zalo=False)
-    app = create_app(settings, bundle)
-    app[ADMIN_CLOCK_KEY] = FakeClock(NOW)
-    app[PASSWORDS_KEY] = Passwords(CHEAP)
-    server = await aiohttp_server(app)
+    app, server = await admin_server(aiohttp_server, tmp_path, bundle, "mai")
     store = app[STORE_KEY]
-    await add_account(store, app[PASSWORDS_KEY], "mai", Role.EDITOR, PASSWORD, actor="t", now=NOW)
     clerk = Clerk("Nguyễn Văn An", "00715", Platform.ZALO, "4558424660619243532")
     await store.upsert_clerks([clerk])
     async with chromium(tmp_path / "profile") as page:
@@ -201,13 +195,8 @@ async def test_an_editor_previews_a_notice_then_sends_it(
 async def test_in_the_browser_no_admin_route_opens_without_a_session_nor_a_form_without_its_token(
     aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
 ) -> None:
-    settings = make_settings(tmp_path, facebook=False, zalo=False)
-    app = create_app(settings, bundle)
-    app[ADMIN_CLOCK_KEY] = FakeClock(NOW)
-    app[PASSWORDS_KEY] = Passwords(CHEAP)
-    server = await aiohttp_server(app)
+    app, server = await admin_server(aiohttp_server, tmp_path, bundle, "lan", Role.ADMIN)
     store = app[STORE_KEY]
-    await add_account(store, app[PASSWORDS_KEY], "lan", Role.ADMIN, PASSWORD, actor="t", now=NOW)
     await open_handoff(store)
     routes = [(m, p) for m, p, h in admin_routes(app) if h in GUARDED]
     gets = [p for m, p in routes if m == "GET"]

@@ -12,7 +12,7 @@ from pytest_aiohttp import AiohttpServer
 
 from bot.bundle import Bundle
 from tests.test_admin import PASSWORD
-from tests.test_admin_browser import PHONE, Tab, editor_server
+from tests.test_admin_browser import PHONE, Tab, admin_server
 from tests.test_admin_topics import FEE_QUESTION, NEW_FEE
 from tests.test_webchat_browser import BOT_TEXTS, IDLE, chromium, pytestmark  # noqa: F401
 
@@ -20,7 +20,7 @@ from tests.test_webchat_browser import BOT_TEXTS, IDLE, chromium, pytestmark  # 
 async def test_an_editor_changes_a_fee_and_the_web_chat_answers_with_it(
     aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
 ) -> None:
-    _, server = await editor_server(aiohttp_server, tmp_path, bundle)
+    _, server = await admin_server(aiohttp_server, tmp_path, bundle, own_knowledge=True)
     async with chromium(tmp_path / "profile") as page:
         tab = Tab(page)
         await tab.call("Page.enable")

@@ -14,7 +14,7 @@ from pytest_aiohttp import AiohttpServer
 
 from bot.bundle import Bundle
 from tests.test_admin import PASSWORD
-from tests.test_admin_browser import PHONE, Tab, editor_server
+from tests.test_admin_browser import PHONE, Tab, admin_server
 from tests.test_review import MISSED, TAUGHT_TOPIC
 from tests.test_webchat_browser import BOT_TEXTS, IDLE, chromium, pytestmark  # noqa: F401
 from webhooks.keys import BUNDLE_KEY
@@ -35,7 +35,7 @@ async def ask_in_the_chat(tab: Tab, text: str) -> list[str]:
 async def test_an_editor_teaches_a_missed_question_and_the_web_chat_answers_it(
     aiohttp_server: AiohttpServer, tmp_path: Path, bundle: Bundle
 ) -> None:
-    app, server = await editor_server(aiohttp_server, tmp_path, bundle)
+    app, server = await admin_server(aiohttp_server, tmp_path, bundle, own_knowledge=True)
     fallback = [r.text for r in bundle.dialog.composer.fallback("vi")]
     async with chromium(tmp_path / "profile") as page:
         tab = Tab(page)

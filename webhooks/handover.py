@@ -16,7 +16,7 @@ import logging
 import aiohttp
 
 from bot.config import Settings
-from bot.models import Platform
+from bot.models import Platform, SendResult
 from bot.models.handoffs import Handoff
 from bot.store import Store
 from webhooks import facebook
@@ -44,13 +44,7 @@ class PageInbox:
             s.fb_page_inbox_app_id,
             metadata=f"Trợ lý Tư pháp: người dân cần cán bộ hỗ trợ (handoff {handoff.id})",
         )
-        if result.ok:
-            await self.store.set_thread_passed(handoff.id, True)
-            log.info("facebook handoff %d: thread passed to the Page Inbox", handoff.id)
-        else:
-            log.warning(
-                "facebook handoff %d: pass_thread_control refused: %s", handoff.id, result.error
-            )
+        await self._settle(handoff, result, passed=True)
 
     async def take_back(self, handoff: Handoff) -> None:
         """Take the thread back (before the dashboard writes, or when the handoff ends)."""
@@ -64,10 +58,14 @@ class PageInbox:
             handoff.user_id,
             metadata=f"handoff {handoff.id}",
         )
-        if result.ok:
-            await self.store.set_thread_passed(handoff.id, False)
-            log.info("facebook handoff %d: thread taken back", handoff.id)
-        else:
-            log.warning(
-                "facebook handoff %d: take_thread_control refused: %s", handoff.id, result.error
-            )
+        await self._settle(handoff, result, passed=False)
+
+    async def _settle(self, handoff: Handoff, result: SendResult, passed: bool) -> None:
+        """Record who owns the thread now, or log why Meta refused the pass or the take."""
+        call = "pass_thread_control" if passed else "take_thread_control"
+        if not result.ok:
+            log.warning("facebook handoff %d: %s refused: %s", handoff.id, call, result.error)
+            return
+        await self.store.set_thread_passed(handoff.id, passed)
+        where = "passed to the Page Inbox" if passed else "taken back"
+        log.info("facebook handoff %d: thread %s", handoff.id, where)
