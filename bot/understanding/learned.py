@@ -195,7 +195,11 @@ class LearnedModel:
         # matrices per message: 0.25 ms of a 1.4 ms match on the catalogue). A summation
         # along the rows (axis 0) adds row after row; a matrix product would not.
         if isinstance(coef, np.ndarray):
-            product: npt.NDArray[np.float64] = (coef[columns] * weights[:, None]).sum(axis=0)
+            # The rows taken (a copy) and weighted in place: one array fewer than
+            # `coef[columns] * weights[:, None]`, the same products.
+            rows = coef.take(columns, axis=0)
+            rows *= weights[:, None]
+            product: npt.NDArray[np.float64] = rows.sum(axis=0)
             return product + self._intercept
         # Sparse: the stored coefficients of those rows, row by row, summed per label.
         starts = coef.indptr[columns]
