@@ -143,12 +143,13 @@ class _Node:
     shapes, `_Raw` strength), set once the tree is built: a tuple is read faster than a term's
     attributes, once per word of every message."""
 
-    __slots__ = ("found", "next", "terms")
+    __slots__ = ("found", "next", "plain", "terms")
 
     def __init__(self) -> None:
         self.terms: list[_Term] = []
         self.next: dict[str, _Node] = {}
         self.found: tuple[tuple[int, float, int, tuple[str | None, ...] | None, float], ...] = ()
+        self.plain = True  # no term here has vowel shapes to check
 
 
 # A hit as the scan finds it, before `_resolve` keeps the ones that count: (its `_resolve`
@@ -273,6 +274,7 @@ class Matcher:
             node.found = tuple(
                 (t.topic, t.weight, t.term_id, t.shapes, -abs(t.weight)) for t in node.terms
             )
+            node.plain = all(t.shapes is None for t in node.terms)
             stack.extend(node.next.values())
         # The longest token `_split` could cut into a pair: past it no cut can form one.
         self._longest_pair = max((len(a) + len(b) for a, b in self._pairs), default=0)
@@ -470,7 +472,7 @@ class Matcher:
         toks = tuple(toks)
         n = len(toks)
         typed = tuple(shapes) if len(shapes) == n else (None,) * n
-        shaped = any(s is not None for s in typed)
+        shaped = typed.count(None) != n
         max_gap = self.settings.max_gap
         tree, ends, reach = self._tree, self._ends, self._reach
         for i in range(n):
@@ -478,11 +480,13 @@ class Matcher:
             node = tree.get(first)
             end = i + 1
             while node is not None:
+                check = shaped and not node.plain
+                window = typed[i:end] if check else ()
                 for topic, weight, term_id, wanted, strength in node.found:
                     if (
-                        not shaped
+                        not check
                         or wanted is None
-                        or wanted == typed[i:end]
+                        or wanted == window
                         or _same_shape(wanted, typed, range(i, end))
                     ):
                         hits[topic].append(
@@ -922,6 +926,8 @@ def _requirement_windows(toks: Sequence[str], typed: Sequence[str | None]) -> li
     # The first English end word at or after each position, found in one pass from the end:
     # looked for from each "need", "do I need do I need..." rescanned the message each time.
     end_at: list[int] = []
+    if _NEED_VI not in toks and _NEED_EN not in toks:
+        return out  # no "cần", no "need": nothing below can be found
     if _NEED_EN in toks:
         end_at = [n] * (n + 1)
         for k in range(n - 1, -1, -1):
