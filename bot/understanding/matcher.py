@@ -381,12 +381,13 @@ class Matcher:
             typed = (None,) * len(raw)
         out: list[str] = []
         shapes: list[str | None] = []
+        known, plain = self.speller.known, self._plain_words
         for i, tok in enumerate(raw):
             if len(shapes) < len(out):
                 shapes.extend(None for _ in range(len(out) - len(shapes)))
-            if self.speller.known(tok) or tok.isdigit():
+            if known(tok) or tok.isdigit():
                 alike = None
-                if tok not in self._plain_words and not tok.isdigit():
+                if tok not in plain and not tok.isdigit():
                     alike = self._sound_alike(tok, out, raw, i)
                 out.append(alike or tok)
                 shapes.append(None if alike else typed[i])
@@ -703,7 +704,7 @@ class Matcher:
         content = sum(1 for t in toks if t not in _STOP)
         # The classifier does not read a paper the message asks to be required ("nhận con nuôi
         # có cần phiếu lý lịch tư pháp không"): that paper names another procedure.
-        read = [t for i, t in enumerate(toks) if i not in asked_for]
+        read = [t for i, t in enumerate(toks) if i not in asked_for] if asked_for else toks
         learned = self.learned.scores(" ".join(read))
         liked = {int(i) for i in (learned > s.learned_floor).nonzero()[0]}
         scores: dict[int, float] = {}
