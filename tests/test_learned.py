@@ -174,3 +174,16 @@ def test_a_huge_text_reads_only_its_first_words(size: int) -> None:
     text = "khai sinh " * size
     assert len(char_features(text)) == len(char_features("khai sinh " * 80))
     assert int(np.argmax(model.scores(text))) == BIRTH
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 300])
+def test_counted_gives_what_np_unique_gives(size: int) -> None:
+    # `features` counts a message's columns without np.unique: the same values, counts and
+    # dtypes, or the scores would move.
+    rng = np.random.default_rng(size)
+    index = rng.integers(0, max(2, size // 3), size).astype(np.intp)
+    values, counts = learned._counted(index)
+    want_values, want_counts = np.unique(index, return_counts=True)
+    assert values.dtype == want_values.dtype and counts.dtype == want_counts.dtype
+    assert values.tolist() == want_values.tolist()
+    assert counts.tolist() == want_counts.tolist()

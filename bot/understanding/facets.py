@@ -151,6 +151,8 @@ def _compile() -> dict[tuple[str, ...], str]:
 
 _TABLE = _compile()
 _MAX_LEN = max(len(k) for k in _TABLE)
+# The words a facet's phrase starts with: the others are stepped over without a look-up.
+_HEADS = frozenset(k[0] for k in _TABLE)
 
 
 def detect_facets(toks: Sequence[str]) -> tuple[str, ...]:
@@ -158,6 +160,9 @@ def detect_facets(toks: Sequence[str]) -> tuple[str, ...]:
     found: list[str] = []
     i = 0
     while i < len(toks):
+        if toks[i] not in _HEADS:
+            i += 1
+            continue
         for n in range(min(_MAX_LEN, len(toks) - i), 0, -1):
             facet = _TABLE.get(tuple(toks[i : i + n]))
             if facet is not None:

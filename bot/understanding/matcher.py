@@ -27,7 +27,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -137,13 +137,28 @@ class _Hit:
 
 
 class _Node:
-    """One word sequence that starts a key term: the terms it is, the words that extend it."""
+    """One word sequence that starts a key term: the terms it is, the words that extend it.
 
-    __slots__ = ("next", "terms")
+    `found` holds each term's fields as `_key_terms` reads them (topic, weight, term id, vowel
+    shapes, `_Raw` strength), set once the tree is built: a tuple is read faster than a term's
+    attributes, once per word of every message."""
+
+    __slots__ = ("found", "next", "plain", "terms")
 
     def __init__(self) -> None:
         self.terms: list[_Term] = []
         self.next: dict[str, _Node] = {}
+        self.found: tuple[tuple[int, float, int, tuple[str | None, ...] | None, float], ...] = ()
+        self.plain = True  # no term here has vowel shapes to check
+
+
+# A hit as the scan finds it, before `_resolve` keeps the ones that count: (its `_resolve`
+# order: minus the words of the term, gapped, -|weight|, start; then the order it was found in, so
+# that sorting the tuples is the stable sort by that order; then end, weight, term id, gaps). Only
+# the hits kept become `_Hit`s: most found hits are another topic's copy of an inherited term
+# or a term pushing a topic away. A `_Hit` for each, sorted by a key function, made the scan a
+# fifth slower (0.21 -> 0.165 ms a read, old and new code taking turns on the evaluation sets).
+_Raw = tuple[int, bool, float, int, int, int, float, int, tuple[int, ...]]
 
 
 def _grams(toks: Sequence[str]) -> list[str]:
@@ -254,6 +269,14 @@ class Matcher:
                             p for p in itertools.pairwise(toks) if not set(p) & _STOP
                         )
                 term_id += 1
+        stack = list(self._tree.values())
+        while stack:
+            node = stack.pop()
+            node.found = tuple(
+                (t.topic, t.weight, t.term_id, t.shapes, -abs(t.weight)) for t in node.terms
+            )
+            node.plain = all(t.shapes is None for t in node.terms)
+            stack.extend(node.next.values())
         # The longest token `_split` could cut into a pair: past it no cut can form one.
         self._longest_pair = max((len(a) + len(b) for a, b in self._pairs), default=0)
         # Each variant's bases up its chain (khai-tu-bien-gioi: khai-tu-nuoc-ngoai, khai-tu).
@@ -359,12 +382,13 @@ class Matcher:
             typed = (None,) * len(raw)
         out: list[str] = []
         shapes: list[str | None] = []
+        known, plain = self.speller.known, self._plain_words
         for i, tok in enumerate(raw):
             if len(shapes) < len(out):
                 shapes.extend(None for _ in range(len(out) - len(shapes)))
-            if self.speller.known(tok) or tok.isdigit():
+            if known(tok) or tok.isdigit():
                 alike = None
-                if tok not in self._plain_words and not tok.isdigit():
+                if tok not in plain and not tok.isdigit():
                     alike = self._sound_alike(tok, out, raw, i)
                 out.append(alike or tok)
                 shapes.append(None if alike else typed[i])
@@ -443,26 +467,35 @@ class Matcher:
 
         A term does not match a word the citizen typed with other vowels (`_same_shape`).
         """
-        hits: dict[int, list[_Hit]] = defaultdict(list)
+        hits: dict[int, list[_Raw]] = defaultdict(list)
+        positive: set[int] = set()  # topics with a positive hit: the others are left out
+        add_positive = positive.add
+        order = itertools.count()
         toks = tuple(toks)
         n = len(toks)
         typed = tuple(shapes) if len(shapes) == n else (None,) * n
-        shaped = any(s is not None for s in typed)
+        shaped = typed.count(None) != n
         max_gap = self.settings.max_gap
-        tree, ends = self._tree, self._ends
+        tree, ends, reach = self._tree, self._ends, self._reach
         for i in range(n):
             first = toks[i]
             node = tree.get(first)
             end = i + 1
             while node is not None:
-                for term in node.terms:
+                check = shaped and not node.plain
+                window = typed[i:end] if check else ()
+                for topic, weight, term_id, wanted, strength in node.found:
                     if (
-                        not shaped
-                        or term.shapes is None
-                        or term.shapes == typed[i:end]
-                        or _same_shape(term, typed, range(i, end))
+                        not check
+                        or wanted is None
+                        or wanted == window
+                        or _same_shape(wanted, typed, range(i, end))
                     ):
-                        hits[term.topic].append(_Hit(i, end, term.weight, term.term_id, ()))
+                        hits[topic].append(
+                            (i - end, False, strength, i, next(order), end, weight, term_id, ())
+                        )
+                        if weight > 0:
+                            add_positive(topic)
                 if end == n:
                     break
                 node = node.next.get(toks[end])
@@ -472,12 +505,14 @@ class Matcher:
             lasts = ends.get(first)
             if lasts is None:
                 continue
-            spans: dict[tuple[str, ...], tuple[int, tuple[int, ...]]] = {}
-            for j in range(i + 2, min(n, i + self._reach[first])):
+            spans: dict[tuple[str, ...], tuple[int, tuple[int, ...]]] | None = None
+            for j in range(i + 2, min(n, i + reach[first])):
                 at = lasts.get(toks[j])
                 if at is None:
                     continue
                 for term in at.get(j - i, ()):
+                    if spans is None:
+                        spans = {}
                     span = spans.get(term.tokens)
                     if span is None:
                         span = spans[term.tokens] = _span(toks, i, term.tokens, max_gap)
@@ -485,21 +520,29 @@ class Matcher:
                     if end != j + 1 or not gaps:
                         continue
                     if shaped and not _same_shape(
-                        term, typed, [p for p in range(i, end) if p not in gaps]
+                        term.shapes, typed, [p for p in range(i, end) if p not in gaps]
                     ):
                         continue
                     weight = term.weight if term.weight < 0 else term.weight * 0.8
-                    hits[term.topic].append(_Hit(i, end, weight, term.term_id, gaps))
+                    hits[term.topic].append(
+                        (
+                            *(len(gaps) - end + i, True, -abs(weight), i, next(order)),
+                            *(end, weight, term.term_id, gaps),
+                        )
+                    )
+                    if weight > 0:
+                        add_positive(term.topic)
         scores: dict[int, float] = {}
         strongest: dict[int, float] = {}
         covered: dict[int, int] = {}
         self._last_hits = {}
         resolved: dict[int, list[_Hit]] = {}
+        outside = self._outside
         for topic, found in hits.items():
-            if all(h.weight <= 0 for h in found):
+            if topic not in positive:
                 continue  # only pushed away from: it cannot win, leave it out of the ranking
-            taken = found if len(found) == 1 else _resolve(found)
-            if self._outside[topic]:
+            taken = _resolve(found)
+            if outside[topic]:
                 taken = _discount_purpose(toks, taken)
             resolved[topic] = taken
         windows = _requirement_windows(toks, typed)
@@ -509,27 +552,31 @@ class Matcher:
             if discounted is not resolved:
                 resolved = discounted
                 asked_for = frozenset(i for lo, hi in windows for i in range(lo, hi))
-        modifiers = self._modifiers
+        modifiers, inherited, ancestors = self._modifiers, self._inherited, self._ancestors
+        smalltalk = self._smalltalk
+        named: set[int] = set()
         for topic, taken in resolved.items():
             self._last_hits[topic] = taken
-            scores[topic] = sum(h.weight for h in taken)
-            if self._outside[topic]:
-                scores[topic] = _outside_score(taken)
-            strongest[topic] = max(h.weight for h in taken)
-            if (
-                modifiers
-                and all(h.term_id in modifiers for h in taken if h.weight > 0)
-                and not any(a in resolved for a in self._ancestors[topic])
-            ):
-                scores[topic] *= _MODIFIER_ONLY
-                strongest[topic] *= _MODIFIER_ONLY
-            if self._smalltalk[topic]:
+            weights = [h.weight for h in taken]
+            score = _outside_score(taken) if outside[topic] else sum(weights)
+            strong = max(weights)
+            modified_only = bool(modifiers)
+            own = False
+            for h in taken:
+                if h.weight > 0:
+                    if h.term_id not in modifiers:
+                        modified_only = False
+                    if h.term_id not in inherited:
+                        own = True
+            if modified_only and not any(a in resolved for a in ancestors[topic]):
+                score *= _MODIFIER_ONLY
+                strong *= _MODIFIER_ONLY
+            scores[topic] = score
+            strongest[topic] = strong
+            if smalltalk[topic]:
                 covered[topic] = sum(h.end - h.start for h in taken if h.weight > 0)
-        named = {
-            topic
-            for topic, taken in resolved.items()
-            if any(h.weight > 0 and h.term_id not in self._inherited for h in taken)
-        }
+            if own:
+                named.add(topic)
         return scores, strongest, covered, asked_for, named
 
     def explain(self, text: str) -> list[str]:
@@ -658,7 +705,7 @@ class Matcher:
         content = sum(1 for t in toks if t not in _STOP)
         # The classifier does not read a paper the message asks to be required ("nhận con nuôi
         # có cần phiếu lý lịch tư pháp không"): that paper names another procedure.
-        read = [t for i, t in enumerate(toks) if i not in asked_for]
+        read = [t for i, t in enumerate(toks) if i not in asked_for] if asked_for else toks
         learned = self.learned.scores(" ".join(read))
         liked = {int(i) for i in (learned > s.learned_floor).nonzero()[0]}
         scores: dict[int, float] = {}
@@ -804,13 +851,15 @@ class _Reading:
     modified: frozenset[int]  # variant topics one of whose own terms was found
 
 
-def _same_shape(term: _Term, typed: Sequence[str | None], positions: Iterable[int]) -> bool:
+def _same_shape(
+    shapes: Sequence[str | None] | None, typed: Sequence[str | None], positions: Iterable[int]
+) -> bool:
     """Whether the words at `positions` may be the term's words, going by the vowels typed.
 
     "tính cưới, giờ" is not "cuối giờ", and "đồ đạc" is not "đo đạc", when the citizen typed the
     marks. Only marks the citizen typed count: "cuoi" and "cuới" still match either word.
     """
-    for want, pos in zip(term.shapes or (), positions, strict=False):
+    for want, pos in zip(shapes or (), positions, strict=False):
         got = typed[pos]
         if got is None or got == want or want == "?":
             continue
@@ -825,38 +874,36 @@ def _same_shape(term: _Term, typed: Sequence[str | None], positions: Iterable[in
     return True
 
 
-def _resolve(found: list[_Hit]) -> list[_Hit]:
+def _resolve(found: list[_Raw]) -> list[_Hit]:
     """The hits of one topic that count: each term once, no two overlapping.
 
-    The longer (more specific) term first, exact before gapped. A gapped match is not a match
-    when an exact term of the same topic straddles one of its gaps: in "xin thôi quốc tịch",
-    "xin ... quốc tịch" is read around "thôi quốc tịch".
+    The longer (more specific) term first, exact before gapped, the stronger first (`_Raw`).
+    A gapped match is not a match when an exact term of the same topic straddles one of its
+    gaps: in "xin thôi quốc tịch", "xin ... quốc tịch" is read around "thôi quốc tịch".
     """
-    found.sort(key=_precedence)
+    if len(found) == 1:
+        _, _, _, start, _, end, weight, term_id, gaps = found[0]
+        return [_Hit(start, end, weight, term_id, gaps)]
+    found.sort()
     exact: _ExactHits | None = None  # built for the first gapped hit that needs it
     taken: list[_Hit] = []
     seen: set[int] = set()
-    for hit in found:
-        if hit.term_id in seen:
+    covered: set[int] = set()  # the positions the taken hits span, gaps included
+    for _, _, _, start, _, end, weight, term_id, gaps in found:
+        if term_id in seen:
             continue
-        if hit.gaps:
+        if gaps:
             if exact is None:
-                exact = _ExactHits(
-                    sorted((h for h in found if not h.gaps), key=attrgetter("start"))
-                )
-            if exact.straddle(hit):
+                exact = _ExactHits(sorted((h for h in found if not h[8]), key=itemgetter(3)))
+            if exact.straddle(start, end, gaps):
                 continue
-        start, end = hit.start, hit.end
-        if any(start < t.end and t.start < end for t in taken):
+        span = range(start, end)
+        if not covered.isdisjoint(span):
             continue
-        taken.append(hit)
-        seen.add(hit.term_id)
+        covered.update(span)
+        taken.append(_Hit(start, end, weight, term_id, gaps))
+        seen.add(term_id)
     return taken
-
-
-def _precedence(hit: _Hit) -> tuple[int, bool, float, int]:
-    """`_resolve`'s order: the longer term first, exact before gapped, the stronger first."""
-    return (len(hit.gaps) - hit.end + hit.start, bool(hit.gaps), -abs(hit.weight), hit.start)
 
 
 def _asks(text: str, toks: Sequence[str]) -> bool:
@@ -881,6 +928,8 @@ def _requirement_windows(toks: Sequence[str], typed: Sequence[str | None]) -> li
     # The first English end word at or after each position, found in one pass from the end:
     # looked for from each "need", "do I need do I need..." rescanned the message each time.
     end_at: list[int] = []
+    if _NEED_VI not in toks and _NEED_EN not in toks:
+        return out  # no "cần", no "need": nothing below can be found
     if _NEED_EN in toks:
         end_at = [n] * (n + 1)
         for k in range(n - 1, -1, -1):
@@ -971,20 +1020,21 @@ class _ExactHits:
     tịch" over 100,000 characters took 18 s; bench/hostile_text.py).
     """
 
-    def __init__(self, hits: Sequence[_Hit]) -> None:
-        self.hits = hits  # sorted by start
-        self.starts = [h.start for h in hits]
-        self.longest = max((h.end - h.start for h in hits), default=0)
+    def __init__(self, hits: Sequence[_Raw]) -> None:
+        self.spans = [(h[3], h[5]) for h in hits]  # (start, end), sorted by start
+        self.starts = [start for start, _ in self.spans]
+        self.longest = max((end - start for start, end in self.spans), default=0)
 
-    def straddle(self, hit: _Hit) -> bool:
-        """Whether an exact hit covers both a gap of `hit` and one of its own words."""
-        gaps = set(hit.gaps)
-        words = set(range(hit.start, hit.end)) - gaps
-        lo = bisect.bisect_right(self.starts, hit.start - self.longest)
-        hi = bisect.bisect_left(self.starts, hit.end)
-        for other in self.hits[lo:hi]:
-            covered = set(range(other.start, other.end))
-            if covered & gaps and covered & words:
+    def straddle(self, start: int, end: int, gaps: tuple[int, ...]) -> bool:
+        """Whether an exact hit covers both a gap of the hit `start`-`end` and one of its own
+        words."""
+        gapped = set(gaps)
+        words = set(range(start, end)) - gapped
+        lo = bisect.bisect_right(self.starts, start - self.longest)
+        hi = bisect.bisect_left(self.starts, end)
+        for other_start, other_end in self.spans[lo:hi]:
+            covered = set(range(other_start, other_end))
+            if covered & gapped and covered & words:
                 return True
         return False
 
