@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -128,7 +129,10 @@ class LearnedModel:
             offset += len(idf)
         labels = np.fromiter((e.label for e in examples), dtype=np.intp, count=len(examples))
         weights = np.fromiter((e.weight for e in examples), dtype=np.float64, count=len(examples))
-        coef, self._intercept = _one_vs_rest(matrix, labels, weights, n_labels, c)
+        keys = np.fromiter(
+            (zlib.crc32(t.encode()) for t in texts), dtype=np.uint64, count=len(texts)
+        )
+        coef, self._intercept = _one_vs_rest(matrix, labels, weights, n_labels, c, keys)
         self._coef = _laid_out(coef)
 
     def __getstate__(self) -> dict[str, object]:
@@ -246,15 +250,17 @@ def _one_vs_rest(
     weights: npt.NDArray[np.float64],
     n_labels: int,
     c: float,
+    keys: npt.NDArray[np.uint64],
 ) -> tuple[sparse.csr_matrix, npt.NDArray[np.float64]]:
     """One linear SVM per label, that label's examples against the others.
 
     With up to `_ALL_ROWS` examples each SVM sees all of them (scikit-learn's own one-vs-rest
     does the same). Past that, it sees the examples of its `_NEIGHBOURS` nearest labels (by
-    the cosine of the labels' mean vectors: the ones it must be told apart from) and a seeded
-    sample of `_SAMPLE` others: one LinearSVC over all 43,000 examples of a synthetic knowledge
-    base of 10,000 phrasings and 228 topics took 77 s to fit, and the cost grows with examples
-    times labels (bench/match.py).
+    the cosine of the labels' mean vectors: the ones it must be told apart from) and a sample
+    of about `_SAMPLE` others (`_sampled`: chosen by each example's text, so that a phrasing
+    added or removed changes no other example's place in it): one LinearSVC over all 43,000
+    examples of a synthetic knowledge base of 10,000 phrasings and 228 topics took 77 s to
+    fit, and the cost grows with examples times labels (bench/match.py).
     """
     n_rows = matrix.shape[0]
     present = np.unique(labels)
@@ -282,8 +288,7 @@ def _one_vs_rest(
             near[label] = -1.0
             closest = np.argsort(-near, kind="stable")[:neighbours]
             picked = [own, *(by_label.get(int(k), own[:0]) for k in closest)]
-            rng = np.random.default_rng(label)
-            picked.append(rng.choice(n_rows, size=min(sample, n_rows), replace=False))
+            picked.append(_sampled(keys, label, sample))
             rows = np.unique(np.concatenate(picked))
         target = (labels[rows] == label).astype(np.intp)
         svm = LinearSVC(C=c, random_state=0)
@@ -297,6 +302,25 @@ def _one_vs_rest(
     values = np.concatenate(coef_vals) if coef_vals else np.zeros(0)
     coef = sparse.csr_matrix((values, (coef_rows, coef_cols)), shape=(matrix.shape[1], n_labels))
     return coef, intercept
+
+
+def _sampled(keys: npt.NDArray[np.uint64], label: int, size: int) -> npt.NDArray[np.intp]:
+    """About `size` of the rows, the same ones for the same texts whatever else the knowledge
+    base holds: each row is in when a hash of its text's key and the label falls under
+    size / rows. The sample this replaced (`rng.choice(rows, size)`, seeded by the label) was
+    a new one at every change: one phrasing added anywhere re-drew every topic's negatives, and
+    the answers on 10-40 lines of the evaluation sets moved with it."""
+    if size >= len(keys):
+        return np.arange(len(keys))
+    x = keys ^ np.uint64((label * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+    # splitmix64's finaliser: every bit of the key and the label reaches every bit of x.
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    threshold = np.uint64(int(size / len(keys) * 2**64))
+    return np.flatnonzero(x <= threshold)
 
 
 def examples_of(texts: Iterable[tuple[str, int, float]]) -> list[Example]:
