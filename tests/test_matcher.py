@@ -1,5 +1,7 @@
 """Table-driven: message -> topic (and facet) on the shipped knowledge base."""
 
+import dataclasses
+
 import pytest
 
 from bot.bundle import Bundle
@@ -251,3 +253,21 @@ def test_for_after_a_paper_starts_a_purpose() -> None:
 def test_english_stop_words_say_nothing_about_the_topic() -> None:
     # "hello", "will" and "need" were dead entries: messages hold "helo", "wil", "ned".
     assert matcher._grams(tokens("Hello, I will need it")) == []
+
+
+def test_a_typo_taught_in_one_phrasing_is_still_corrected(bundle: Bundle) -> None:
+    """Phrasings keep citizens' slips; one phrasing's "khia" must not make it a known word
+    (a helper teaching the catalogue found "thủ tục khia tử" no longer corrected)."""
+    topics = list(bundle.kb.topics.values())
+    death = next(i for i, t in enumerate(topics) if t.id == "khai-tu")
+    taught = dataclasses.replace(
+        topics[death], phrasings=(*topics[death].phrasings, "lam giay khia tu cho ong")
+    )
+    speller = matcher.speller_of([*topics[:death], taught, *topics[death + 1 :]], ())
+    assert not speller.known("khia")
+    assert speller.correct("khia") == "khai"
+    # A word two phrasings use, or one the edited prose would not correct, is known.
+    twice = dataclasses.replace(taught, phrasings=(*taught.phrasings, "khia tu o dau"))
+    speller = matcher.speller_of([*topics[:death], twice, *topics[death + 1 :]], ())
+    assert speller.known("khia")
+    assert bundle.matcher.speller.known("khai")
