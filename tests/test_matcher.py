@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from bot.bundle import Bundle
-from bot.models import Decision
+from bot.models import Decision, TopicKind
 from bot.text import tokens
 from bot.understanding import matcher
 
@@ -271,3 +271,20 @@ def test_a_typo_taught_in_one_phrasing_is_still_corrected(bundle: Bundle) -> Non
     speller = matcher.speller_of([*topics[:death], twice, *topics[death + 1 :]], ())
     assert speller.known("khia")
     assert bundle.matcher.speller.known("khai")
+
+
+def test_evidence_is_the_match_beside_each_signals_first_topic(bundle: Bundle) -> None:
+    text = "Đăng ký khai sinh cho con cần giấy tờ gì?"
+    e = bundle.matcher.evidence(text)
+    assert e.match == bundle.matcher.match(text)
+    assert (e.by_score, e.by_classifier, e.by_key_terms) == ("khai-sinh",) * 3
+
+
+def test_evidence_of_nothing_known_has_no_key_terms_or_score(bundle: Bundle) -> None:
+    e = bundle.matcher.evidence("qwzx vbnm")
+    assert e.match.decision is Decision.NONE
+    assert e.by_key_terms is None
+    assert e.by_score is None
+    # The classifier always ranks: its first topic is one of ours, never a family.
+    topic = bundle.kb.topics[e.by_classifier]
+    assert topic.kind not in (TopicKind.FAMILY, TopicKind.OUTOFSCOPE)

@@ -613,6 +613,25 @@ class Matcher:
         lines.append(f"decision: {match.decision.value} {match.topic} ({match.score:.3f})")
         return lines
 
+    def evidence(self, text: str) -> Evidence:
+        """The decision on `text` beside each signal's own best topic of ours: where the
+        signals agree and where the decision departs from them (`bench/frontier.py`)."""
+        reading = self._reading(text, detect_lang(text), find_request(text))
+        match = self._listed(reading, self._decide(reading))
+        # As `_decide` ranks: a family only where its own key terms are found.
+        scored = {
+            i: v
+            for i, v in reading.scores.items()
+            if not self._outside[i] and (not self._family_mask[i] or reading.key.get(i, 0.0) > 0)
+        }
+        keyed = {i: v for i, v in reading.key.items() if not self._outside[i] and v > 0}
+        learned = np.where(self._family_mask | ~self._ours, -np.inf, reading.learned)
+
+        def best(values: Mapping[int, float]) -> str | None:
+            return self.topics[max(values, key=values.__getitem__)].id if values else None
+
+        return Evidence(match, best(scored), self.topics[int(learned.argmax())].id, best(keyed))
+
     def match(self, text: str) -> Match:
         """Read the request first: when a message tells a story before asking, the clauses
         that ask decide and the story only adds `background_weight` of its evidence, enough to
@@ -830,6 +849,17 @@ class Matcher:
                 topic = self.topics[family].id
                 return Match(Decision.ACCEPT, topic, score, candidates, r.facets, r.lang)
         return Match(Decision.CLARIFY, first.topic, score, offered, r.facets, r.lang)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A message's `match` and the topic of ours each signal alone puts first: the combined
+    score, the classifier (families aside) and the key terms (None where nothing scored)."""
+
+    match: Match
+    by_score: str | None
+    by_classifier: str
+    by_key_terms: str | None
 
 
 @dataclass(frozen=True, slots=True)
