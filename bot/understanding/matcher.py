@@ -1132,7 +1132,7 @@ def speller_of(topics: Sequence[Topic], preferred: Iterable[str]) -> Speller:
     said = Counter(w for topic in topics for p in topic.phrasings for w in set(tokens(p)))
     edited = Speller(vocabulary, preferred)
     vocabulary.extend(
-        w for w, n in said.items() if n >= 2 or edited.known(w) or edited.correct(w) == w
+        w for w, n in said.items() if n >= 2 or edited.known(w) or not edited.corrects(w)
     )
     return Speller(vocabulary, preferred)
 
