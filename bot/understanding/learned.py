@@ -73,6 +73,8 @@ def _grams(word: str) -> tuple[str, ...]:
 # vectoriser's fit from 1.9-2.5 s to 1.0-1.4 s of CPU (the catalogue, a fresh process each time,
 # this 2-vCPU machine at load average 1.8; 2026-12-07). Bounded, and only for words of a
 # plausible length, like `LearnedModel._char_columns`; the same n-grams in the same order.
+# Emptied after each fit (the catalogue's 3,200 words hold about 3 MB of n-grams), and answering
+# does not fill it (`_char_columns` cuts a word with `_grams`), so made-up words never pile up.
 _CACHED_WORD = 30
 _word_grams = lru_cache(maxsize=_WORD_CACHE)(_grams)
 
@@ -138,6 +140,7 @@ class LearnedModel:
             vectoriser = TfidfVectorizer(analyzer=analyser, sublinear_tf=True, dtype=np.float64)
             self.vectorisers.append(vectoriser)
         matrix = sparse.hstack([v.fit_transform(texts) for v in self.vectorisers]).tocsr()
+        _word_grams.cache_clear()
         offset = 0
         for analyser, vectoriser in zip(ANALYSERS, self.vectorisers, strict=True):
             vectoriser.stop_words_ = None  # scikit-learn keeps the pruned terms; we never read them
@@ -198,7 +201,8 @@ class LearnedModel:
         cached = self._words.get(word)
         if cached is None:
             vocabulary = part.vocabulary
-            known = [vocabulary[f] for f in char_features(word) if f in vocabulary]
+            # `_grams(word)` is `char_features(word)`, without filling the fitting's cache.
+            known = [vocabulary[f] for f in _grams(word) if f in vocabulary]
             cached = np.asarray(known, dtype=np.intp)
             if len(self._words) < _WORD_CACHE and len(word) <= 30:  # bounded: made-up words
                 self._words[word] = cached
