@@ -296,7 +296,10 @@ def _one_vs_rest(
     # Very large knowledge bases: fewer negatives per label (the fits grow with labels x rows).
     big = n_rows > _BIG_ROWS
     neighbours, sample = (_NEIGHBOURS // 2, _SAMPLE // 2) if big else (_NEIGHBOURS, _SAMPLE)
-    coef_rows: list[int] = []
+    # Each label's non-zero coefficients as arrays: as lists of Python ints (a million of them
+    # for the catalogue) the coefficients' assembly cost 0.24 s against 0.15 s (this 2-vCPU
+    # machine, load average 1.7; 2026-12-07), and their memory. The same matrix, bit for bit.
+    coef_rows: list[npt.NDArray[np.intp]] = []
     coef_cols: list[int] = []
     coef_vals: list[npt.NDArray[np.float64]] = []
     intercept = np.full(n_labels, -1.0)
@@ -316,12 +319,14 @@ def _one_vs_rest(
         svm.fit(matrix[rows], target, sample_weight=weights[rows])
         column = np.asarray(svm.coef_, dtype=np.float64)[0]
         nonzero = np.flatnonzero(column)
-        coef_rows.extend(nonzero.tolist())
-        coef_cols.extend([label] * len(nonzero))
+        coef_rows.append(nonzero)
+        coef_cols.append(label)
         coef_vals.append(column[nonzero])
         intercept[label] = float(svm.intercept_[0])
     values = np.concatenate(coef_vals) if coef_vals else np.zeros(0)
-    coef = sparse.csr_matrix((values, (coef_rows, coef_cols)), shape=(matrix.shape[1], n_labels))
+    rows_of = np.concatenate(coef_rows) if coef_rows else np.zeros(0, dtype=np.intp)
+    cols_of = np.repeat(np.asarray(coef_cols, dtype=np.intp), [len(r) for r in coef_rows])
+    coef = sparse.csr_matrix((values, (rows_of, cols_of)), shape=(matrix.shape[1], n_labels))
     return coef, intercept
 
 
