@@ -323,14 +323,23 @@ def term_shapes(term: str) -> tuple[str | None, ...] | None:
     words = [w for w in _ACCENTED_NON_WORD.split(unicodedata.normalize("NFC", term).lower()) if w]
     shapes: list[str | None] = []
     for word in words:
-        pieces = [t for t in _NON_WORD.split(fold(word)) if t]
-        normal = _normal_token(pieces[0]) if len(pieces) == 1 else ()
-        if len(pieces) != 1 or normal != (pieces[0],):
-            shapes.extend("?" for _ in (normal or pieces))
-        else:
-            shape = vowel_shape(word)
-            shapes.append(shape if any(c in _SHAPED_VOWELS for c in shape) else None)
+        shapes.extend(_term_word_shapes(word))
     return tuple(shapes)
+
+
+# A word's shapes do not depend on the rest of the term: the catalogue's 11,700 distinct term
+# wordings hold a few thousand words, and reading each word once took their `term_shapes` from
+# 0.19 to 0.04 s of CPU (a fresh process each, this 2-vCPU machine at load average 1.7;
+# 2026-12-07). Terms come from the knowledge base only.
+@lru_cache(maxsize=65536)
+def _term_word_shapes(word: str) -> tuple[str | None, ...]:
+    """`term_shapes` of one lower-case NFC word."""
+    pieces = [t for t in _NON_WORD.split(fold(word)) if t]
+    normal = _normal_token(pieces[0]) if len(pieces) == 1 else ()
+    if len(pieces) != 1 or normal != (pieces[0],):
+        return tuple("?" for _ in (normal or pieces))
+    shape = vowel_shape(word)
+    return (shape if any(c in _SHAPED_VOWELS for c in shape) else None,)
 
 
 # Sounds that many speakers do not tell apart, so they write one for the other: "trích lụt"

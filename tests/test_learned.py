@@ -210,3 +210,24 @@ def test_counted_gives_what_np_unique_gives(size: int) -> None:
     assert values.dtype == want_values.dtype and counts.dtype == want_counts.dtype
     assert values.tolist() == want_values.tolist()
     assert counts.tolist() == want_counts.tolist()
+
+
+def _uncached_char_features(text: str) -> list[str]:
+    out: list[str] = []
+    for word in text.split()[:160]:
+        padded = f" {word} "
+        for n in range(2, min(5, len(padded)) + 1):
+            out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a", "khai sinh khai sinh cho con", "x" * 30 + " " + "y" * 31, "ab " * 200, "", "  b  "],
+)
+def test_char_features_cut_once_per_word_are_cut_as_before(text: str) -> None:
+    # Words' n-grams are remembered (`_word_grams`): read twice, the same list as cutting the
+    # whole text afresh, in the same order, long words (not remembered) included.
+    want = _uncached_char_features(text)
+    assert char_features(text) == want
+    assert char_features(text) == want

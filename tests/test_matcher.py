@@ -288,3 +288,22 @@ def test_evidence_of_nothing_known_has_no_key_terms_or_score(bundle: Bundle) -> 
     # The classifier always ranks: its first topic is one of ours, never a family.
     topic = bundle.kb.topics[e.by_classifier]
     assert topic.kind not in (TopicKind.FAMILY, TopicKind.OUTOFSCOPE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đăng ký khai sinh cho con",
+        "trích lụt giấy khai sinh",  # a sound-alike read back: "trích lục"
+        "khai xinh cho bé 2 tháng",
+        "How do I register my baby's birth?",
+        "lm giay ks cho be o dau v ad",
+    ],
+)
+def test_an_example_of_known_words_is_read_as_a_message_is(bundle: Bundle, text: str) -> None:
+    # `_read_example` normalises known words without `normalise`'s second reading of the text:
+    # the same tokens.
+    m = bundle.matcher
+    words = tokens(text)
+    assert all(m.speller.known(w) or w.isdigit() for w in words)
+    assert m._read_example(text) == " ".join(m.normalise(text))
