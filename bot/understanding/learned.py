@@ -226,17 +226,16 @@ class LearnedModel:
             rows *= weights[:, None]
             product: npt.NDArray[np.float64] = rows.sum(axis=0)
             return product + self._intercept
-        # Sparse: the stored coefficients of those rows, row by row, summed per label.
-        starts = coef.indptr[columns]
-        lengths = coef.indptr[columns + 1] - starts
-        skip = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        stored = skip + np.arange(len(skip))
-        summed = np.bincount(
-            coef.indices[stored],
-            weights=coef.data[stored] * np.repeat(weights, lengths),
-            minlength=self.n_labels,
+        # Sparse (past `_DENSE_LIMIT`): the message as a one-row matrix times the coefficients,
+        # scipy's C++ product, which adds each label's products in the message's feature order
+        # too. At 30,000 synthetic phrasings (651 topics, 10.5M coefficients; ~100,000 read per
+        # message) it cost p50 0.52 ms / p99 1.07 ms against 2.06 / 5.8 ms for the gather and
+        # `np.bincount` it replaced, with scores equal to the bit on 650 messages (2026-12-07).
+        message = sparse.csr_matrix(
+            (weights, columns, np.array([0, len(columns)])), shape=(1, coef.shape[0])
         )
-        return summed.astype(np.float64, copy=False) + self._intercept
+        summed: npt.NDArray[np.float64] = np.asarray((message @ coef).toarray(), np.float64)[0]
+        return summed + self._intercept
 
 
 def _counted(
