@@ -505,18 +505,21 @@ class Matcher:
             while node is not None:
                 check = shaped and not node.plain
                 window = typed[i:end] if check else ()
+                # A wording many topics share ("yếu tố nước ngoài", in each foreign variant) is
+                # checked against the vowels typed once per place, not once per topic.
+                fits: dict[tuple[str | None, ...], bool] = {}
                 for topic, weight, term_id, wanted, strength in node.found:
-                    if (
-                        not check
-                        or wanted is None
-                        or wanted == window
-                        or _same_shape(wanted, typed, range(i, end))
-                    ):
-                        hits[topic].append(
-                            (i - end, False, strength, i, next(order), end, weight, term_id, ())
-                        )
-                        if weight > 0:
-                            add_positive(topic)
+                    if check and wanted is not None and wanted != window:
+                        fit = fits.get(wanted)
+                        if fit is None:
+                            fit = fits[wanted] = _same_shape(wanted, typed, range(i, end))
+                        if not fit:
+                            continue
+                    hits[topic].append(
+                        (i - end, False, strength, i, next(order), end, weight, term_id, ())
+                    )
+                    if weight > 0:
+                        add_positive(topic)
                 if end == n:
                     break
                 node = node.next.get(toks[end])
