@@ -231,3 +231,22 @@ def test_char_features_cut_once_per_word_are_cut_as_before(text: str) -> None:
     want = _uncached_char_features(text)
     assert char_features(text) == want
     assert char_features(text) == want
+
+
+def test_a_very_large_model_drops_its_smallest_coefficients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past `_BIG_ROWS` examples no coefficient under `_PRUNE` is kept (they cost reading time
+    at every message and move no decision); under it, the fit keeps them all."""
+    monkeypatch.setattr(learned, "_PRUNE", 0.2)
+    whole = LearnedModel(EXAMPLES, 3)
+    assert isinstance(whole._coef, np.ndarray)
+    small = np.count_nonzero((whole._coef != 0) & (np.abs(whole._coef) < 0.2))
+    assert small > 0  # the fit has such coefficients: the check below can fail
+    monkeypatch.setattr(learned, "_ALL_ROWS", 4)
+    monkeypatch.setattr(learned, "_BIG_ROWS", 4)
+    pruned = LearnedModel(EXAMPLES, 3)
+    assert isinstance(pruned._coef, np.ndarray)
+    kept = pruned._coef[pruned._coef != 0]
+    assert len(kept) and np.all(np.abs(kept) >= 0.2)
+    assert pruned.scores("dang ky khai sinh cho con").argmax() == BIRTH
