@@ -65,7 +65,7 @@ class Speller:
         the word or one of its deletions (a swap of two letters included: "xaby" and "xbay"
         both give "xby"), so the deletions index (`_deletions`) finds every such word.
         """
-        if token in self._freq or not token.isalnum() or token.isdigit() or len(token) < 3:
+        if not self._correctable(token):
             return False
         if any(v in self._freq for v in telex_variants(token)):
             return True
@@ -77,6 +77,13 @@ class Speller:
                 if OSA.distance(token, word, score_cutoff=1) <= 1:
                     return True
         return False
+
+    def _correctable(self, token: str) -> bool:
+        """An unknown word of three or more letters and digits, not a number: the only tokens
+        `correct` and `corrects` look at."""
+        return (
+            token not in self._freq and token.isalnum() and not token.isdigit() and len(token) >= 3
+        )
 
     def _deletions_index(self) -> dict[str, list[str]]:
         if self._deleted is None:
@@ -94,7 +101,7 @@ class Speller:
         return [word for word, _ in self._near_words(token)]
 
     def _near_words(self, token: str) -> list[tuple[str, int]]:
-        if token in self._freq or not token.isalnum() or token.isdigit() or len(token) < 3:
+        if not self._correctable(token):
             return []
         cached = self._near.get(token)
         if cached is not None:

@@ -212,7 +212,9 @@ class LearnedModel:
             # `_grams(word)` is `char_features(word)`, without filling the fitting's cache.
             known = [vocabulary[f] for f in _grams(word) if f in vocabulary]
             cached = np.asarray(known, dtype=np.intp)
-            if len(self._words) < _WORD_CACHE and len(word) <= 30:  # bounded: made-up words
+            if (
+                len(self._words) < _WORD_CACHE and len(word) <= _CACHED_WORD
+            ):  # bounded: made-up words
                 self._words[word] = cached
         return cached
 
