@@ -644,14 +644,8 @@ class Matcher:
     def evidence(self, text: str) -> Evidence:
         """The decision on `text` beside each signal's own best topic of ours: where the
         signals agree and where the decision departs from them (`bench/frontier.py`)."""
-        reading = self._reading(text, detect_lang(text), find_request(text))
-        match = self._listed(reading, self._decide(reading))
-        # As `_decide` ranks: a family only where its own key terms are found.
-        scored = {
-            i: v
-            for i, v in reading.scores.items()
-            if not self._outside[i] and (not self._family_mask[i] or reading.key.get(i, 0.0) > 0)
-        }
+        reading, match = self._decided(text)
+        scored = {i: v for i, v in self._rankable(reading).items() if not self._outside[i]}
         keyed = {i: v for i, v in reading.key.items() if not self._outside[i] and v > 0}
         learned = np.where(self._family_mask | ~self._ours, -np.inf, reading.learned)
 
@@ -664,9 +658,12 @@ class Matcher:
         """Read the request first: when a message tells a story before asking, the clauses
         that ask decide and the story only adds `background_weight` of its evidence, enough to
         break a tie ("Tôi đã ly hôn năm 2020. Nay muốn đăng ký kết hôn thì cần gì?")."""
-        lang = detect_lang(text)
-        reading = self._reading(text, lang, find_request(text))
-        return self._listed(reading, self._decide(reading))
+        return self._decided(text)[1]
+
+    def _decided(self, text: str) -> tuple[_Reading, Match]:
+        """A message's reading and the decision on it (`match`, `evidence`)."""
+        reading = self._reading(text, detect_lang(text), find_request(text))
+        return reading, self._listed(reading, self._decide(reading))
 
     def _listed(self, r: _Reading, match: Match) -> Match:
         """A question for the procedures of a group ("khai tử có mấy thủ tục") gets the card of
@@ -787,16 +784,20 @@ class Matcher:
             frozenset(modified),
         )
 
+    def _rankable(self, r: _Reading) -> dict[int, float]:
+        """The scores `_decide` ranks. A family is a menu: it answers when the message names the
+        group (its key terms), or in place of a question between two of its variants
+        (`_ask_back`), never on the classifier alone ("khai tử" is the death registration, not
+        the menu of its variants)."""
+        return {
+            i: v for i, v in r.scores.items() if not self._family_mask[i] or r.key.get(i, 0.0) > 0
+        }
+
     def _decide(self, r: _Reading) -> Match:
         """Accept, ask back or say it is not ours, from one reading's evidence."""
         s = self.settings
         facets, lang, key, strongest, learned = r.facets, r.lang, r.key, r.strongest, r.learned
-        # A family is a menu: it answers when the message names the group (its key terms), or
-        # in place of a question between two of its variants (`_ask_back`), never on the
-        # classifier alone ("khai tử" is the death registration, not the menu of its variants).
-        scores = {
-            i: v for i, v in r.scores.items() if not self._family_mask[i] or key.get(i, 0.0) > 0
-        }
+        scores = self._rankable(r)
         ranked = heapq.nlargest(s.rescore_top, scores.items(), key=itemgetter(1))
         candidates = tuple(
             Candidate(self.topics[i].id, round(_squash(v), 3))
