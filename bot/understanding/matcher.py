@@ -530,6 +530,8 @@ class Matcher:
             if lasts is None:
                 continue
             spans: dict[tuple[str, ...], tuple[int, tuple[int, ...]]] | None = None
+            # Whether a wording's vowels fit what was typed: inherited terms share it too.
+            shaped_fits: dict[tuple[tuple[str, ...], tuple[str | None, ...] | None], bool] = {}
             for j in range(i + 2, min(n, i + reach[first])):
                 at = lasts.get(toks[j])
                 if at is None:
@@ -543,10 +545,14 @@ class Matcher:
                     end, gaps = span
                     if end != j + 1 or not gaps:
                         continue
-                    if shaped and not _same_shape(
-                        term.shapes, typed, [p for p in range(i, end) if p not in gaps]
-                    ):
-                        continue
+                    if shaped:
+                        wording = (term.tokens, term.shapes)
+                        fit = shaped_fits.get(wording)
+                        if fit is None:
+                            words = [p for p in range(i, end) if p not in gaps]
+                            fit = shaped_fits[wording] = _same_shape(term.shapes, typed, words)
+                        if not fit:
+                            continue
                     weight = term.weight if term.weight < 0 else term.weight * 0.8
                     hits[term.topic].append(
                         (
