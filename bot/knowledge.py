@@ -447,8 +447,10 @@ def _topic(f: _File, folder: str) -> Topic | None:
             f.error(f"verify.{i}", "each entry needs a note")
             continue
         facet = item.get("facet")
-        if facet is not None and facet not in FACETS:
+        if facet is not None and (not isinstance(facet, str) or facet not in FACETS):
+            # a list or a mapping here is no facet name either (and cannot be hashed)
             f.error(f"verify.{i}.facet", f"unknown facet {facet!r}")
+            continue
         verify.append(VerifyNote(facet, item["note"]))
     topic = Topic(
         id=str(tid),

@@ -187,6 +187,13 @@ def test_a_verify_note_on_the_facet_stands_for_its_source(tmp_path: Path) -> Non
     load(make_procedure(tmp_path, noted), required=())
 
 
+def test_a_verify_note_whose_facet_is_not_a_name_is_a_clear_error(tmp_path: Path) -> None:
+    # a list there used to raise TypeError (unhashable) instead of naming the line
+    noted = FEE_TOPIC + "verify:\n  - {facet: [], note: Chưa thấy nghị quyết HĐND tỉnh.}\n"
+    problems = problems_of(make_procedure(tmp_path, noted))
+    assert any("verify.0.facet: unknown facet []" in p for p in problems)
+
+
 def test_a_figure_only_in_the_summary_needs_its_own_source(tmp_path: Path) -> None:
     topic = FEE_TOPIC.replace('"Lệ phí 8.000 đồng."', '"Trả kết quả trong 03 ngày làm việc."')
     topic += 'sources:\n  fee: ["Thông tư 281/2016/TT-BTC"]\n'
