@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -117,7 +118,32 @@ def lint(
             if problem:
                 field, message = problem
                 report(topic, dotted + field, message, "warning")
+        for dotted, title in (("name", topic.name), ("short", topic.short)):
+            untranslated = untranslated_title(title) if title is not None else None
+            if untranslated:
+                report(topic, dotted + ".en", untranslated, "warning")
     return problems
+
+
+# Letters only Vietnamese writes. An English title most of whose words hold one was not
+# translated: found when a family's "nhận cha, mẹ, con" was split at its commas into a
+# Vietnamese name "nhận cha" and an English one "mẹ" (2026-12-07). A Vietnamese term named in
+# an English title ("Criminal record certificate (Phiếu lý lịch tư pháp)") is fine.
+_VIETNAMESE_ONLY = frozenset("ăâđêôơư") | frozenset(
+    "áàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+)
+
+_GLOSS = re.compile(r"\([^)]*\)")  # a parenthesised gloss: the Vietnamese term named
+
+
+def untranslated_title(title: Text) -> str | None:
+    """The message when a title's English (`name`, `short`: what the menus show) is written
+    with Vietnamese letters, else None."""
+    words = _GLOSS.sub(" ", title.en).lower().split()
+    vietnamese = sum(not _VIETNAMESE_ONLY.isdisjoint(word) for word in words)
+    if 2 * vietnamese <= len(words):
+        return None
+    return f"the English title is written in Vietnamese: {title.en[:60]!r}"
 
 
 def stray_phrasings(

@@ -181,7 +181,7 @@ def full_topic(tid: str, kind: str) -> dict[str, Any]:
         "_file": f"{tid}.yaml",
         "id": tid,
         "kind": kind,
-        "name": _text("Tên"),
+        "name": {"vi": "Tên (vi)", "en": "Name (en)"},
         "short": {"vi": "Ngắn", "en": "Short"},
         "summary": _text("Tóm tắt"),
         "handled_by": _text("UBND xã"),

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from bot.bundle import Bundle
 from bot.cli import cli
 from bot.knowledge import KnowledgeBase, Problem, Text, load
-from bot.lint import STRICT, lint
+from bot.lint import STRICT, lint, untranslated_title
 from tests.conftest import KNOWLEDGE
 from tests.test_docs import full_topic, write_kb
 
@@ -109,6 +109,30 @@ def test_a_text_in_one_language_only_is_a_warning(tmp_path: Path) -> None:
     assert problems["summary"].line == line_of(alpha_file, "summary:")
     fee = line_of(alpha_file, "fee:")
     assert problems["facets.fee.en"].line == fee + 2  # its `en:` line, after `vi:`
+
+
+def test_an_english_title_in_vietnamese_is_a_warning(tmp_path: Path) -> None:
+    # a family title once split at its commas: "nhận cha" in Vietnamese, "mẹ" in English
+    kb = tiny(tmp_path, ["làm giấy khai sinh", "khai sinh cho con"])
+    alpha = kb.topics["alpha"]
+    changed = dataclasses.replace(
+        alpha, name=Text("Đăng ký nhận cha", "mẹ"), short=Text("Nhận cha", "Recognition")
+    )
+    kb = dataclasses.replace(kb, topics={**kb.topics, "alpha": changed})
+    (problem,) = lint(kb, strict=True)
+    assert (problem.field, problem.severity) == ("name.en", "warning")
+    assert problem.message == "alpha: the English title is written in Vietnamese: 'mẹ'"
+    assert problem.line == line_of(tmp_path / "procedures" / "alpha.yaml", "name:") + 2
+
+
+def test_the_shipped_knowledge_base_titles_are_translated(bundle: Bundle) -> None:
+    untranslated = [
+        f"{topic.id}.{field}: {message}"
+        for topic in bundle.kb.topics.values()
+        for field, title in (("name", topic.name), ("short", topic.short))
+        if title is not None and (message := untranslated_title(title))
+    ]
+    assert not untranslated, "\n".join(untranslated)
 
 
 def test_the_shipped_knowledge_base_has_no_error(bundle: Bundle) -> None:
