@@ -692,3 +692,15 @@ def test_bot_yaml_rules(tmp_path: Path) -> None:
     bot["texts"]["extra"] = "ignored"
     errors = errors_of(write_kb(tmp_path, [full_topic("alpha", "procedure")], bot=bot))
     assert {p.field for p in errors} == {"texts.welcome", "menu.1"}
+
+
+BOUNDARIES = ROOT / "docs" / "boundaries.md"
+
+
+def test_the_boundaries_doc_names_only_topics_that_exist() -> None:
+    """docs/boundaries.md tells staff which topic a detail decides: every id it names in
+    backticks must be a topic of the shipped knowledge base (a renamed topic fails here)."""
+    kb, _ = knowledge.load(ROOT / "knowledge")
+    named = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+|[a-z]+)`", BOUNDARIES.read_text("utf-8")))
+    assert len(named) >= 40
+    assert not named - set(kb.topics), sorted(named - set(kb.topics))
