@@ -259,6 +259,17 @@ _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _SHAPED_VOWELS = frozenset("âăêôơư")
 _ACCENTED_NON_WORD = re.compile(r"[^a-z0-9\u00c0-\u024f\u1e00-\u1eff]+")
 # Every precomposed letter carrying a circumflex, breve or horn ("â", "ấ", "ư", "ợ"...).
+_TONE_MARKED = re.compile(
+    "["
+    + "".join(
+        chr(cp)
+        for block in (range(0xC0, 0x250), range(0x1E00, 0x1F00))
+        for cp in block
+        if set(unicodedata.normalize("NFD", chr(cp))) & _TONES
+        and not set(unicodedata.normalize("NFD", chr(cp))) & {"\u0302", "\u0306", "\u031b"}
+    )
+    + "]"
+)
 _SHAPE_MARKED = re.compile(
     "["
     + "".join(
@@ -291,7 +302,7 @@ def token_shapes(text: str) -> tuple[str | None, ...]:
     check is made there.
     """
     lowered = unicodedata.normalize("NFC", text).lower()
-    if not _SHAPE_MARKED.search(lowered):
+    if not _SHAPE_MARKED.search(lowered) and not _TONE_MARKED.search(lowered):
         return ()  # nothing to check: the caller treats a short answer as "no shapes"
     lowered = _unlinked(lowered)
     out: list[str | None] = []
@@ -310,7 +321,10 @@ def _word_shapes(word: str) -> tuple[str | None, ...]:
     if normal != (pieces[0],):
         return (None,) * len(normal)
     shape = vowel_shape(word)
-    return (shape if any(c in _SHAPED_VOWELS for c in shape) else None,)
+    if any(c in _SHAPED_VOWELS for c in shape):
+        return (shape,)
+    # Plain vowels typed with a tone mark: the citizen types marks, so none left out here.
+    return (shape,) if _TONE_MARKED.search(word) else (None,)
 
 
 def term_shapes(term: str) -> tuple[str | None, ...] | None:

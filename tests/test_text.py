@@ -102,8 +102,11 @@ def test_vowel_shape_keeps_the_vowel_letters_and_drops_the_tones() -> None:
 def test_token_shapes_align_with_tokens_and_skip_rewritten_words() -> None:
     text = "Vợ chồng ks, cưới https://x.vn nhé"
     assert len(token_shapes(text)) == len(tokens(text))
-    assert token_shapes(text) == ("vơ", "chông", None, None, "cươi", None)
+    assert token_shapes(text) == ("vơ", "chông", None, None, "cươi", "nhe")
     assert token_shapes("dang ky ket hon") == ()  # no mark typed: nothing to check
+    # a tone typed on plain vowels keeps them: "Tày" (an ethnic group) is not "tây" (Western)
+    assert token_shapes("người Tày") == ("ngươi", "tay")
+    assert token_shapes("người tay") == ("ngươi", None)
 
 
 def test_term_shapes_only_for_terms_written_with_diacritics() -> None:

@@ -924,8 +924,13 @@ def _same_shape(
         got = typed[pos]
         if got is None or got == want or want == "?":
             continue
+        shaped = any(g in _SHAPED for g in got)
         if want is None:
+            if not shaped:
+                continue  # plain vowels with a tone, as the term has them
             return False  # a circumflex, breve or horn typed on a term's plain vowel
+        if not shaped:
+            return False  # a tone typed on plain vowels where the term has others: "Tày", "tây"
         # A mark the citizen left out is a slip ("thuờng", "nứoc"); only a mark typed where the
         # term has another vowel tells the words apart.
         if len(got) == len(want) and any(
