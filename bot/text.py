@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from bot.models import Lang
@@ -258,28 +258,29 @@ COMMON_EN = normalised_words(
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _SHAPED_VOWELS = frozenset("âăêôơư")
 _ACCENTED_NON_WORD = re.compile(r"[^a-z0-9\u00c0-\u024f\u1e00-\u1eff]+")
+# The marks that change a vowel itself (circumflex, breve, horn), as NFD writes them.
+_SHAPE_MARKS = frozenset("\u0302\u0306\u031b")
+
+
+def _letters(keep: Callable[[set[str]], bool]) -> re.Pattern[str]:
+    """A class of the precomposed Latin letters whose NFD marks `keep` accepts."""
+    return re.compile(
+        "["
+        + "".join(
+            chr(cp)
+            for block in (range(0xC0, 0x250), range(0x1E00, 0x1F00))
+            for cp in block
+            if keep(set(unicodedata.normalize("NFD", chr(cp))))
+        )
+        + "]"
+    )
+
+
 # Every precomposed letter carrying a circumflex, breve or horn ("â", "ấ", "ư", "ợ"...).
-_TONE_MARKED = re.compile(
-    "["
-    + "".join(
-        chr(cp)
-        for block in (range(0xC0, 0x250), range(0x1E00, 0x1F00))
-        for cp in block
-        if set(unicodedata.normalize("NFD", chr(cp))) & _TONES
-        and not set(unicodedata.normalize("NFD", chr(cp))) & {"\u0302", "\u0306", "\u031b"}
-    )
-    + "]"
-)
-_SHAPE_MARKED = re.compile(
-    "["
-    + "".join(
-        chr(cp)
-        for block in (range(0xC0, 0x250), range(0x1E00, 0x1F00))
-        for cp in block
-        if set(unicodedata.normalize("NFD", chr(cp))) & {"\u0302", "\u0306", "\u031b"}
-    )
-    + "]"
-)
+_SHAPE_MARKED = _letters(lambda marks: bool(marks & _SHAPE_MARKS))
+# Every letter carrying a tone mark and no such mark ("à", "é", "ọ"): a word typed with one was
+# typed with its marks, so a circumflex it lacks was not left out ("Tày" is not "tây").
+_TONE_MARKED = _letters(lambda marks: bool(marks & _TONES) and not marks & _SHAPE_MARKS)
 
 
 def vowel_shape(word: str) -> str:
@@ -297,9 +298,10 @@ def token_shapes(text: str) -> tuple[str | None, ...]:
 
     Folding makes "cưới" (marry) and "cuối" (end), "đồ đạc" (belongings) and "đo đạc" (surveying)
     one word. A token typed with a circumflex, breve or horn keeps its shape here so that a key
-    term written with other vowels does not match it. None where the citizen typed no such mark,
-    where the token was rewritten (teencode, repeated letters) or where alignment is unsure: no
-    check is made there.
+    term written with other vowels does not match it; so does a token typed with a tone mark on
+    plain vowels ("Tày", an ethnic group, is not "tây", Western). None where the citizen typed no
+    mark, where the token was rewritten (teencode, repeated letters) or where alignment is
+    unsure: no check is made there.
     """
     lowered = unicodedata.normalize("NFC", text).lower()
     if not _SHAPE_MARKED.search(lowered) and not _TONE_MARKED.search(lowered):

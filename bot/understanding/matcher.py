@@ -918,7 +918,8 @@ def _same_shape(
     """Whether the words at `positions` may be the term's words, going by the vowels typed.
 
     "tính cưới, giờ" is not "cuối giờ", and "đồ đạc" is not "đo đạc", when the citizen typed the
-    marks. Only marks the citizen typed count: "cuoi" and "cuới" still match either word.
+    marks. Only marks the citizen typed count: "cuoi" and "cuới" still match either word, but a
+    word typed with a tone on plain vowels ("Tày") has none left out ("tây").
     """
     for want, pos in zip(shapes or (), positions, strict=False):
         got = typed[pos]
