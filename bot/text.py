@@ -276,11 +276,13 @@ def _letters(keep: Callable[[set[str]], bool]) -> re.Pattern[str]:
     )
 
 
-# Every precomposed letter carrying a circumflex, breve or horn ("â", "ấ", "ư", "ợ"...).
-_SHAPE_MARKED = _letters(lambda marks: bool(marks & _SHAPE_MARKS))
-# Every letter carrying a tone mark and no such mark ("à", "é", "ọ"): a word typed with one was
-# typed with its marks, so a circumflex it lacks was not left out ("Tày" is not "tây").
+# Every letter carrying a tone mark and no circumflex, breve or horn ("à", "é", "ọ"): a word
+# typed with one was typed with its marks, so a circumflex it lacks was not left out ("Tày" is
+# not "tây").
 _TONE_MARKED = _letters(lambda marks: bool(marks & _TONES) and not marks & _SHAPE_MARKS)
+# Every letter carrying either kind of mark ("à", "â", "ấ", "ư"): a text holding none has no
+# shape to check.
+_MARKED = _letters(lambda marks: bool(marks & (_TONES | _SHAPE_MARKS)))
 
 
 def vowel_shape(word: str) -> str:
@@ -304,7 +306,7 @@ def token_shapes(text: str) -> tuple[str | None, ...]:
     unsure: no check is made there.
     """
     lowered = unicodedata.normalize("NFC", text).lower()
-    if not _SHAPE_MARKED.search(lowered) and not _TONE_MARKED.search(lowered):
+    if not _MARKED.search(lowered):
         return ()  # nothing to check: the caller treats a short answer as "no shapes"
     lowered = _unlinked(lowered)
     out: list[str | None] = []
