@@ -8,10 +8,12 @@ import zlib
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from bot.understanding import learned
 from bot.understanding.learned import (
+    ANALYSERS,
     Example,
     LearnedModel,
     char_features,
@@ -35,17 +37,37 @@ EXAMPLES = examples_of(
 )
 
 
+def _vectorisers(model: LearnedModel, rows: list[Example]) -> list[TfidfVectorizer]:
+    """scikit-learn's vectorisers fitted on the model's examples: the model's own features
+    are the same columns with the same weights."""
+    texts = [e.text for e in rows]
+    fitted = [
+        TfidfVectorizer(analyzer=analyser, sublinear_tf=True, dtype=np.float64).fit(texts)
+        for analyser in ANALYSERS
+    ]
+    for part, vectoriser in zip(model._parts, fitted, strict=True):
+        assert part.vocabulary == vectoriser.vocabulary_
+        np.testing.assert_array_equal(part.idf, vectoriser.idf_)
+    return fitted
+
+
+def _matrix(
+    model: LearnedModel, texts: list[str], rows: list[Example] = EXAMPLES
+) -> sparse.csr_matrix:
+    """`texts` as scikit-learn's vectorisers fitted on `rows` (the model's examples) read them."""
+    return sparse.hstack([v.transform(texts) for v in _vectorisers(model, rows)]).tocsr()
+
+
 def _sklearn_scores(model: LearnedModel, texts: list[str]) -> np.ndarray:
     """Scores through scikit-learn's vectorisers and a plain matrix product."""
-    matrix = sparse.hstack([v.transform(texts) for v in model.vectorisers]).tocsr()
+    matrix = _matrix(model, texts)
     coef = model._coef.toarray() if sparse.issparse(model._coef) else model._coef
     return np.asarray(matrix @ coef) + model._intercept
 
 
 def _binary_svm(model: LearnedModel, label: int, rows: list[Example]) -> np.ndarray:
-    texts = [e.text for e in rows]
-    matrix = sparse.hstack([v.transform(texts) for v in model.vectorisers]).tocsr()
-    svm = LinearSVC(C=0.5, random_state=0)
+    matrix = _matrix(model, [e.text for e in rows], rows)
+    svm = LinearSVC(C=0.5, random_state=0, tol=learned._TOL)
     svm.fit(matrix, [int(e.label == label) for e in rows], sample_weight=[e.weight for e in rows])
     return svm
 
@@ -60,8 +82,7 @@ def test_scores_equal_scikit_learns(dense_limit: int, monkeypatch: pytest.Monkey
     probe = ["khai sinh cho con", "chung thuc ban sao giay khai sinh"]
     for label in (BIRTH, MARRIAGE, COPY):
         svm = _binary_svm(model, label, EXAMPLES)
-        matrix = sparse.hstack([v.transform(probe) for v in model.vectorisers]).tocsr()
-        expected = svm.decision_function(matrix)
+        expected = svm.decision_function(_matrix(model, probe))
         ours = [model.scores(t)[label] for t in probe]
         np.testing.assert_allclose(ours, expected, atol=1e-9)
     texts = [
@@ -225,12 +246,26 @@ def _uncached_char_features(text: str) -> list[str]:
     "text",
     ["a", "khai sinh khai sinh cho con", "x" * 30 + " " + "y" * 31, "ab " * 200, "", "  b  "],
 )
-def test_char_features_cut_once_per_word_are_cut_as_before(text: str) -> None:
-    # Words' n-grams are remembered (`_word_grams`): read twice, the same list as cutting the
-    # whole text afresh, in the same order, long words (not remembered) included.
-    want = _uncached_char_features(text)
-    assert char_features(text) == want
-    assert char_features(text) == want
+def test_char_features_are_each_words_grams_in_order(text: str) -> None:
+    assert char_features(text) == _uncached_char_features(text)
+
+
+def test_char_counts_by_word_equal_counting_every_gram() -> None:
+    """Counting each word's n-grams once and multiplying by the words' counts gives the matrix
+    and columns of scikit-learn counting every n-gram of every text."""
+    texts = [
+        *(e.text for e in EXAMPLES),
+        "khai sinh khai sinh khai sinh",  # a word repeated: its n-grams counted each time
+        "x" * 40 + " khai",  # a long word
+        " ".join(f"w{i}" for i in range(200)),  # past the words a text's features read
+        "a",
+    ]
+    counter = CountVectorizer(analyzer=char_features)
+    expected = counter.fit_transform(texts)
+    counts, vocabulary = learned._char_counts(texts)
+    assert vocabulary == counter.vocabulary_
+    np.testing.assert_array_equal(counts.toarray(), expected.toarray())
+    assert counts.has_sorted_indices
 
 
 def test_a_very_large_model_drops_its_smallest_coefficients(

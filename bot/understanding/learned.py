@@ -16,13 +16,12 @@ import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
@@ -49,6 +48,11 @@ _BIG_ROWS = 50_000
 _PRUNE = 0.01
 # Words whose character n-grams are remembered (`features`): the knowledge base has about 3,000.
 _WORD_CACHE = 50_000
+# The solver's stopping tolerance (scikit-learn's default is 1e-4). At 1e-3 the catalogue's 147
+# fits take 44 passes over their examples on average instead of 57, the fit 3.8 s instead of
+# 4.3 s; no coefficient moved by more than 1e-4, and no answer of the 1,802 tuning lines changed
+# (this 2-vCPU machine, one pinned core, 2026-12-07).
+_TOL = 1e-3
 # Coefficients are kept dense up to this many cells (8 bytes each: 96 MB). Reading a message's
 # rows of the catalogue's 52,000 x 147 coefficients (15 % of them non-zero) costs 0.06 ms dense
 # and 0.23 ms sparse, twice per message that tells a story (bench/catalogue_speed.py); dense they
@@ -61,7 +65,7 @@ def char_features(text: str) -> list[str]:
     out: list[str] = []
     extend = out.extend
     for word in text.split()[:_MAX_WORDS]:
-        extend(_word_grams(word) if len(word) <= _CACHED_WORD else _grams(word))
+        extend(_grams(word))
     return out
 
 
@@ -76,15 +80,13 @@ def _grams(word: str) -> tuple[str, ...]:
     )
 
 
-# A word's n-grams do not depend on its neighbours: fitting reads the same few thousand words
-# in 23,000 examples (3 million n-grams), and cutting them once per word took the character
-# vectoriser's fit from 1.9-2.5 s to 1.0-1.4 s of CPU (the catalogue, a fresh process each time,
-# this 2-vCPU machine at load average 1.8; 2026-12-07). Bounded, and only for words of a
-# plausible length, like `LearnedModel._char_columns`; the same n-grams in the same order.
-# Emptied after each fit (the catalogue's 3,200 words hold about 3 MB of n-grams), and answering
-# does not fill it (`_char_columns` cuts a word with `_grams`), so made-up words never pile up.
+# `_char_columns` remembers the columns of words up to this long (made-up words are not kept).
 _CACHED_WORD = 30
-_word_grams = lru_cache(maxsize=_WORD_CACHE)(_grams)
+
+
+def _words(text: str) -> list[str]:
+    """The words of a normalised text that its features read."""
+    return text.split()[:_MAX_WORDS]
 
 
 def word_features(text: str) -> list[str]:
@@ -136,7 +138,6 @@ class LearnedModel:
         self.n_labels = n_labels
         self._parts: list[_Part] = []
         self._words: dict[str, npt.NDArray[np.intp]] = {}  # word -> its char n-gram columns
-        self.vectorisers: list[TfidfVectorizer] = []
         # Rows: features; columns: every label, 0 for a label with no examples. Dense while
         # small (faster to read), sparse past `_DENSE_LIMIT` cells.
         self._coef: npt.NDArray[np.float64] | sparse.csr_matrix = np.zeros((0, n_labels))
@@ -144,17 +145,17 @@ class LearnedModel:
         if len({e.label for e in examples}) < 2:
             return  # nothing to tell apart: every label scores -1
         texts = [e.text for e in examples]
-        for analyser in ANALYSERS:
-            vectoriser = TfidfVectorizer(analyzer=analyser, sublinear_tf=True, dtype=np.float64)
-            self.vectorisers.append(vectoriser)
-        matrix = sparse.hstack([v.fit_transform(texts) for v in self.vectorisers]).tocsr()
-        _word_grams.cache_clear()
+        weighted: list[sparse.csr_matrix] = []
         offset = 0
-        for analyser, vectoriser in zip(ANALYSERS, self.vectorisers, strict=True):
-            vectoriser.stop_words_ = None  # scikit-learn keeps the pruned terms; we never read them
-            idf = np.asarray(vectoriser.idf_, dtype=np.float64)
-            self._parts.append(_Part(analyser, vectoriser.vocabulary_, offset, idf))
+        for analyser, (counts, vocabulary) in zip(
+            ANALYSERS, (_char_counts(texts), _counts(texts, word_features)), strict=True
+        ):
+            tfidf = TfidfTransformer(sublinear_tf=True)
+            weighted.append(tfidf.fit_transform(counts))
+            idf = np.asarray(tfidf.idf_, dtype=np.float64)
+            self._parts.append(_Part(analyser, vocabulary, offset, idf))
             offset += len(idf)
+        matrix = sparse.hstack(weighted, format="csr")
         labels = np.fromiter((e.label for e in examples), dtype=np.intp, count=len(examples))
         weights = np.fromiter((e.weight for e in examples), dtype=np.float64, count=len(examples))
         keys = np.fromiter(
@@ -266,6 +267,31 @@ def _counted(
     return ordered[starts], ends - starts
 
 
+def _counts(
+    texts: Sequence[str], analyser: Callable[[str], list[str]]
+) -> tuple[sparse.csr_matrix, dict[str, int]]:
+    """How often each feature occurs in each text, and the features' columns: scikit-learn's
+    count (a `TfidfVectorizer` counts the same way, then weighs)."""
+    counter = CountVectorizer(analyzer=analyser)
+    counts: sparse.csr_matrix = counter.fit_transform(texts)
+    return counts, dict(counter.vocabulary_)
+
+
+def _char_counts(texts: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int]]:
+    """`_counts(texts, char_features)`, the same matrix and columns, without cutting every
+    word of every text: a text's n-grams are its words' n-grams, so the counts are how often
+    each word occurs in each text times how often each n-gram occurs in each word, and only
+    the few thousand distinct words are cut (the catalogue: 2,600 words in 21,000 examples).
+    Fitting both kinds of features went from 1.16 to 0.58 s of CPU (best of 4, interleaved,
+    one pinned core of this 2-vCPU machine, 2026-12-07); tests/test_learned.py compares."""
+    per_text, words = _counts(texts, _words)
+    ordered = sorted(words, key=words.__getitem__)
+    per_word, vocabulary = _counts(ordered, lambda word: list(_grams(word)))
+    counts: sparse.csr_matrix = (per_text @ per_word).tocsr()
+    counts.sort_indices()  # as CountVectorizer leaves them: the same sums, in the same order
+    return counts, vocabulary
+
+
 def _laid_out(
     coef: sparse.csr_matrix,
 ) -> npt.NDArray[np.float64] | sparse.csr_matrix:
@@ -336,7 +362,7 @@ def _one_vs_rest(
         # each fit starts), so fits in threads interleave their draws. Two threads took 40 of
         # these fits from 4.9 to 2.4 s of wall time, and 0 of the 40 came out as fitted alone
         # (scikit-learn 1.9.1, 2026-12-07).
-        svm = LinearSVC(C=c, random_state=0)
+        svm = LinearSVC(C=c, random_state=0, tol=_TOL)
         svm.fit(matrix[rows], target, sample_weight=weights[rows])
         column = np.asarray(svm.coef_, dtype=np.float64)[0]
         if big:
