@@ -237,7 +237,7 @@ def _uncached_char_features(text: str) -> list[str]:
     out: list[str] = []
     for word in text.split()[:160]:
         padded = f" {word} "
-        for n in range(2, min(5, len(padded)) + 1):
+        for n in range(2, min(4, len(padded)) + 1):
             out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
     return out
 

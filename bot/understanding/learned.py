@@ -25,10 +25,14 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-# Character n-grams of 2 to 5 letters inside words (padded with a space at each end, so "sinh"
-# gives " s", "nh ", " sinh "...): they survive typos, missing spaces and unknown variants.
-# Words and word pairs carry the exact vocabulary.
-_CHAR_MIN, _CHAR_MAX = 2, 5
+# Character n-grams of 2 to 4 letters inside words (padded with a space at each end, so "sinh"
+# gives " s", "nh ", " sin", "inh "...): they survive typos, missing spaces and unknown
+# variants. Words and word pairs carry the exact vocabulary. Up to 5 letters, as before, the
+# catalogue's examples had 15 % more features each; cross-validated (5 folds, seed 0) on the
+# project's four sets, 2 to 4 was as good (in-scope 98.1 % against 98.0 %, confident wrong
+# 0.7 % against 0.8 %), 3 more of the 1,548 in-scope tuning lines right and none lost, and the
+# fit faster (2026-12-07).
+_CHAR_MIN, _CHAR_MAX = 2, 4
 # A citizen's message past this many words adds nothing the first ones do not, and bounds the
 # work per message (the caller also caps the text it reads).
 _MAX_WORDS = 160
