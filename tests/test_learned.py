@@ -285,3 +285,32 @@ def test_a_very_large_model_drops_its_smallest_coefficients(
     kept = pruned._coef[pruned._coef != 0]
     assert len(kept) and np.all(np.abs(kept) >= 0.2)
     assert pruned.scores("dang ky khai sinh cho con").argmax() == BIRTH
+
+
+def test_every_label_is_fitted_against_the_everyones_labels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past `_ALL_ROWS`, a label's SVM sees its own rows, its nearest labels' and a sample;
+    the `everyones` labels' rows (other domains' language) are always among them."""
+    monkeypatch.setattr(learned, "_ALL_ROWS", 4)
+    monkeypatch.setattr(learned, "_NEIGHBOURS", 1)
+    monkeypatch.setattr(learned, "_SAMPLE", 0)
+    seen: list[set[int]] = []
+
+    class Recording(LinearSVC):  # type: ignore[misc]
+        def fit(self, x: sparse.csr_matrix, *args: object, **kwargs: object) -> Recording:
+            seen.append(set(x.nonzero()[1].tolist()))  # each row is its own feature column
+            return super().fit(x, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(learned, "LinearSVC", Recording)
+    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    rows = sparse.identity(8, format="csr")  # no two labels alike: the first is the nearest
+    keys = np.arange(8, dtype=np.uint64)
+    weights = np.ones(8)
+    learned._one_vs_rest(rows, labels, weights, 4, 0.5, keys)
+    assert seen[2] == {0, 1, 4, 5}  # label 2: its own rows and its nearest's (label 0)
+    seen.clear()
+    learned._one_vs_rest(rows, labels, weights, 4, 0.5, keys, everyones=[3])
+    assert seen[0] == {0, 1, 2, 3, 6, 7}  # label 0: label 1 the nearest, and label 3's rows
+    assert seen[2] == {0, 1, 4, 5, 6, 7}
+    assert seen[3] == {0, 1, 6, 7}  # the everyones label itself: as before

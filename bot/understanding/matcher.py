@@ -371,7 +371,10 @@ class Matcher:
                     wordings = _expand(text, kb.concepts)[:cap]
                     for wording in wordings:
                         rows.append((read(wording), idx, 1 / len(wordings)))
-        return LearnedModel(examples_of(rows), len(self.topics), self.settings.learned_c)
+        outside = [i for i, t in enumerate(self.topics) if t.kind is TopicKind.OUTOFSCOPE]
+        return LearnedModel(
+            examples_of(rows), len(self.topics), self.settings.learned_c, everyones=outside
+        )
 
     def normalise(self, text: str, lang: Lang | None = None) -> tuple[str, ...]:
         """Tokens of `text` after folding, teencode and spelling correction (see `_normalise`)."""
