@@ -955,7 +955,12 @@ def _resolve(found: list[_Raw]) -> list[_Hit]:
     exact: _ExactHits | None = None  # built for the first gapped hit that needs it
     taken: list[_Hit] = []
     seen: set[int] = set()
-    covered: set[int] = set()  # the positions the taken hits span, gaps included
+    # The positions the taken hits span, gaps included, as the bits of an int: a set of them,
+    # a range per hit and `isdisjoint`/`update` cost 148 us of the slowest 2 % of messages'
+    # (13 stories, 492 topic lists; now 113 us, both taking turns, best of 15; this 2-vCPU
+    # machine at load average 4; 2026-12-07). A topic takes each of its terms once, so few
+    # hits reach the test even in a long repetitive text.
+    covered = 0
     for _, _, _, start, _, end, weight, term_id, gaps in found:
         if term_id in seen:
             continue
@@ -964,10 +969,10 @@ def _resolve(found: list[_Raw]) -> list[_Hit]:
                 exact = _ExactHits(sorted((h for h in found if not h[8]), key=itemgetter(3)))
             if exact.straddle(start, end, gaps):
                 continue
-        span = range(start, end)
-        if not covered.isdisjoint(span):
+        span = (1 << end) - (1 << start)
+        if covered & span:
             continue
-        covered.update(span)
+        covered |= span
         taken.append(_Hit(start, end, weight, term_id, gaps))
         seen.add(term_id)
     return taken
