@@ -290,7 +290,7 @@ def _counts(
 
 
 def _char_counts(texts: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int]]:
-    """`_counts(texts, char_features)`, the same matrix and columns, without cutting every
+    """`_counts(texts, char_features)`, the same counts and columns, without cutting every
     word of every text: a text's n-grams are its words' n-grams, so the counts are how often
     each word occurs in each text times how often each n-gram occurs in each word, and only
     the few thousand distinct words are cut (the catalogue: 2,600 words in 21,000 examples).
@@ -300,7 +300,11 @@ def _char_counts(texts: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int
     ordered = sorted(words, key=words.__getitem__)
     per_word, vocabulary = _counts(ordered, lambda word: list(_grams(word)))
     counts: sparse.csr_matrix = (per_text @ per_word).tocsr()
-    counts.sort_indices()  # as CountVectorizer leaves them: the same sums, in the same order
+    # A row's columns in ascending order. scikit-learn's own count leaves them in the order the
+    # features were first seen; the values are the same, and a row's weights then differ from
+    # its `TfidfVectorizer` by at most 2e-16 (its norm summed in another order). Measured on the
+    # catalogue's 21,000 examples: no tuning line moved.
+    counts.sort_indices()
     return counts, vocabulary
 
 
