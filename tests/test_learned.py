@@ -287,30 +287,59 @@ def test_a_very_large_model_drops_its_smallest_coefficients(
     assert pruned.scores("dang ky khai sinh cho con").argmax() == BIRTH
 
 
+def _fits_see(
+    monkeypatch: pytest.MonkeyPatch,
+    labels: list[int],
+    sample: int,
+    everyones: list[int],
+) -> list[set[int]]:
+    """The rows each label's SVM is fitted on, past `_ALL_ROWS`, with one nearest label and
+    about `sample` others; each row is its own feature column, so a fit's columns are its rows."""
+    monkeypatch.setattr(learned, "_ALL_ROWS", 4)
+    monkeypatch.setattr(learned, "_NEIGHBOURS", 1)
+    monkeypatch.setattr(learned, "_SAMPLE", sample)
+    seen: list[set[int]] = []
+
+    class Recording(LinearSVC):  # type: ignore[misc]
+        def fit(self, x: sparse.csr_matrix, *args: object, **kwargs: object) -> Recording:
+            seen.append(set(x.nonzero()[1].tolist()))
+            return super().fit(x, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(learned, "LinearSVC", Recording)
+    n = len(labels)
+    rows = sparse.identity(n, format="csr")  # no two labels alike: the first is the nearest
+    keys = np.arange(n, dtype=np.uint64)
+    learned._one_vs_rest(rows, np.array(labels), np.ones(n), max(labels) + 1, 0.5, keys, everyones)
+    return seen
+
+
 def test_every_label_is_fitted_against_the_everyones_labels(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past `_ALL_ROWS`, a label's SVM sees its own rows, its nearest labels' and a sample;
     the `everyones` labels' rows (other domains' language) are always among them."""
-    monkeypatch.setattr(learned, "_ALL_ROWS", 4)
-    monkeypatch.setattr(learned, "_NEIGHBOURS", 1)
-    monkeypatch.setattr(learned, "_SAMPLE", 0)
-    seen: list[set[int]] = []
-
-    class Recording(LinearSVC):  # type: ignore[misc]
-        def fit(self, x: sparse.csr_matrix, *args: object, **kwargs: object) -> Recording:
-            seen.append(set(x.nonzero()[1].tolist()))  # each row is its own feature column
-            return super().fit(x, *args, **kwargs)  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(learned, "LinearSVC", Recording)
-    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3])
-    rows = sparse.identity(8, format="csr")  # no two labels alike: the first is the nearest
+    labels = [0, 0, 1, 1, 2, 2, 3, 3]
     keys = np.arange(8, dtype=np.uint64)
-    weights = np.ones(8)
-    learned._one_vs_rest(rows, labels, weights, 4, 0.5, keys)
-    assert seen[2] == {0, 1, 4, 5}  # label 2: its own rows and its nearest's (label 0)
-    seen.clear()
-    learned._one_vs_rest(rows, labels, weights, 4, 0.5, keys, everyones=[3])
-    assert seen[0] == {0, 1, 2, 3, 6, 7}  # label 0: label 1 the nearest, and label 3's rows
-    assert seen[2] == {0, 1, 4, 5, 6, 7}
-    assert seen[3] == {0, 1, 6, 7}  # the everyones label itself: as before
+    sampled = set(learned._sampled(keys, 2, 4).tolist())
+    assert not sampled & {6, 7}  # label 3's rows are not in label 2's sample by chance
+    plain = _fits_see(monkeypatch, labels, 4, [])
+    assert not plain[2] & {6, 7}
+    assert plain[2] >= {0, 1, 4, 5}  # its own rows and its nearest's (label 0)
+    seen = _fits_see(monkeypatch, labels, 4, [3])
+    assert seen[2] == plain[2] | {6, 7}
+    assert all(fit >= {6, 7} for fit in seen)
+
+
+def test_many_everyones_rows_are_sampled_up_to_half_the_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many other-domain rows (the benchmark's cloned out-of-scope topics) are not all added to
+    every fit: about half the sample's size of them, the same ones at every fit of the label."""
+    labels = [0, 0, 1, 1] + [2] * 40
+    first = _fits_see(monkeypatch, labels, 8, [2])
+    again = _fits_see(monkeypatch, labels, 8, [2])
+    assert first == again
+    outside = set(range(4, 44))
+    for fit in first[:2]:  # labels 0 and 1
+        assert 0 < len(fit & outside) < 20
+    assert first[2] >= outside  # label 2's own rows: all of them
