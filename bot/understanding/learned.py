@@ -68,7 +68,7 @@ def char_features(text: str) -> list[str]:
     """Character n-grams of a normalised text (space-separated tokens), inside words."""
     out: list[str] = []
     extend = out.extend
-    for word in text.split()[:_MAX_WORDS]:
+    for word in _words(text):
         extend(_grams(word))
     return out
 
@@ -95,7 +95,7 @@ def _words(text: str) -> list[str]:
 
 def word_features(text: str) -> list[str]:
     """Words and word pairs of a normalised text."""
-    words = text.split()[:_MAX_WORDS]
+    words = _words(text)
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
@@ -197,7 +197,7 @@ class LearnedModel:
         """The model's feature columns of a normalised text and their TF-IDF weights."""
         columns: list[npt.NDArray[np.intp]] = []
         values: list[npt.NDArray[np.float64]] = []
-        words = text.split()[:_MAX_WORDS]
+        words = _words(text)
         for part in self._parts:
             if part.analyser is char_features:
                 # A word's character n-grams do not depend on its neighbours: read once per word
@@ -280,7 +280,7 @@ def _counted(
 
 
 def _counts(
-    texts: Sequence[str], analyser: Callable[[str], list[str]]
+    texts: Sequence[str], analyser: Callable[[str], Sequence[str]]
 ) -> tuple[sparse.csr_matrix, dict[str, int]]:
     """How often each feature occurs in each text, and the features' columns: scikit-learn's
     count (a `TfidfVectorizer` counts the same way, then weighs)."""
@@ -298,7 +298,7 @@ def _char_counts(texts: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int
     one pinned core of this 2-vCPU machine, 2026-12-07); tests/test_learned.py compares."""
     per_text, words = _counts(texts, _words)
     ordered = sorted(words, key=words.__getitem__)
-    per_word, vocabulary = _counts(ordered, lambda word: list(_grams(word)))
+    per_word, vocabulary = _counts(ordered, _grams)
     counts: sparse.csr_matrix = (per_text @ per_word).tocsr()
     # A row's columns in ascending order. scikit-learn's own count leaves them in the order the
     # features were first seen; the values are the same, and a row's weights then differ from
