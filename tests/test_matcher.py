@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from bot.bundle import Bundle
@@ -318,3 +319,39 @@ def test_an_example_of_known_words_is_read_as_a_message_is(bundle: Bundle, text:
     words = tokens(text)
     assert all(m.speller.known(w) or w.isdigit() for w in words)
     assert m._read_example(text) == " ".join(m.normalise(text))
+
+
+def _reading_for(m: matcher.Matcher, topic: str, outside_margin: float) -> matcher._Reading:
+    """A reading naming `topic` by a strong key term, with every classifier margin far below
+    the floor except the out-of-scope topic's (`outside_margin`), which it prefers."""
+    best = m._index[topic]
+    outside = m._index["ngoai-pham-vi"]
+    learned = np.full(len(m.topics), -2.0)
+    learned[best] = outside_margin - m.settings.learned_disagree - 0.1
+    learned[outside] = outside_margin
+    return matcher._Reading(
+        ("dang", "ky", "nhan", "cha", "cho", "be"),
+        (),
+        "vi",
+        {best: 5.0},
+        {best: 5.0},
+        {best: 5.0},
+        learned,
+        frozenset(),
+    )
+
+
+def test_another_domain_preferred_with_some_confidence_vetoes(bundle: Bundle) -> None:
+    m = bundle.matcher
+    floor = m.settings.learned_floor
+    match = m._decide(_reading_for(m, "nhan-cha-me-con", floor + 0.1))
+    assert (match.decision, match.topic) == (Decision.NONE, None)
+
+
+def test_another_domain_under_the_floor_does_not_veto_a_named_procedure(bundle: Bundle) -> None:
+    # Under `learned_floor` a margin adds nothing to a score: the classifier is not saying
+    # "another domain", only that every topic is unlikely (short teencode questions).
+    m = bundle.matcher
+    floor = m.settings.learned_floor
+    match = m._decide(_reading_for(m, "nhan-cha-me-con", floor - 0.05))
+    assert (match.decision, match.topic) == (Decision.ACCEPT, "nhan-cha-me-con")
