@@ -835,15 +835,14 @@ class Matcher:
         # The classifier prefers another topic by far: ask which was meant rather than answer
         # (or, when it prefers another domain, say it is not ours).
         rival = int(np.where(self._family_mask, -np.inf, learned).argmax())
-        prefers = float(learned[rival] - learned[best_idx]) >= s.learned_disagree
-        # Another domain is preferred only where the classifier says something for it: under
+        # Another domain is a rival only where the classifier says something for it: under
         # `learned_floor` its margin adds nothing to any score, and it vetoed short questions
         # whose every margin was low ("dky nhan cha cho be mat may ngay v": the out-of-scope
         # topic at -0.45, the recognition of a parent under -0.7). Tuning sets +1 line, none
         # lost; cross-validated +2 in scope, +2 reply facts, no other figure moved (2026-12-07).
-        if self._outside[rival] and float(learned[rival]) < s.learned_floor:
-            prefers = False
-        if rival != best_idx and prefers:
+        heard = not self._outside[rival] or float(learned[rival]) >= s.learned_floor
+        prefers = float(learned[rival] - learned[best_idx]) >= s.learned_disagree
+        if rival != best_idx and heard and prefers:
             if self._outside[rival]:
                 return Match(Decision.NONE, None, _squash(best), (), facets, lang)
             pair = (
