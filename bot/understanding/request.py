@@ -891,7 +891,7 @@ def _conditional(toks: Sequence[str]) -> bool:
 # starts with a comma. Each alternative of a run has a fixed width and nothing follows the
 # group, so the engine never backtracks into it; read up to the last run (`_sentence_words`),
 # every match attempt succeeds where the previous ended: linear.
-# What separates runs: `\\s` (every character `str.isspace` accepts; none past U+3000) and commas.
+# What separates runs: `\s` (every character `str.isspace` accepts; none past U+3000) and commas.
 _SEPARATORS = "".join(_COMMAS) + "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _SPACED_RUN = re.compile(r"([\s,\uff0c\u3001]*)((?:\d[,\uff0c]\d|[^\s,\uff0c\u3001])+)")
 
