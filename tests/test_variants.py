@@ -295,6 +295,25 @@ def test_expand_keeps_the_phrasings_first_then_their_variants() -> None:
     assert expand([], 8) == []
 
 
+def test_a_fractional_count_gives_a_stable_share_of_phrasings_one_more_variant() -> None:
+    phrasings = [f"{p} {n}" for n in range(40) for p in PHRASINGS[:5]]
+    counts = {p: len(expand([p], 1.25)) - 1 for p in phrasings}
+    one_more = sorted(p for p, n in counts.items() if n == 2)
+    # Every phrasing has its one variant, about a quarter a second (200 of them: 50 +- 20).
+    assert all(n >= 1 for n in counts.values())
+    assert set(counts.values()) <= {1, 2}
+    assert 30 <= len(one_more) <= 70
+    # The same phrasings whatever the whole part, and the variants are a prefix of the
+    # whole-number expansion.
+    assert one_more == sorted(p for p in phrasings if len(expand([p], 2.25)) == 4)
+    for p in one_more[:5]:
+        assert expand([p], 1.25) == expand([p], 2)
+    # A larger fraction keeps the phrasings a smaller one chose.
+    more = {p for p in phrasings if len(expand([p], 1.6)) == 3}
+    assert set(one_more) <= more
+    assert expand(phrasings[:3], 0.0) == phrasings[:3]
+
+
 def test_a_huge_phrasing_stays_linear() -> None:
     unit = " ".join(PHRASINGS)
     text = (unit * (100_000 // len(unit) + 1))[:100_000]

@@ -168,8 +168,8 @@ def _grams(toks: Sequence[str]) -> list[str]:
 
 
 # Examples the classifier learns from, phrasings and their variants together: past this, a
-# large knowledge base gets fewer generated variants per phrasing (none from 10,000 phrasings),
-# so that it loads in the time bench/match.py measures.
+# large knowledge base gets fewer generated variants per phrasing (fewer than one each past
+# 10,000 phrasings, none from 20,000), so that it loads in the time bench/match.py measures.
 _EXAMPLE_BUDGET = 20_000
 # A concept term's wordings the classifier learns on a knowledge base past the budget
 # ("khai sinh @quoc-gia" has one per country): the key terms match them all; as examples, a few
@@ -358,11 +358,11 @@ class Matcher:
         """
         rows: list[tuple[str, int, float]] = []
         phrasings = sum(len(t.phrasings) for t in self.topics)
-        per = min(self.settings.learned_variants, _EXAMPLE_BUDGET // max(phrasings, 1) - 1)
+        per = min(self.settings.learned_variants, _EXAMPLE_BUDGET / max(phrasings, 1) - 1)
         cap = None if phrasings <= _EXAMPLE_BUDGET else _WORDINGS
         read = functools.partial(self._read_example, tokens_of=tokens_of)
         for idx, topic in enumerate(self.topics):
-            for phrasing in expand(topic.phrasings, per) if per > 0 else topic.phrasings:
+            for phrasing in expand(topic.phrasings, per):
                 rows.append((read(phrasing), idx, 1.0))
             base = kb.topics.get(topic.extends) if topic.extends else None
             shared = {t for t, w in base.keywords if w > 0} if base else set()
