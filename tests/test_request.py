@@ -171,6 +171,20 @@ from tests.test_hostile_text import cpu_budget
             "Hôm nay em lên xã. Cho em hỏi này, làm khai sinh cho con ở đâu?",
             "Cho em hỏi này, làm khai sinh cho con ở đâu?",
         ),
+        # "that" and "this" point back as pronouns, not before their noun; a question taken
+        # in because it points back brings what it points to.
+        (
+            "Our son is three. The school wants a certified copy of his birth certificate. Can I do that online?",
+            "The school wants a certified copy of his birth certificate. Can I do that online?",
+        ),
+        (
+            "We sold the old house last year. Can we get that contract certified at the commune?",
+            "Can we get that contract certified at the commune?",
+        ),
+        (
+            "We already have the single status paper. The seller says the contract has to be notarised, where do we go for that, the commune?",
+            "The seller says the contract has to be notarised, where do we go for that, the commune?",
+        ),
         # In one sentence, a want before a question that names none is what it asks about;
         # a want of someone else's before the citizen's own is not.
         (

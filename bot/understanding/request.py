@@ -568,10 +568,19 @@ _WHICH_SET = normalised_words("nào")
 _ONE = normalised_word("one")
 _TO_BE = normalised_words("is was be")
 _ONE_AFTER = normalised_words("new another this that the same")
+# "that" and "this" as pronouns: after a verb or preposition ("where do we go for that", "can I
+# do this online"), with nothing or no noun after them ("for that contract" names its noun).
+_THAT = normalised_words("that this")
+_THAT_BEFORE = normalised_words(
+    "for do get about with need handle sort arrange apply file done doing getting register"
+)
+_THAT_AFTER = normalised_words(
+    "online here there too again please now then first in at by from on through via as also"
+)
 
 
 # The words a pointer back starts with, but for the marked ones: any other word is skipped.
-_BACK_HEADS = frozenset({p[0] for p in _BACK_PAIRS} | {_IT, _ONE})
+_BACK_HEADS = frozenset({p[0] for p in _BACK_PAIRS} | {_IT, _ONE} | _THAT)
 
 
 def _refers_back(words: _Words) -> bool:
@@ -589,6 +598,13 @@ def _refers_back(words: _Words) -> bool:
             return True  # "how long does it take", not "is it possible"
         if tok == _ONE and i > 0 and toks[i - 1] in _ONE_AFTER:
             return True
+        if (
+            tok in _THAT
+            and i > 0
+            and toks[i - 1] in _THAT_BEFORE
+            and (i + 1 == len(toks) or toks[i + 1] in _THAT_AFTER)
+        ):
+            return True  # "where do we go for that", not "for that contract"
     return False
 
 
@@ -1077,4 +1093,11 @@ def find_request(text: str) -> Request:
             break
         start -= 1
         wants = wants or before.wants
+        if before.refers and before.content < _CONTENT:
+            # A question taken in that points back itself ("where do we go for that, | the
+            # commune?"): what it points to, once.
+            found = _content_before(read, start)
+            if found is not None:
+                start = found
+            break
     return Request(clauses, tuple(range(start, end + 1)))
