@@ -77,6 +77,13 @@ def test_ask_explain_shows_what_decided() -> None:
     assert "scores: ket-hon-nuoc-ngoai " in result.output
     assert "band: accept at 4 with 1 over the next topic" in result.output
     assert "decision: accept ket-hon-nuoc-ngoai" in result.output
+    assert "asks about: nothing in particular" in result.output
+
+
+def test_ask_explain_shows_the_aspects_asked_in_order() -> None:
+    result = CliRunner().invoke(cli, ["ask", "--explain", "khai tử mất bao lâu, có tốn tiền không"])
+    assert result.exit_code == 0
+    assert "asks about: time, fee" in result.output
 
 
 def test_ask_explain_shows_the_request_apart_from_the_story() -> None:

@@ -648,6 +648,7 @@ class Matcher:
         if asks_for_list(reading.toks):
             lines.append("asks for the procedures of a group: a family's card answers")
         lines.append(f"decision: {match.decision.value} {match.topic} ({match.score:.3f})")
+        lines.append("asks about: " + (", ".join(match.facets) or "nothing in particular"))
         return lines
 
     def evidence(self, text: str) -> Evidence:
