@@ -89,6 +89,29 @@ def test_close_variants_ask_which_was_meant(bundle: Bundle, message: str) -> Non
     assert match.topic == match.candidates[0].topic
 
 
+@pytest.mark.parametrize(
+    ("message", "topic", "facet"),
+    [
+        ("khai tử nộp online trên dịch vụ công được không ạ", "khai-tu", "online"),
+        ("Nhận cha con làm trực tuyến được không ạ, hay phải lên xã?", "nhan-cha-me-con", "online"),
+        (
+            "chứng thực bản sao điện tử trên cổng dịch vụ công làm thế nào",
+            "chung-thuc-ban-sao",
+            "online",
+        ),
+    ],
+)
+def test_a_named_procedure_asked_online_is_answered_not_asked_back(
+    bundle: Bundle, message: str, topic: str, facet: str
+) -> None:
+    # Filing online in general yields to the procedure named, in the ranking and as the
+    # classifier's rival: the procedure's online facet answers.
+    match = bundle.matcher.match(message)
+    assert match.decision is Decision.ACCEPT
+    assert match.topic == topic
+    assert facet in match.facets
+
+
 def test_language_is_detected(bundle: Bundle) -> None:
     assert bundle.matcher.match("Where do I register a marriage?").lang == "en"
     assert bundle.matcher.match("dang ky ket hon o dau").lang == "vi"

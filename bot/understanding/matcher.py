@@ -315,6 +315,7 @@ class Matcher:
         self._outside = [t.kind is TopicKind.OUTOFSCOPE for t in self.topics]
         self._ours = np.array([not o for o in self._outside], dtype=bool)  # to mask margins
         self._general = [t.kind is TopicKind.INFO for t in self.topics]
+        self._general_mask = np.array(self._general, dtype=bool)
         self._specific = [t.kind in FILED for t in self.topics]
         self._last_hits: dict[int, list[_Hit]] = {}
         self.speller = speller_of(self.topics, preferred, tokens_of)
@@ -835,7 +836,14 @@ class Matcher:
             return Match(Decision.NONE, None, _squash(best), (), facets, lang)
         # The classifier prefers another topic by far: ask which was meant rather than answer
         # (or, when it prefers another domain, say it is not ours).
-        rival = int(np.where(self._family_mask, -np.inf, learned).argmax())
+        # A general info topic that yielded to a procedure named outright (`_read`: filing
+        # online, contact) is no rival either: "Đăng ký kết hôn trực tuyến thì có phải lên xã ký
+        # không?" asks the marriage's online facet, not which of the two was meant. On the
+        # tuning sets 8 questions back became the answer they offered first; none other moved.
+        yielded = self._general_mask.copy()
+        yielded[list(r.scores)] = False
+        masked = self._family_mask | yielded
+        rival = int(np.where(masked, -np.inf, learned).argmax())
         # Another domain is a rival only where the classifier says something for it: under
         # `learned_floor` its margin adds nothing to any score, and it vetoed short questions
         # whose every margin was low ("dky nhan cha cho be mat may ngay v": the out-of-scope
