@@ -1,7 +1,8 @@
 """Which aspect of a procedure a message asks about, independent of the procedure itself.
 
 "phí làm giấy khai sinh" and "còn lệ phí thì sao?" both ask for the fee; the topic comes from the
-matcher or, for the second, from the conversation. Pure data and one pure function.
+matcher or, for the second, from the conversation. One pure function over the phrases of
+`facet_phrases`.
 """
 
 from __future__ import annotations
