@@ -107,6 +107,17 @@ class Report:
         return sum(not o.missing for o in rows), len(rows)
 
     @property
+    def must_misses(self) -> str:
+        """Why replies lacked a `must` fact: a question back (no fact until the citizen
+        picks), another topic or none, or the expected topic's reply without it (the aspect
+        asked was not found, or its text lacks the fact)."""
+        missed = [o for o in self.outcomes if o.item.must and o.missing]
+        asked = sum(o.clarify for o in missed)
+        other = sum(not o.clarify and not o.correct for o in missed)
+        own = len(missed) - asked - other
+        return f"{asked} asked back, {other} another topic or none, {own} the topic's own reply"
+
+    @property
     def confident_wrong(self) -> tuple[int, int]:
         """(confident wrong answers, all lines)."""
         return sum(o.confident_wrong for o in self.outcomes), len(self.outcomes)
@@ -160,7 +171,8 @@ class Report:
             out.append("== failures ==")
             for o in wrong:
                 if o.correct:
-                    why = f"missing {list(o.missing)}"
+                    asked = "asked back, " if o.clarify else ""
+                    why = f"{asked}missing {list(o.missing)}"
                 else:
                     how = "asked back" if o.clarify else "confident wrong" if o.topic else "got"
                     why = f"{how} {o.topic}"
@@ -171,6 +183,8 @@ class Report:
         out.append(f"out-of-scope null rate:    {ok}/{n} {_pct(ok, n)}")
         ok, n = self.must
         out.append(f"reply checks (must):       {ok}/{n} {_pct(ok, n)}")
+        if ok < n:
+            out.append("  without the fact: " + self.must_misses)
         ok, n = self.confident_wrong
         out.append(f"confident wrong:           {ok}/{n} {_pct(ok, n)}")
         ok, n = self.asked_back

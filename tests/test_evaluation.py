@@ -145,6 +145,25 @@ def scripted(answers: dict[str, tuple[str | None, bool]]) -> Ask:
     return lambda q: (answers[q][0], "", answers[q][1])
 
 
+def test_replies_without_their_fact_are_told_apart_by_why() -> None:
+    def fact(q: str) -> Item:
+        return Item(q, ("a",), "x", "fee", ("8000",), 1)
+
+    replies = {
+        "has it": ("a", "Lệ phí 8.000 đồng", False),
+        "asked back": ("a", "Anh/chị muốn hỏi về A hay B?", True),
+        "other topic": ("c", "Lệ phí 50.000 đồng", False),
+        "not understood": (None, "Xin lỗi", False),
+        "own reply": ("a", "Giấy tờ cần có: tờ khai", False),
+    }
+    report = evaluate([fact(q) for q in replies], lambda q: replies[q])
+    assert report.must == (1, 5)
+    assert report.must_misses == "1 asked back, 2 another topic or none, 1 the topic's own reply"
+    lines = report.lines()
+    assert "  without the fact: " + report.must_misses in lines
+    assert any("asked back, missing ['8000']" in line for line in lines)
+
+
 def test_confident_wrong_counts_answers_of_a_topic_the_line_does_not_expect() -> None:
     items = [
         item("right", "a", "b"),
