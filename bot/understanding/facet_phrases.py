@@ -20,10 +20,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
     #   "bao nhiêu k" (k = thousand): "k" is teencode for "không" -> "bao nhieu khong".
     #   "nộp bao nhiêu": "nộp bao nhiêu bộ hồ sơ" (documents).
     #   "miễn", "được miễn", "miễn giảm": "miễn giảm thời hạn chấp hành án", "miễn nhiệm";
-    #       like "miễn phí" in "trợ giúp pháp lý miễn phí" (brief says add no more such).
+    #       like "miễn phí" in "trợ giúp pháp lý miễn phí" (a facet word inside a topic's own name).
     #   "mất gì": "mất gì" also "lost what". "tài khoản" (bank account vs VNeID account).
     #   "money", "cheap", "rate(s)", "damage(s)" (damages = compensation), "urgent fee".
-    #   "tiền án"/"tiền sự" cannot be neutralised by an addition (see report).
+    #   "tiền án"/"tiền sự" are consumed by `BLOCKERS` below.
     "fee": (
         "lệ phí",
         "phí",
