@@ -82,10 +82,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "mức thu",
         "thu phí",
         "đóng tiền",
-        # overrides of who "làm hộ" (folds like "làm hồ" of "làm hồ sơ")
+        # "làm hồ sơ ..." as a whole: the blocker "làm hồ sơ" and then the rest would read
+        # these otherwise (the rest alone is no phrase, or a longer one of another aspect)
         "làm hồ sơ hết bao nhiêu",
         "làm hồ sơ mất bao nhiêu",
-        "làm hồ sơ bao nhiêu tiền",
         # English
         "how much does it cost",
         "how much is it",
@@ -198,10 +198,6 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "tốn bao nhiêu ngày",
         "tốn bao nhiêu thời gian",
         "hết nhiêu ngày",
-        "làm hồ sơ mất bao lâu",
-        "làm hồ sơ bao lâu",
-        "làm hồ sơ mất mấy ngày",
-        "làm hồ sơ mấy ngày",
         "mất nhiêu ngày",
         # overrides of who "có được không"
         "lấy luôn có được không",
@@ -324,10 +320,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "hình thẻ",
         "ảnh 3x4",
         "ảnh 4x6",
-        # overrides of who "làm hộ" (folds like "làm hồ" of "làm hồ sơ")
-        "làm hồ sơ cần gì",
-        "làm hồ sơ cần những gì",
-        "làm hồ sơ cần giấy",
+        # "làm hồ sơ ..." as a whole: the blocker "làm hồ sơ" and then the rest would read
+        # these otherwise (the rest alone is no phrase, or a longer one of another aspect)
         "làm hồ sơ gồm",
         # English
         "paperwork",
@@ -457,7 +451,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "đại sứ quán",
         "lãnh sự quán",
         "cơ quan đại diện",
-        # overrides of who "làm hộ" (folds like "làm hồ" of "làm hồ sơ")
+        # "làm hồ sơ ..." as a whole: the blocker "làm hồ sơ" and then the rest would read
+        # these otherwise (the rest alone is no phrase, or a longer one of another aspect)
         "làm hồ sơ ở",
         "làm hồ sơ tại",
         # English
@@ -573,7 +568,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "qua bưu điện có được không",
         "dịch vụ công quốc gia",
         "cổng dịch vụ công quốc gia",
-        # overrides of who "làm hộ" (folds like "làm hồ" of "làm hồ sơ")
+        # "làm hồ sơ ..." as a whole: the blocker "làm hồ sơ" and then the rest would read
+        # these otherwise (the rest alone is no phrase, or a longer one of another aspect)
         "làm hồ sơ online",
         "làm hồ sơ trực tuyến",
         "làm hồ sơ qua mạng",
