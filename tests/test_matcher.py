@@ -9,6 +9,7 @@ from bot.bundle import Bundle
 from bot.models import Decision, TopicKind
 from bot.text import tokens
 from bot.understanding import matcher
+from bot.understanding.glossary import render
 
 
 @pytest.mark.parametrize(
@@ -378,3 +379,35 @@ def test_another_domain_under_the_floor_does_not_veto_a_named_procedure(bundle: 
     floor = m.settings.learned_floor
     match = m._decide(_reading_for(m, "nhan-cha-me-con", floor - 0.05))
     assert (match.decision, match.topic) == (Decision.ACCEPT, "nhan-cha-me-con")
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        (
+            "My hubby lost his CCCD card on the bus, do we sort out the replacement with you?",
+            "can-cuoc",
+        ),
+        (
+            "The embassy wants a criminal history certificate from Vietnam for my wife, "
+            "who gives it out?",
+            "ly-lich-tu-phap",
+        ),
+    ],
+)
+def test_english_that_names_nothing_is_read_again_with_the_glossary(
+    bundle: Bundle, message: str, topic: str
+) -> None:
+    assert render(message) != message
+    assert bundle.matcher.match(message).topic == topic
+    assert any(
+        line.startswith("read with the glossary") for line in bundle.matcher.explain(message)
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Where can I renew my work permit?", "Can the Department of Justice extend my tourist visa?"],
+)
+def test_the_glossary_does_not_pull_other_domains_in(bundle: Bundle, message: str) -> None:
+    assert bundle.matcher.match(message).topic is None

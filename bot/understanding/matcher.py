@@ -50,6 +50,7 @@ from bot.text import (
     tokens,
 )
 from bot.understanding.facets import detect_facets
+from bot.understanding.glossary import render
 from bot.understanding.learned import LearnedModel, ModelStore, examples_of
 from bot.understanding.listing import asks_for_list
 from bot.understanding.request import Request, find_request
@@ -619,8 +620,12 @@ class Matcher:
         the band and the decision."""
         s = self.settings
         lang = detect_lang(text)
-        request = find_request(text)
         lines = []
+        read = self._read_and_decided(text)[0]
+        if read != text:
+            lines.append(f"read with the glossary's terms: {read!r}")
+            text = read
+        request = find_request(text)
         if request.has_background:
             lines.append(f"request: {request.request_text!r}")
             lines.append(f"story: {request.background_text!r}")
@@ -673,8 +678,26 @@ class Matcher:
 
     def _decided(self, text: str) -> tuple[_Reading, Match]:
         """A message's reading and the decision on it (`match`, `evidence`)."""
-        reading = self._reading(text, detect_lang(text), find_request(text))
-        return reading, self._listed(reading, self._decide(reading))
+        return self._read_and_decided(text)[1:]
+
+    def _read_and_decided(self, text: str) -> tuple[str, _Reading, Match]:
+        """The text a message is decided on, its reading and the decision.
+
+        An English message that names none of our topics is read once more with the
+        glossary's Vietnamese terms beside its English phrases ("criminal history
+        certificate" -> "phiếu lý lịch tư pháp"), and that reading decides when it finds a
+        topic (`bot/understanding/glossary.py` says why only then)."""
+        lang = detect_lang(text)
+        reading = self._reading(text, lang, find_request(text))
+        match = self._listed(reading, self._decide(reading))
+        if match.decision is Decision.NONE and lang == "en":
+            glossed = render(text)
+            if glossed != text:
+                again = self._reading(glossed, lang, find_request(glossed))
+                second = self._listed(again, self._decide(again))
+                if second.decision is not Decision.NONE:
+                    return glossed, again, second
+        return text, reading, match
 
     def _listed(self, r: _Reading, match: Match) -> Match:
         """A question for the procedures of a group ("khai tử có mấy thủ tục") gets the card of
