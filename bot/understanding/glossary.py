@@ -6,10 +6,10 @@ with these terms written after their English phrases (`render`), so that "crimin
 certificate" or "CCCD replacement" reach the Vietnamese key terms and examples
 (`Matcher._decided`). It is a second reading only: used first, the Vietnamese terms pulled the
 variants of a family toward their plain procedure (which holds the terms) and confident wrong
-answers rose (pooled over the tuning and selection sets, +13; 2026-12-08); as a second reading
+answers rose (pooled over the tuning and selection sets, +13; 2026-12-07); as a second reading
 of messages that would otherwise get "I don't know", nothing already answered changes.
 
-Written on 2026-12-08 by a session that read only the procedure names and the law facts, no
+Written on 2026-12-07 by a session that read only the procedure names and the law facts, no
 evaluation set nor the knowledge base; its notes on what it left out as ambiguous close the
 table. The names of the bodies (the Department, the People's Committee, the police) were taken
 out afterwards: they say whom a message is addressed to, not what it asks, and "Is the renewal
