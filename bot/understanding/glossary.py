@@ -3,17 +3,18 @@
 The bot reads Vietnamese far better than English: about 7,000 of its phrasings are Vietnamese,
 a thousand English. An English message in which nothing names one of our topics is read again
 with these terms written after their English phrases (`render`), so that "criminal history
-certificate" or "CCCD replacement" reach the Vietnamese key terms and examples
-(`Matcher._decided`). It is a second reading only: used first, the Vietnamese terms pulled the
-variants of a family toward their plain procedure (which holds the terms) and confident wrong
-answers rose (pooled over the tuning and selection sets, +13; 2026-12-07); as a second reading
+certificate" or "household book" reach the Vietnamese key terms and examples
+(`Matcher._decided`). It is a second reading only: read first, the Vietnamese terms pulled the
+variants of a family toward their plain procedure (which holds the terms), and confident wrong
+answers rose by 15 and 16 over the tuning and selection sets (2026-12-07). As a second reading
 of messages that would otherwise get "I don't know", nothing already answered changes.
 
 Written on 2026-12-07 by a session that read only the procedure names and the law facts, no
 evaluation set nor the knowledge base; its notes on what it left out as ambiguous close the
-table. The names of the bodies (the Department, the People's Committee, the police) were taken
-out afterwards: they say whom a message is addressed to, not what it asks, and "Is the renewal
-handled by the Department of Justice?" is no question about our contact details.
+table. Taken out afterwards, as classes: the names of the bodies (the Department, the People's
+Committee, the police), which say whom a message is addressed to, not what it asks ("Is the
+renewal handled by the Department of Justice?" is no question about our contact details); and
+the bare names of identity papers and the foreign authorities' marriage papers (see below).
 """
 
 from __future__ import annotations
