@@ -133,6 +133,15 @@ def test_the_facts_set_keeps_the_replies_facts(bundle: Bundle) -> None:
     assert rate(report.confident_wrong) <= 0.05
 
 
+# The ninth blind set, English, a tuning set after its first reading (2026-12-07: 59.7 % in
+# scope and 12.5 % confident wrong before the glossary and the demonyms; 64.3 % and 11.9 % now).
+def test_the_english_set_keeps_its_figures(bundle: Bundle) -> None:
+    report = run(bundle, ROOT / "tests" / "data" / "eval_english.jsonl")
+    assert rate(report.in_scope) >= 0.63
+    assert rate(report.out_of_scope) >= 0.85
+    assert rate(report.confident_wrong) <= 0.125
+
+
 @pytest.mark.skipif(not SHARED_EVAL.exists(), reason="../shared/eval/dev.jsonl not present")
 # The shared dev set keeps the shared bars (2026-12-06: 100% / 100% / 100%).
 def test_shared_dev_set_meets_the_bars(bundle: Bundle) -> None:
