@@ -582,8 +582,11 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
 )
 
 
+_SEPARATOR = r"[\s'’-]+"  # between a phrase's words: spaces, hyphens, apostrophes
+
+
 def _pattern(phrase: str) -> str:
-    return r"[\s'’-]+".join(re.escape(word) for word in phrase.split())
+    return _SEPARATOR.join(re.escape(word) for word in phrase.split())
 
 
 _TERMS = {" ".join(en.split()): vi for en, vi in GLOSSARY}
@@ -593,7 +596,7 @@ _PHRASES = re.compile(
     + r")(['’]s)?(?![\w-])",  # the term goes after a possessive: "the missus's"
     re.IGNORECASE,
 )
-_SEPARATORS = re.compile(r"[\s'’-]+")
+_SEPARATORS = re.compile(_SEPARATOR)
 
 
 def render(text: str) -> str:
