@@ -58,6 +58,8 @@ class MatcherSettings:
     # The classifier preferring another topic by this much: ask back. 0.2 (was 0.3): 5 folds of
     # the 2,142 tuning lines, right + refused - 2 x confident wrong 1,949 -> 1,954 (2026-12-07).
     learned_disagree: float = 0.2
+    # ...and by this much: its topic is offered first (`Matcher._decide`).
+    learned_first: float = 0.5
     background_weight: float = 1.0  # a story's share of the evidence next to its request
     learned_anchor: float = 0.2  # a margin this high anchors a topic like a strong key term
 

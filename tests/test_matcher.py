@@ -365,6 +365,39 @@ def _reading_for(m: matcher.Matcher, topic: str, outside_margin: float) -> match
     )
 
 
+def _disputed(m: matcher.Matcher, lead: float) -> matcher._Reading:
+    """A reading whose key terms name the recognition of a parent while the classifier prefers
+    the birth registration by `lead`."""
+    named, rival = m._index["nhan-cha-me-con"], m._index["khai-sinh"]
+    learned = np.full(len(m.topics), -2.0)
+    learned[named] = -0.5
+    learned[rival] = -0.5 + lead
+    return matcher._Reading(
+        ("dang", "ky", "nhan", "cha", "cho", "be"),
+        (),
+        "vi",
+        {named: 5.0},
+        {named: 5.0},
+        {named: 5.0},
+        learned,
+        frozenset(),
+    )
+
+
+def test_a_classifier_preferring_another_topic_by_far_has_it_offered_first(
+    bundle: Bundle,
+) -> None:
+    m = bundle.matcher
+    s = m.settings
+    assert s.learned_disagree < s.learned_first
+    near = m._decide(_disputed(m, (s.learned_disagree + s.learned_first) / 2))
+    far = m._decide(_disputed(m, s.learned_first + 0.1))
+    assert near.decision is far.decision is Decision.CLARIFY
+    assert [c.topic for c in near.candidates] == ["nhan-cha-me-con", "khai-sinh"]
+    assert [c.topic for c in far.candidates] == ["khai-sinh", "nhan-cha-me-con"]
+    assert far.topic == "khai-sinh"
+
+
 def test_another_domain_preferred_with_some_confidence_vetoes(bundle: Bundle) -> None:
     m = bundle.matcher
     floor = m.settings.learned_floor
