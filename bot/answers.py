@@ -17,6 +17,9 @@ from bot.models.handoffs import RESUME
 
 MAX_CHARS = 2000
 MAX_QUICK_REPLIES = 13
+# A question back answers at most this many of the asked facets per offered topic: two
+# procedures' document lists already fill a screen.
+MAX_CLARIFY_FACETS = 2
 # Payloads of quick replies and buttons; they come back as `Incoming.payload`.
 MENU = "MENU"
 HANDOFF = "HANDOFF"
@@ -130,13 +133,27 @@ class Composer:
         quick = [QuickReply(m.title(lang), topic_payload(m.id)) for m in members]
         return self._messages(text, [*quick, *self._common(lang)])
 
-    def clarify(self, candidates: Sequence[Candidate], lang: Lang) -> list[Reply]:
+    def clarify(
+        self, candidates: Sequence[Candidate], lang: Lang, facets: Sequence[str] = ()
+    ) -> list[Reply]:
+        """Ask which of the candidates was meant. When the message asked something particular
+        (the fee, where to file), each offered procedure's answer to it follows, under the
+        procedure's name: the citizen who meant one of them has it without another turn, and
+        nothing is said as if the bot knew which."""
         topics = [self.kb.topics[c.topic] for c in candidates if c.topic in self.kb.topics]
         names = [f"«{t.name.get(lang)}»" for t in topics]
         joiner = " or " if lang == "en" else " hay "
         options = joiner.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
-        text = self._t("clarify", lang).format(options=options)
-        text = f"{text}\n{self._t('clarify_none', lang)}"
+        blocks = [self._t("clarify", lang).format(options=options)]
+        labels = self.kb.texts.facet_labels
+        for topic in topics:
+            for facet in [f for f in facets if f in topic.facets][:MAX_CLARIFY_FACETS]:
+                lead = self._t("clarify_facet", lang).format(
+                    name=topic.name.get(lang), facet=labels[facet].get(lang)
+                )
+                blocks.append(f"{lead}\n{topic.facets[facet].get(lang)}")
+        blocks.append(self._t("clarify_none", lang))
+        text = "\n\n".join(blocks) if len(blocks) > 2 else "\n".join(blocks)
         quick = [QuickReply(t.title(lang), topic_payload(t.id)) for t in topics]
         return self._messages(text, [*quick, *self._common(lang)])
 

@@ -345,7 +345,7 @@ class Dialog:
             # "còn lệ phí thì sao?": a facet with no topic of its own is about the current one.
             return self._answer(state, state.topic, match.facets, lang, TurnKind.FOLLOWUP, match)
         if match.decision is Decision.CLARIFY and match.candidates:
-            replies = self.composer.clarify(match.candidates, lang)
+            replies = self.composer.clarify(match.candidates, lang, match.facets)
             new = replace(state, lang=lang, facets=match.facets)
             return Turn(new, tuple(replies), TurnKind.CLARIFY, match.topic, match)
         new = replace(state, lang=lang, misses=state.misses + 1)

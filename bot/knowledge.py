@@ -35,6 +35,7 @@ BOT_TEXTS = (
     "fallback",
     "clarify",
     "clarify_none",
+    "clarify_facet",
     "handoff",
     "attachment",
     "more_facets",

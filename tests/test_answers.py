@@ -1,8 +1,9 @@
 import pytest
 
-from bot.answers import MAX_CHARS, MENU, Composer, split_text
+from bot.answers import MAX_CHARS, MAX_CLARIFY_FACETS, MENU, Composer, split_text
 from bot.bundle import Bundle
 from bot.evaluation import missing_musts
+from bot.models import FACETS, Candidate
 
 
 def test_fee_question_gets_the_fee_first(bundle: Bundle) -> None:
@@ -51,6 +52,50 @@ def test_every_reply_fits_the_platform_limits(bundle: Bundle) -> None:
                 assert all(0 < len(r.text) <= MAX_CHARS for r in replies)
                 assert all(len(r.quick_replies) <= 13 for r in replies)
                 assert all(len(q.title) <= 20 for r in replies for q in r.quick_replies)
+
+
+def test_a_question_back_answers_what_was_asked_under_each_offered_name(bundle: Bundle) -> None:
+    # "liên thông" fits both combined procedures: the bot asks which, and since the citizen
+    # asked for the documents, each one's list follows under its own name.
+    answer = bundle.ask("liên thông cần giấy tờ gì")
+    assert answer.kind == "clarify"
+    offered = ("lien-thong-khai-sinh", "lien-thong-khai-tu")
+    text = answer.text
+    assert text.startswith("Anh/chị muốn hỏi về «")
+    for topic_id in offered:
+        topic = bundle.kb.topics[topic_id]
+        lead = f"Nếu là «{topic.name.vi}» – Giấy tờ cần có:"
+        assert f"{lead}\n{topic.facets['documents'].vi}" in text
+    assert text.rstrip().endswith(bundle.kb.texts.get("clarify_none", "vi"))
+    payloads = [q.payload for q in answer.replies[-1].quick_replies]
+    assert {f"TOPIC:{t}" for t in offered} <= set(payloads)
+
+
+def test_a_question_back_without_a_facet_only_asks(bundle: Bundle) -> None:
+    composer = Composer(bundle.kb)
+    offered = [Candidate("lien-thong-khai-sinh", 0.6), Candidate("lien-thong-khai-tu", 0.6)]
+    (reply,) = composer.clarify(offered, "vi")
+    assert reply.text.count("\n") == 1 and "Nếu là" not in reply.text
+    (english,) = composer.clarify(offered, "en", ("fee",))
+    assert english.text.count("If you mean «") == 2
+
+
+def test_a_question_back_answers_at_most_two_facets_per_topic_within_the_limits(
+    bundle: Bundle,
+) -> None:
+    composer = Composer(bundle.kb)
+    procedures = [t for t in bundle.kb.topics.values() if set(FACETS) <= set(t.facets)]
+    for lang in ("vi", "en"):
+        for start in range(0, len(procedures) - 2, 3):
+            offered = [Candidate(t.id, 0.6) for t in procedures[start : start + 3]]
+            replies = composer.clarify(offered, lang, FACETS)  # type: ignore[arg-type]
+            text = "\n".join(r.text for r in replies)
+            assert all(0 < len(r.text) <= MAX_CHARS for r in replies)
+            lead = "Nếu là «" if lang == "vi" else "If you mean «"
+            assert text.count(lead) == 3 * MAX_CLARIFY_FACETS
+            assert [q.payload for q in replies[-1].quick_replies][:3] == [
+                f"TOPIC:{c.topic}" for c in offered
+            ]
 
 
 @pytest.mark.parametrize("limit", [50, 200, 2000])
