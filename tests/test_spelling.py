@@ -47,3 +47,27 @@ def test_corrects_finds_a_swap_an_insertion_and_a_deletion() -> None:
     assert speller.corrects("sih")  # one letter missing
     assert not speller.corrects("khai")  # known
     assert not speller.corrects("xyzw")  # nothing near
+
+
+def test_restore_mends_a_long_key_term_word_with_a_letter_dropped_or_swapped() -> None:
+    speller = Speller(
+        ["foreigner", "certificate", "pending", "regain", "filed"],
+        ["foreigner", "certificate", "pending", "regain", "filed"],
+    )
+    assert speller.restore("foregner") == "foreigner"  # a letter dropped
+    assert speller.restore("foriegner") == "foreigner"  # two letters swapped
+    assert speller.restore("certifcate") == "certificate"
+    # Other words, not slips: a letter added, another letter, or too short to tell.
+    assert speller.restore("spending") == "spending"
+    assert speller.restore("remain") == "remain"
+    assert speller.restore("field") == "field"
+    assert speller.restore("foreigner") == "foreigner"  # known words stay
+
+
+def test_an_english_message_has_its_long_slips_mended(bundle: Bundle) -> None:
+    m = bundle.matcher
+    assert "foreigner" in m.normalise(
+        "how long to get marriage certificate if husband is foriegner"
+    )
+    # ... and no other unknown English word is corrected freely.
+    assert m.normalise("the field was filled") == tokens("the field was filled")

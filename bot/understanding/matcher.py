@@ -392,7 +392,8 @@ class Matcher:
         a neighbour ("khia tu" -> "khai tu", "ly lic" -> "ly lich"). Failing that, only a token
         that cannot be a Vietnamese syllable ("trag", "chuwng") is corrected on its own: "thoi
         tiet" (the weather) must not turn into "thoi viet". In an English message an unknown
-        word is far likelier a word we lack than a typo ("field" is not "filed"): it is kept.
+        word is far likelier a word we lack than a typo ("field" is not "filed"): it is kept,
+        unless it is a long key-term word with a letter dropped or two swapped (`restore`).
         """
         free = (lang or detect_lang(text)) == "vi"
         raw = tokens(text)
@@ -432,7 +433,7 @@ class Matcher:
             if split:
                 out.extend(split)
             else:
-                out.append(self.speller.correct(tok) if free else tok)
+                out.append(self.speller.correct(tok) if free else self.speller.restore(tok))
         shapes.extend(None for _ in range(len(out) - len(shapes)))
         return tuple(out), tuple(shapes)
 
