@@ -445,3 +445,15 @@ def test_english_that_names_nothing_is_read_again_with_the_glossary(
 )
 def test_the_glossary_does_not_pull_other_domains_in(bundle: Bundle, message: str) -> None:
     assert bundle.matcher.match(message).topic is None
+
+
+def test_a_procedures_short_name_is_one_of_its_terms(bundle: Bundle) -> None:
+    kb = bundle.kb
+    mobile = kb.topics["ket-hon-luu-dong"]
+    terms = dict(matcher._keywords(mobile, kb))
+    assert terms[mobile.name.en] == matcher._NAME_WEIGHT
+    message = "Is mobile marriage registration possible in very remote villages?"
+    assert bundle.matcher.match(message).topic == "ket-hon-luu-dong"
+    # A family is a menu, not a procedure: its name stays what its own terms say.
+    family = next(t for t in kb.topics.values() if t.kind is TopicKind.FAMILY)
+    assert dict(matcher._keywords(family, kb)).keys() == dict(family.keywords).keys()
