@@ -356,6 +356,34 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "requirement",
         "what to submit",
         "need to provide",
+        # 2026-12-08: 26 more, written by a session that saw no set (its rejects: the end
+        # of this file)
+        "giấy tờ nào",
+        "cần những giấy",
+        "những giấy tờ gì",
+        "cần chuẩn bị",
+        "chuẩn bị gì",
+        "chuẩn bị những gì",
+        "mang theo gì",
+        "mang theo những",
+        "mang những gì",
+        "có cần giấy",
+        "không có giấy",
+        "bản chính hay",
+        "bản gốc hay",
+        "hay bản sao",
+        "có cần công chứng",
+        "có cần photo",
+        "có cần dịch",
+        "có cần hợp pháp hóa",
+        "mẫu tờ khai",
+        "ảnh thẻ",
+        "mấy tấm ảnh",
+        "what documents",
+        "which documents",
+        "documents required",
+        "what to bring",
+        "what do i need to bring",
     ),
     # Rejected for where:
     #   "đến đâu"/"tới đâu": "hồ sơ đến đâu rồi" (progress). "làm đâu": folds to "làm dâu".
@@ -480,6 +508,33 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "who do i contact",
         "who should i contact",
         "who to contact",
+        # 2026-12-08: 25 more, written by a session that saw no set (its rejects: the end
+        # of this file)
+        "nên đi đâu",
+        "phải đi đâu",
+        "đi đâu để",
+        "đi đâu làm",
+        "ubnd nào",
+        "quầy nào",
+        "tầng mấy",
+        "nộp chỗ nào",
+        "làm chỗ nào",
+        "lên chỗ nào",
+        "tới chỗ nào",
+        "làm ở quê",
+        "nộp ở quê",
+        "về quê làm",
+        "làm ở tỉnh khác",
+        "nộp ở tỉnh khác",
+        "làm ở nơi khác",
+        "hay nơi tạm trú",
+        "hay nơi thường trú",
+        "thường trú hay tạm trú",
+        "tạm trú hay thường trú",
+        "làm ở đại sứ quán",
+        "nộp tại đại sứ quán",
+        "địa chỉ của sở",
+        "phường hay quận",
     ),
     # Rejected for online:
     #   "ký số": folds like "ký sổ" ("ký sổ hộ tịch"); kept "chữ ký số".
@@ -736,6 +791,279 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "age limit",
         "old enough",
         "minimum age",
+        # 2026-12-08: 271 more, written by a session that saw no set (its rejects: the end
+        # of this file)
+        "ai mới được",
+        "ai mới có thể",
+        "ai thì được",
+        "ai cũng được",
+        "ai cũng có thể",
+        "ai đi cũng được",
+        "người nào được",
+        "người nào có thể",
+        "người nào phải",
+        "ai đi nộp",
+        "ai đi nhận",
+        "ai đi lấy",
+        "ai đi khai",
+        "ai đi đăng ký",
+        "ai có trách nhiệm",
+        "trách nhiệm khai",
+        "trách nhiệm đăng ký",
+        "có trách nhiệm đi",
+        "trường hợp nào thì được",
+        "cử người",
+        "cử ai",
+        "làm đại diện",
+        "đứng đại diện",
+        "uq",
+        "ủy thác",
+        "nhờ anh trai",
+        "nhờ chị gái",
+        "nhờ em trai",
+        "nhờ em gái",
+        "nhờ ông bà",
+        "nhờ người thân",
+        "nhờ người nhà",
+        "nhờ họ hàng",
+        "nhờ cha mẹ",
+        "nhờ ba mẹ",
+        "nhờ người quen",
+        "nhờ luật sư",
+        "nhờ dịch vụ",
+        "nhờ bên dịch vụ",
+        "khai giùm",
+        "khai dùm",
+        "ký giùm",
+        "ký dùm",
+        "nhận giùm",
+        "nhận dùm",
+        "xin giùm",
+        "xin dùm",
+        "đi dùm",
+        "đăng ký giùm",
+        "đăng ký dùm",
+        "nộp giúp",
+        "lấy giúp",
+        "nhận giúp",
+        "đi giúp",
+        "đi cùng được không",
+        "phải đích thân",
+        "cần đích thân",
+        "đích thân đi",
+        "đích thân đến",
+        "đích thân lên",
+        "đích thân ký",
+        "ký trước mặt",
+        "phải đi cùng",
+        "cần đi cùng",
+        "phải đi chung",
+        "phải cùng đi",
+        "cùng có mặt",
+        "phải đi cả hai",
+        "không thể có mặt",
+        "không có mặt được",
+        "phải chính chủ",
+        "không chính chủ",
+        "chính chủ mới",
+        "chính chủ đi",
+        "chính chủ ký",
+        "bắt buộc chính chủ",
+        "chỉ cần một người",
+        "chỉ cần 1 người",
+        "chỉ một người",
+        "một người đi",
+        "1 người đi",
+        "1 mình",
+        "có cần người",
+        "có được hưởng",
+        "có được trợ giúp",
+        "có được kết hôn",
+        "có được cải chính",
+        "có được nhận nuôi",
+        "có được đứng tên",
+        "được đứng tên",
+        "người nước ngoài có được",
+        "việt kiều có được",
+        "chưa đủ 18",
+        "đủ tiêu chuẩn",
+        "đủ tư cách",
+        "đủ đk",
+        "do it for her",
+        "do it for him",
+        "do this for her",
+        "do this for him",
+        "apply for him",
+        "file for him",
+        "register for him",
+        "sign for him",
+        "sign for her",
+        "sign for my",
+        "collect it for",
+        "pick it up for",
+        "in his place",
+        "in her place",
+        "in their place",
+        "instead of him",
+        "instead of my wife",
+        "instead of my husband",
+        "get someone to",
+        "ask someone to",
+        "third party",
+        "can another person",
+        "can my brother",
+        "can my sister",
+        "can my son",
+        "can my daughter",
+        "can my cousin",
+        "can my uncle",
+        "can my aunt",
+        "can my friend",
+        "can my parents",
+        "can my mom",
+        "can my grandma",
+        "can my grandmother",
+        "can my grandfather",
+        "can my grandpa",
+        "can my partner",
+        "can my fiance",
+        "can my girlfriend",
+        "can my boyfriend",
+        "can my relative",
+        "can my relatives",
+        "can my lawyer",
+        "can my agent",
+        "can my sibling",
+        "can my spouse",
+        "can my child",
+        "can my kids",
+        "can my brother in law",
+        "can my sister in law",
+        "can my mother in law",
+        "can my father in law",
+        "can my mate",
+        "can my missus",
+        "can the missus",
+        "can my hubby",
+        "can the hubby",
+        "can the wife",
+        "can me mum",
+        "can me missus",
+        "can my kuya",
+        "can my tita",
+        "can my tito",
+        "can her brother",
+        "can his brother",
+        "can her sister",
+        "can his sister",
+        "can her husband",
+        "can his wife",
+        "can her mother",
+        "can his mother",
+        "can her father",
+        "can his father",
+        "can her son",
+        "can his son",
+        "can her daughter",
+        "can his daughter",
+        "could my wife",
+        "could my husband",
+        "could my mother",
+        "could my brother",
+        "may my wife",
+        "may my husband",
+        "if my wife can",
+        "if my husband can",
+        "whether my wife can",
+        "whether my husband can",
+        "possible for my wife",
+        "possible for my husband",
+        "possible for my mother",
+        "possible for my father",
+        "possible for my brother",
+        "possible for a relative",
+        "possible for another person",
+        "can an agent",
+        "can a lawyer",
+        "can a friend",
+        "can a neighbour",
+        "can a neighbor",
+        "can a sibling",
+        "can a parent",
+        "can a guardian",
+        "can a third party",
+        "is he allowed",
+        "is she allowed",
+        "can a minor",
+        "can minors",
+        "can i as a foreigner",
+        "does she have to come",
+        "does he have to come",
+        "does she need to come",
+        "does he need to come",
+        "come herself",
+        "come himself",
+        "go herself",
+        "go himself",
+        "go myself",
+        "come myself",
+        "in person herself",
+        "in person himself",
+        "have to be me",
+        "has to be me",
+        "need to be me",
+        "needs to be me",
+        "be me personally",
+        "both need to come",
+        "both need to attend",
+        "both need to sign",
+        "both need to go",
+        "both have to come",
+        "both have to attend",
+        "both have to sign",
+        "both have to go",
+        "both attend",
+        "have to attend",
+        "need to attend",
+        "must attend",
+        "unable to attend",
+        "cannot attend",
+        "cant attend",
+        "unable to come",
+        "cannot come",
+        "cant come",
+        "accompany me",
+        "accompany her",
+        "accompany him",
+        "need to accompany",
+        "have to accompany",
+        "come with me",
+        "go with me",
+        "come with him",
+        "go with him",
+        "without me being",
+        "without me there",
+        "without him there",
+        "without her there",
+        "without being present",
+        "without being there",
+        "must come together",
+        "need to come together",
+        "have to come together",
+        "must go together",
+        "need to go together",
+        "have to go together",
+        "applicant himself",
+        "applicant herself",
+        "applicant themselves",
+        "applicant personally",
+        "applicant in person",
+        "only the applicant",
+        "can one of us",
+        "can just one of us",
+        "can only one of us",
+        "just one of us go",
+        "only one of us go",
     ),
 }
 
@@ -754,3 +1082,144 @@ BLOCKERS: tuple[str, ...] = (
     "gia tộc",
     "miễn nhiệm",
 )
+
+# Rejected by the session that wrote the 2026-12-08 phrases (each with what else it would catch);
+# also left out of them: "ai ký"/"ai kí" (the signing official is the authority: where) and
+# "have someone" ("I have someone who...").
+# --- who ---
+# có mặt không      : folds to "co mat khong", which also matches "lệ phí có mất không" (fee).
+# vắng mặt          : also the name of a procedure ("tuyên bố vắng mặt tại nơi cư trú").
+# không về được     : story detail; "ở nước ngoài không về được thì làm ở đâu" is a "where"
+#     question.
+# đang ở nước ngoài : story detail that usually leads to a where question (embassy).
+# không đi được     : "thứ 7 em không đi được thì..." is about time/scheduling.
+# có cần đi không   : presence vs. online-channel question ("có cần đi không hay làm online").
+# có cần đến không  : "có cần đến giấy X không" (documents).
+# phải trực tiếp / có phải trực tiếp : in-person vs. online is the channel facet.
+# bắt buộc phải đi  : "bắt buộc phải đi nộp trực tiếp" (channel).
+# phải về / có phải về / phải lên : "có phải về quê làm", "phải lên đâu" (where).
+# cả hai bên        : "giấy xác nhận độc thân của cả hai bên" (documents).
+# cả vợ và chồng / cả vợ lẫn chồng / cả bố và mẹ : "CCCD của cả vợ và chồng" (documents).
+# vợ chồng có phải / chồng có cần / vợ có cần : "chồng có cần giấy xác nhận" (documents).
+# X đi được (mẹ em đi được, chồng đi được, bố đi được) : "đi" also means died: "mẹ em đi được 3
+#     năm".
+# vợ đi được không  : "vo di" also folds from "vô đi" (Southern "go in").
+# bố đi được không  : "bo di" also folds from "bỏ đi" (leave out a document).
+# người nhà / người thân / ông bà / anh trai / chị gái : story details ("người nhà em mất, khai tử
+#     cần giấy gì").
+# người nhà đi / người thân đi : "đi" = died.
+# người ngoài       : prefix of "người ngoài tỉnh" (where/residence).
+# người giám hộ     : also the "đăng ký giám hộ" procedure and papers of the guardian (documents).
+# người yêu cầu / người đi nộp / người làm thủ tục / người nộp : "người đi nộp mang theo CCCD"
+#     (documents).
+# người đứng tên    : content ("người đứng tên trên sổ đỏ").
+# khai sinh cho / khai tử cho / đi khai tử cho / khai sinh cho cháu : "muốn đi khai sinh cho con
+#     cần giấy gì" (documents).
+# cho người thân / xin cho con / xin cho : "xin LLTP cho người thân cần giấy gì" (documents).
+# có làm được không / có đi được không : "online có làm được không", "thứ 7 có đi được không".
+# có được làm / có được nộp / có được nhận : "có được nộp online", "có được nhận qua bưu điện".
+# có được khai      : "có được khai tên bố không" is about form content.
+# có được miễn      : catches "có được miễn phí / miễn lệ phí" (fee facet).
+# có bắt buộc       : "có bắt buộc mang bản gốc" (documents).
+# có được ko / có đc ko / có dc k : teencode for "có được không", which is already too broad
+#     (online/time questions).
+# thay dc / thay đc : "dùng hộ chiếu thay dc ko" = using a substitute document (documents).
+# xin thay / khai thay / đăng ký thay / đk thay / lm thay : followed by "đổi" = "thay đổi" (change
+#     procedure).
+# thay cho          : "dùng ... thay cho giấy khai sinh" (documents).
+# khai hộ           : contains "khai ho", which matches "tờ khai hộ tịch".
+# ký hộ             : "ky ho" matches "ký họ tên".
+# nhận hộ / xin hộ / lm hộ : "nhận hồ sơ", "xin hồ sơ", "lm hồ sơ".
+# đăng ký hộ        : "đăng ký hộ tịch / hộ khẩu".
+# hộ mẹ / hộ bố / hộ vợ / hộ chồng / hộ con / hộ em : fold to "họ mẹ/họ bố..." (surname questions).
+# làm giúp / khai giúp / đăng ký giúp / xin giúp : requests to the admin ("ad làm giúp em", "xin
+#     giúp đỡ").
+# ký giúp           : "xem kỹ giúp em" folds to "ky giup".
+# giùm em           : "giải thích giùm em".
+# nhờ anh / nhờ chị / nhờ bạn / nhờ cô : addressing the admin ("nhờ anh chị hướng dẫn").
+# nhờ em            : folds like "nhỏ em" ("con nhỏ em").
+# nhờ chú           : can fold like "nhỏ chữ" or address an officer.
+# có ai             : "có ai biết không".
+# ai đi / ai đi làm : "vợ chồng em ai đi làm cũng bận" (story detail).
+# ai cần            : "ai cần giấy gì".
+# tự làm / tự mình / bản thân : "tự làm online được không" (channel), story detail.
+# người có công / hộ nghèo / người khuyết tật : legal-aid categories but also story details in
+#     documents questions.
+# dưới 18 tuổi / trên 18 tuổi : "cấp LLTP cho người dưới 18 tuổi cần giấy gì".
+# có nghĩa vụ       : "có nghĩa vụ quân sự" (story).
+# tiêu chuẩn / tư cách (alone) : "ảnh tiêu chuẩn" (documents), "tư cách pháp nhân".
+# cần chính chủ     : folds to "can chinh chu", which also matches "căn (hộ) chính chủ".
+# người nước ngoài có thể : "người nước ngoài có thể nộp ở đâu" (where).
+# tạm trú có được   : residence questions are usually where questions.
+# người làm chứng / làm chứng : unclear whether it's about the witness's papers or who can be a
+#     witness.
+# trường hợp nào phải : "trường hợp nào phải nộp bản sao" (documents).
+# can i apply for my : "can i apply for my marriage certificate online" (channel).
+# apply for her / file for her / submit for her : "her" can be possessive ("apply for her birth
+#     certificate").
+# apply for them / file for them / do it for them : "them" often refers to documents ("where do i
+#     apply for them").
+# come with her / without her / instead of her : possessive "her" ("without her passport").
+# instead of my / in place of : "in place of the birth certificate" (documents).
+# can anyone / could someone / can someone : "can anyone tell me where...", "can someone help".
+# who signs / who files / who submits / who collects / who will sign : relative clauses ("the
+#     person who collects it must bring ID").
+# does my wife need to / does my husband have to : "does my wife need to bring her passport"
+#     (documents).
+# do both parents / both parents / both need to / both have to / both of them : "do we both need
+#     to bring passports" (documents).
+# both come         : "both come from Hanoi" (story).
+# need to be there / have to be there / do we need to be there / does he need to be there : "what
+#     time do we need to be there" (time).
+# in person / appear in person : in-person vs. online is the channel facet.
+# by myself / alone / on her own / himself / herself : "is the birth certificate alone enough",
+#     "registered herself".
+# is it ok if my / is it okay for my : "is it ok if my passport is expired" (documents).
+# are they allowed / is it allowed : "are they (photocopies) allowed".
+# send my           : "can i send my documents by post" (channel).
+# let my wife       : "let my wife know" (story).
+# am i able to / can i still apply / can i apply if : "...apply online", "...if my documents are
+#     in English".
+# as a foreigner / non resident : "as a foreigner where do I go" (where).
+# legal guardian / next of kin / bedridden : story details.
+# whose name        : about form content, not who files.
+# another person (alone) / only the owner : "another person's documents", "only the owner's ID".
+# --- where ---
+# chỗ nào (alone)   : "điền chỗ nào" (how to fill in the form).
+# đến đâu / tới đâu : "hồ sơ đến đâu rồi" (status).
+# đi đâu (alone)    : "hồ sơ đi đâu rồi" (status) / story.
+# về đâu            : folds like "về dâu" (marry into a family).
+# làm đâu           : folds like "làm dâu".
+# lấy đâu           : idiom "lấy đâu ra tiền".
+# đăng ký đâu       : "đăng ký đầu tiên" folds to it.
+# đâu ạ             : "bắt đầu ạ" folds to it.
+# quận nào          : "giấy tờ liên quan nào" folds to contain "quan nao".
+# bàn nào           : "bạn nào" (which of you).
+# địa chỉ / địa chỉ sở : "địa chỉ thường trú" (story); "địa chỉ số nhà".
+# nơi đăng ký / nơi cấp / nơi làm / nơi cư trú / nơi tạm trú : residence/ID-card fields and
+#     workplace (story details).
+# một cửa / bộ phận một cửa / hành chính công / phòng tư pháp / trụ sở : appear in status stories
+#     ("đã nộp ở một cửa rồi mà...").
+# đại sứ quán / lãnh sự / at the embassy / or the embassy : "hợp pháp hóa lãnh sự", "legalised at
+#     the embassy" (documents).
+# bưu điện / through the embassy : delivery/channel.
+# gần nhất          : "lần gần nhất" (time).
+# where (alone) / where is / where are : relative use; "where is my application" (status).
+# in another province (alone) : "my husband lives in another province, can he sign..." (who).
+# --- documents ---
+# cần gì / những gì / cần những gì : "cần gì để được trợ giúp" (who/eligibility), idiom "cần gì
+#     phải".
+# hồ sơ cần         : "hồ sơ cần nộp ở đâu" (where).
+# bản sao / công chứng / chứng thực / dịch thuật : names of procedures or story details.
+# mất giấy          : reissue story ("mất giấy khai sinh").
+# giấy tờ tùy thân  : story ("em mất giấy tờ tùy thân").
+# lấy mẫu           : "lấy mẫu ADN".
+# mấy bản           : folds like "mấy bạn" / "máy bán".
+# phải mang / cần mang : "phải mang thai hộ" (surrogacy).
+# cần mang theo / có cần mang : "có cần mang theo cháu bé không" (presence of a person).
+# tờ khai (alone)   : correction stories ("tờ khai ghi sai").
+# need to bring / have to bring / should i bring : "do I need to bring my husband" (presence = who).
+# need to show      : "need to show up" (presence).
+# notarized / translated / legalised (alone) : "where can I get it notarized" (where).
+# birth certificate / application form / proof of / evidence : story details.
+# do i need a       : "do i need a lawyer" (who).
