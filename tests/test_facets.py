@@ -26,6 +26,15 @@ def facets(text: str) -> tuple[str, ...]:
         ("Who qualifies for free legal aid?", ("who", "fee")),
         ("nhờ bạn làm hộ được không", ("who",)),
         ("nộp qua cổng dịch vụ công quốc gia được không", ("online",)),
+        # Who may file (2026-12-08): a relative doing it, being there in person.
+        ("ông bà nội có phải đích thân lên xã không", ("who",)),
+        ("e nhờ anh trai nộp giúp đc ko", ("who",)),
+        ("can my brother pick it up for me?", ("who",)),
+        ("does she have to come herself or can I sign?", ("who",)),
+        # Where, offered as a choice or as a paper taken somewhere.
+        ("làm hợp đồng tặng cho ở xã được không hay phải đi công chứng", ("where",)),
+        ("công chứng bản dịch thì mang đến đâu", ("where",)),
+        ("criminal record paper for my visa, is that you guys?", ("where",)),
     ],
 )
 def test_facets_are_found_in_citizens_wording(text: str, expected: tuple[str, ...]) -> None:
@@ -38,6 +47,8 @@ def test_facets_are_found_in_citizens_wording(text: str, expected: tuple[str, ..
         # "hết bao nhiêu" is a fee, "hết bao nhiêu ngày" a time: the longer phrase wins.
         ("đăng ký kết hôn hết bao nhiêu ngày", ("time",)),
         ("đăng ký kết hôn hết bao nhiêu", ("fee",)),
+        # "đến đâu" alone asks how far a dossier has got, "mang đến đâu" where to take it.
+        ("hồ sơ của em đến đâu rồi ạ", ()),
     ],
 )
 def test_the_longest_phrase_decides(text: str, expected: tuple[str, ...]) -> None:
