@@ -42,6 +42,7 @@ from bot.models.rating import Rating, Score
 from bot.rating import Rater, payload_score, typed_score
 from bot.text import detect_lang, raw_tokens
 from bot.understanding.matcher import Matcher
+from bot.understanding.ordinal import LAST, chosen_place
 
 _DIGIT = re.compile(r"\d")
 _DIGITS_ONLY = re.compile(r"[\d\s.\-/]*\d[\d\s.\-/]*")
@@ -311,11 +312,26 @@ class Dialog:
         """
         words = raw_tokens(text)
         if len(words) != 1 or not words[0].isdigit():
-            return None
+            return Dialog._placed_choice(state, text)
         n = int(words[0])
         if state.case_step is not None and words[0] != str(n):
             return None
         return state.options[n - 1] if 1 <= n <= len(state.options) else None
+
+    @staticmethod
+    def _placed_choice(state: State, text: str) -> str | None:
+        """An option picked by its place written out: "cái thứ hai", "số 2 ạ", "the second
+        one"; "cái sau", "the last one" pick the last topic offered (after it come the menu
+        and staff buttons). Not inside a dossier lookup, where a short reply is its answer."""
+        if not state.options or state.case_step is not None:
+            return None
+        place = chosen_place(text)
+        if place is None:
+            return None
+        if place == LAST:
+            topics = [o for o in state.options if o.startswith("TOPIC:")]
+            return topics[-1] if topics else None
+        return state.options[place - 1] if 1 <= place <= len(state.options) else None
 
     def _payload(self, state: State, payload: str) -> Turn:
         lang = state.lang

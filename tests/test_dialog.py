@@ -63,6 +63,24 @@ def test_clarify_then_pick(bundle: Bundle) -> None:
     assert tapped.replies[0].text.startswith(bundle.kb.topics[first].name.vi)
 
 
+def test_an_option_is_picked_by_its_place_written_out(bundle: Bundle) -> None:
+    turn = say(bundle, None, "liên thông cần giấy tờ gì")
+    assert turn.kind is TurnKind.CLARIFY
+    offered = [p.removeprefix("TOPIC:") for p in turn.state.options if p.startswith("TOPIC:")]
+    second = say(bundle, turn.state, "cái thứ hai ạ", at=T0 + 1)
+    assert (second.kind, second.topic) == (TurnKind.ANSWER, offered[1])
+    # The facet asked before the question back is answered first.
+    assert "Giấy tờ cần có" in second.replies[0].text.splitlines()[0]
+    first = say(bundle, turn.state, "the first one", at=T0 + 1)
+    assert first.topic == offered[0]
+    # "cái sau" is the last topic offered, not the staff button after it.
+    latter = say(bundle, turn.state, "cái sau", at=T0 + 1)
+    assert latter.topic == offered[-1]
+    # A question that holds a place word is still a question (here one not understood).
+    asked = say(bundle, turn.state, "cái thứ hai là gì", at=T0 + 1)
+    assert (asked.kind, asked.topic) == (TurnKind.FALLBACK, None)
+
+
 def test_follow_attachment_and_handoff(bundle: Bundle) -> None:
     welcome = say(bundle, None, kind=EventKind.FOLLOW)
     assert welcome.kind is TurnKind.WELCOME and "Trợ lý Tư pháp" in welcome.replies[0].text
