@@ -125,21 +125,33 @@ def test_catalogue_sets(bundle: Bundle, name: str, in_scope: float, max_wrong: f
 
 
 # The reply's facts (tests/data/eval_facts.md: 78.4 % of replies held their fact when first
-# measured, 82.9 % once the aspects' language was taught; in scope 89.7 %, confident wrong 2.9 %).
+# measured, 82.9 % once the aspects' language was taught; in scope 89.7 %, confident wrong 2.9 %;
+# 92.9 % since a question back answers the asked facet for each topic it offers, 2026-12-08).
 def test_the_facts_set_keeps_the_replies_facts(bundle: Bundle) -> None:
     report = run(bundle, ROOT / "tests" / "data" / "eval_facts.jsonl")
-    assert rate(report.must) >= 0.81
+    assert rate(report.must) >= 0.9
     assert rate(report.in_scope) >= 0.87
     assert rate(report.confident_wrong) <= 0.05
 
 
 # The ninth blind set, English, a tuning set after its first reading (2026-12-07: 59.7 % in
-# scope and 12.5 % confident wrong before the glossary and the demonyms; 64.3 % and 11.9 % now).
+# scope and 12.5 % confident wrong before the glossary and the demonyms; 68.2 % and 10.6 % on
+# 2026-12-08).
 def test_the_english_set_keeps_its_figures(bundle: Bundle) -> None:
     report = run(bundle, ROOT / "tests" / "data" / "eval_english.jsonl")
-    assert rate(report.in_scope) >= 0.63
+    assert rate(report.in_scope) >= 0.66
     assert rate(report.out_of_scope) >= 0.85
     assert rate(report.confident_wrong) <= 0.125
+
+
+# The tenth blind set, held out (tests/data/eval_dawn.md: read once on 2026-12-08, 83.1 % in
+# scope and 7.9 % confident wrong on the session's starting code, 86.8 % and 8.2 % on its end).
+# A floor, not a target: nobody tunes on it.
+def test_the_tenth_blind_set_holds_its_first_reading(bundle: Bundle) -> None:
+    report = run(bundle, ROOT / "tests" / "data" / "eval_dawn.jsonl")
+    assert rate(report.in_scope) >= 0.85
+    assert rate(report.out_of_scope) >= 0.83
+    assert rate(report.confident_wrong) <= 0.09
 
 
 @pytest.mark.skipif(not SHARED_EVAL.exists(), reason="../shared/eval/dev.jsonl not present")
