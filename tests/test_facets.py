@@ -29,6 +29,9 @@ def facets(text: str) -> tuple[str, ...]:
         # Who may file (2026-12-08): a relative doing it, being there in person.
         ("ông bà nội có phải đích thân lên xã không", ("who",)),
         ("e nhờ anh trai nộp giúp đc ko", ("who",)),
+        ("bố mẹ ở nhà nộp hộ được không", ("who",)),
+        ("thủ tục nhận cha con có cần 2 bên có mặt k ad", ("who",)),
+        ("ông bà nội có được đi đăng ký khai sinh thay cho cháu không", ("who",)),
         ("can my brother pick it up for me?", ("who",)),
         ("does she have to come herself or can I sign?", ("who",)),
         # Where, offered as a choice or as a paper taken somewhere.
@@ -49,6 +52,9 @@ def test_facets_are_found_in_citizens_wording(text: str, expected: tuple[str, ..
         ("đăng ký kết hôn hết bao nhiêu", ("fee",)),
         # "đến đâu" alone asks how far a dossier has got, "mang đến đâu" where to take it.
         ("hồ sơ của em đến đâu rồi ạ", ()),
+        # "nộp hồ sơ" folds like "nộp hộ", "thay cho giấy" is a substitute paper: no who.
+        ("nộp hồ sơ khai sinh", ()),
+        ("dùng hộ chiếu thay cho giấy khai sinh được không", ()),
     ],
 )
 def test_the_longest_phrase_decides(text: str, expected: tuple[str, ...]) -> None:
