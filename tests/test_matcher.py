@@ -457,3 +457,37 @@ def test_a_procedures_short_name_is_one_of_its_terms(bundle: Bundle) -> None:
     # A family is a menu, not a procedure: its name stays what its own terms say.
     family = next(t for t in kb.topics.values() if t.kind is TopicKind.FAMILY)
     assert dict(matcher._keywords(family, kb)).keys() == dict(family.keywords).keys()
+
+
+def test_two_variants_and_the_one_that_combines_them_offer_it_first(bundle: Bundle) -> None:
+    # The certificate and the register lost (re-registration) and a foreign spouse: between
+    # the two variants, the one that extends the first with the second's words is offered
+    # first, before the family's card would list every variant.
+    m = bundle.matcher
+    reregister, foreign = m._index["dang-ky-lai-ket-hon"], m._index["ket-hon-nuoc-ngoai"]
+    both = m._index["dang-ky-lai-ket-hon-nuoc-ngoai"]
+    scores = {reregister: 6.0, foreign: 6.0, both: 4.0}
+    reading = matcher._Reading(
+        ("giay", "ket", "hon", "mat", "so", "chong", "nguoi", "uc"),
+        (),
+        "vi",
+        scores,
+        dict(scores),
+        dict(scores),
+        np.full(len(m.topics), -1.0),
+        frozenset({reregister, foreign, both}),
+    )
+    offered = (
+        matcher.Candidate("dang-ky-lai-ket-hon", 0.7),
+        matcher.Candidate("ket-hon-nuoc-ngoai", 0.7),
+    )
+    match = m._ask_back(reading, offered, 0.7, offered)
+    assert match.decision is Decision.CLARIFY
+    assert [c.topic for c in match.candidates] == [
+        "dang-ky-lai-ket-hon-nuoc-ngoai",
+        "dang-ky-lai-ket-hon",
+        "ket-hon-nuoc-ngoai",
+    ]
+    # Without the combining variant named, the family's card answers.
+    alone = dataclasses.replace(reading, modified=frozenset({reregister, foreign}))
+    assert m._ask_back(alone, offered, 0.7, offered).topic == "nhom-ket-hon"
