@@ -491,3 +491,34 @@ def test_two_variants_and_the_one_that_combines_them_offer_it_first(bundle: Bund
     # Without the combining variant named, the family's card answers.
     alone = dataclasses.replace(reading, modified=frozenset({reregister, foreign}))
     assert m._ask_back(alone, offered, 0.7, offered).topic == "nhom-ket-hon"
+
+
+def test_of_two_variants_the_one_that_says_two_things_is_offered_first(bundle: Bundle) -> None:
+    # A foreign spouse (ket-hon-nuoc-ngoai) and the foreign re-registration, which extends
+    # the re-registration: the question is between those two, not the family's whole card.
+    m = bundle.matcher
+    foreign, both = m._index["ket-hon-nuoc-ngoai"], m._index["dang-ky-lai-ket-hon-nuoc-ngoai"]
+    scores = {foreign: 11.5, both: 4.3}
+    reading = matcher._Reading(
+        ("we", "maried", "australian", "lost", "register"),
+        (),
+        "en",
+        scores,
+        dict(scores),
+        dict(scores),
+        np.full(len(m.topics), -1.0),
+        frozenset({foreign, both}),
+    )
+    offered = (
+        matcher.Candidate("ket-hon-nuoc-ngoai", 0.9),
+        matcher.Candidate("dang-ky-lai-ket-hon-nuoc-ngoai", 0.5),
+    )
+    match = m._ask_back(reading, offered, 0.9, offered)
+    assert match.decision is Decision.CLARIFY
+    assert [c.topic for c in match.candidates] == [
+        "dang-ky-lai-ket-hon-nuoc-ngoai",
+        "ket-hon-nuoc-ngoai",
+    ]
+    # Named by inherited words only (not its own), it is no reason to leave the card.
+    alone = dataclasses.replace(reading, modified=frozenset({foreign}))
+    assert m._ask_back(alone, offered, 0.9, offered).topic == "nhom-ket-hon"

