@@ -15,7 +15,8 @@ from bot.knowledge import KnowledgeBase, Topic
 from bot.models import FACETS, Candidate, Lang, QuickReply, Reply, TopicKind
 from bot.models.handoffs import RESUME
 
-MAX_CHARS = 2000
+# The strictest platform's text limit: Messenger's "less than 2000 characters" (Zalo allows 2,000).
+MAX_CHARS = 1999
 MAX_QUICK_REPLIES = 13
 # A question back answers at most this many of the asked facets per offered topic: two
 # procedures' document lists already fill a screen.

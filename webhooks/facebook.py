@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 GET_STARTED_PAYLOAD = "GET_STARTED"
 """Payload configured on the Page's Get Started button; it parses as EventKind.FOLLOW."""
 
-TEXT_LIMIT = 2000  # §2.3; Graph rejects longer text with error #100
+TEXT_LIMIT = 1999  # §2.3: "less than 2000 characters"; Graph rejects longer text with error #100
 QUICK_REPLY_LIMIT = 13  # §2.3
 QUICK_REPLY_TITLE_LIMIT = 20  # §2.3
 QUICK_REPLY_PAYLOAD_LIMIT = 1000  # §2.3
