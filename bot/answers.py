@@ -21,6 +21,9 @@ MAX_QUICK_REPLIES = 13
 # A question back answers at most this many of the asked facets per offered topic: two
 # procedures' document lists already fill a screen.
 MAX_CLARIFY_FACETS = 2
+# ... and stays one message on Zalo, where an OA's free replies are counted per message (8 in
+# 48 hours, platforms.md §3.4): this much text leaves room for its options as numbered lines.
+CLARIFY_CHARS = 1850
 # Payloads of quick replies and buttons; they come back as `Incoming.payload`.
 MENU = "MENU"
 HANDOFF = "HANDOFF"
@@ -145,15 +148,32 @@ class Composer:
         names = [f"«{t.name.get(lang)}»" for t in topics]
         joiner = " or " if lang == "en" else " hay "
         options = joiner.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
-        blocks = [self._t("clarify", lang).format(options=options)]
+        ask, none = self._t("clarify", lang).format(options=options), self._t("clarify_none", lang)
         labels = self.kb.texts.facet_labels
-        for topic in topics:
-            for facet in [f for f in facets if f in topic.facets][:MAX_CLARIFY_FACETS]:
-                lead = self._t("clarify_facet", lang).format(
+        # Each topic's first asked facet before any topic's second, while the question stays
+        # one message (`CLARIFY_CHARS`); then shown topic by topic.
+        wanted = [
+            (rank, place, f"{lead}\n{topic.facets[facet].get(lang)}")
+            for place, topic in enumerate(topics)
+            for rank, facet in enumerate(
+                [f for f in facets if f in topic.facets][:MAX_CLARIFY_FACETS]
+            )
+            for lead in [
+                self._t("clarify_facet", lang).format(
                     name=topic.name.get(lang), facet=labels[facet].get(lang)
                 )
-                blocks.append(f"{lead}\n{topic.facets[facet].get(lang)}")
-        blocks.append(self._t("clarify_none", lang))
+            ]
+        ]
+        size = len(ask) + len(none) + 2
+        firsts = sum(1 for rank, _, _ in wanted if rank == 0)
+        kept: list[tuple[int, int, str]] = []
+        for rank, place, block in sorted(wanted):
+            if rank > 0 and len(kept) < firsts:
+                break  # no topic's second facet while another lacks its first
+            if size + len(block) + 2 <= CLARIFY_CHARS:
+                kept.append((place, rank, block))
+                size += len(block) + 2
+        blocks = [ask, *(block for _, _, block in sorted(kept)), none]
         text = "\n\n".join(blocks) if len(blocks) > 2 else "\n".join(blocks)
         quick = [QuickReply(t.title(lang), topic_payload(t.id)) for t in topics]
         return self._messages(text, [*quick, *self._common(lang)])

@@ -1,6 +1,13 @@
 import pytest
 
-from bot.answers import MAX_CHARS, MAX_CLARIFY_FACETS, MENU, Composer, split_text
+from bot.answers import (
+    CLARIFY_CHARS,
+    MAX_CHARS,
+    MAX_CLARIFY_FACETS,
+    MENU,
+    Composer,
+    split_text,
+)
 from bot.bundle import Bundle
 from bot.evaluation import missing_musts
 from bot.models import FACETS, Candidate
@@ -80,22 +87,33 @@ def test_a_question_back_without_a_facet_only_asks(bundle: Bundle) -> None:
     assert english.text.count("If you mean «") == 2
 
 
-def test_a_question_back_answers_at_most_two_facets_per_topic_within_the_limits(
+def test_a_question_back_stays_one_message_each_topic_first_asked_facet_first(
     bundle: Bundle,
 ) -> None:
     composer = Composer(bundle.kb)
     procedures = [t for t in bundle.kb.topics.values() if set(FACETS) <= set(t.facets)]
+    labels = bundle.kb.texts.facet_labels
     for lang in ("vi", "en"):
+        lead = "Nếu là «" if lang == "vi" else "If you mean «"
         for start in range(0, len(procedures) - 2, 3):
             offered = [Candidate(t.id, 0.6) for t in procedures[start : start + 3]]
-            replies = composer.clarify(offered, lang, FACETS)  # type: ignore[arg-type]
-            text = "\n".join(r.text for r in replies)
-            assert all(0 < len(r.text) <= MAX_CHARS for r in replies)
-            lead = "Nếu là «" if lang == "vi" else "If you mean «"
-            assert text.count(lead) == 3 * MAX_CLARIFY_FACETS
-            assert [q.payload for q in replies[-1].quick_replies][:3] == [
+            (reply,) = composer.clarify(offered, lang, FACETS)  # type: ignore[arg-type]
+            assert len(reply.text) <= CLARIFY_CHARS
+            assert [q.payload for q in reply.quick_replies][:3] == [
                 f"TOPIC:{c.topic}" for c in offered
             ]
+            shown = {
+                (t.id, f)
+                for t in procedures[start : start + 3]
+                for f in FACETS
+                if f"{lead}{t.name.get(lang)}» – {labels[f].get(lang)}:" in reply.text
+            }
+            per_topic = [sum(1 for tid, _ in shown if tid == c.topic) for c in offered]
+            assert all(n <= MAX_CLARIFY_FACETS for n in per_topic)
+            # A second facet of one topic only once every topic has its first.
+            if any(n == 2 for n in per_topic):
+                assert all(n >= 1 for n in per_topic)
+            assert (offered[0].topic, FACETS[0]) in shown
 
 
 @pytest.mark.parametrize("limit", [50, 200, 2000])

@@ -17,7 +17,19 @@ import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
-from bot.models import EventKind, Incoming, Outgoing, Platform, QuickReply, Reply, SendResult
+from bot.answers import Composer
+from bot.bundle import Bundle
+from bot.models import (
+    FACETS,
+    Candidate,
+    EventKind,
+    Incoming,
+    Outgoing,
+    Platform,
+    QuickReply,
+    Reply,
+    SendResult,
+)
 from bot.zalo_tokens import DEFAULT_EXPIRES_IN, TokenPair, TokenRefreshError
 from tests.payloads import (
     ZALO_ANONYMOUS_ID,
@@ -687,3 +699,15 @@ async def test_a_message_refused_at_night_is_retried_in_the_morning(
     fake.answers.append((200, zalo_error(-234, "cannot be sent at night")))
     result = await zalo.send(session, fake.url, "T", zalo_out("Xin chào"))
     assert (result.retryable, result.retry_after) == (True, 7 * 3600)
+
+
+def test_a_question_back_with_its_answers_is_one_zalo_message(bundle: Bundle) -> None:
+    # Each Zalo message counts against the OA's free replies (8 in 48 hours, platforms.md
+    # §3.4): a question back that answers the asked facets for three procedures, with its
+    # options as numbered lines, still goes as one.
+    composer = Composer(bundle.kb)
+    procedures = [t for t in bundle.kb.topics.values() if set(FACETS) <= set(t.facets)]
+    longest = sorted(procedures, key=lambda t: -len(t.facets["documents"].vi))[:3]
+    (reply,) = composer.clarify([Candidate(t.id, 0.6) for t in longest], "vi", FACETS)
+    (body,) = zalo.render(Outgoing(Platform.ZALO, ZALO_USER_ID, reply))
+    assert body["message"]["text"].endswith(f"{len(reply.quick_replies)}. Gặp cán bộ")
