@@ -152,18 +152,14 @@ class Composer:
         labels = self.kb.texts.facet_labels
         # Each topic's first asked facet before any topic's second, while the question stays
         # one message (`CLARIFY_CHARS`); then shown topic by topic.
-        wanted = [
-            (rank, place, f"{lead}\n{topic.facets[facet].get(lang)}")
-            for place, topic in enumerate(topics)
-            for rank, facet in enumerate(
-                [f for f in facets if f in topic.facets][:MAX_CLARIFY_FACETS]
-            )
-            for lead in [
-                self._t("clarify_facet", lang).format(
+        wanted: list[tuple[int, int, str]] = []  # (the facet's rank, the topic's place, text)
+        for place, topic in enumerate(topics):
+            asked = [f for f in facets if f in topic.facets][:MAX_CLARIFY_FACETS]
+            for rank, facet in enumerate(asked):
+                lead = self._t("clarify_facet", lang).format(
                     name=topic.name.get(lang), facet=labels[facet].get(lang)
                 )
-            ]
-        ]
+                wanted.append((rank, place, f"{lead}\n{topic.facets[facet].get(lang)}"))
         size = len(ask) + len(none) + 2
         firsts = sum(1 for rank, _, _ in wanted if rank == 0)
         kept: list[tuple[int, int, str]] = []
