@@ -517,3 +517,27 @@ def test_of_two_variants_the_one_that_says_two_things_is_offered_first(bundle: B
     # Named by inherited words only (not its own), it is no reason to leave the card.
     alone = dataclasses.replace(reading, modified=frozenset({foreign}))
     assert m._ask_back(alone, offered, 0.9, offered).topic == "nhom-ket-hon"
+
+
+def test_an_english_message_needs_a_wider_lead_to_be_answered(bundle: Bundle) -> None:
+    m = bundle.matcher
+    s = m.settings
+    assert s.margin < s.margin_en
+    death, birth = m._index["khai-tu"], m._index["khai-sinh"]
+    lead = (s.margin + s.margin_en) / 2
+    scores = {death: 5.0 + lead, birth: 5.0}
+    vietnamese = matcher._Reading(
+        ("khai", "tu", "khai", "sinh"),
+        (),
+        "vi",
+        scores,
+        dict(scores),
+        dict(scores),
+        np.full(len(m.topics), -1.0),
+        frozenset(),
+    )
+    english = dataclasses.replace(vietnamese, lang="en")
+    assert m._decide(vietnamese).decision is Decision.ACCEPT
+    asked = m._decide(english)
+    assert asked.decision is Decision.CLARIFY
+    assert [c.topic for c in asked.candidates][:2] == ["khai-tu", "khai-sinh"]

@@ -240,7 +240,7 @@ class Matcher:
         readings: dict[str, tuple[tuple[str, ...], tuple[str | None, ...] | None]] = {}
         for idx, topic in enumerate(self.topics):
             self._base.append(ids.get(topic.extends) if topic.extends else None)
-            own = {text for text, _ in topic.keywords}
+            own = {text for text, _ in _own_terms(topic)}
             if topic.extends and topic.extends in kb.topics:
                 own -= {t for t, w in kb.topics[topic.extends].keywords if w > 0}
             for text, weight in _keywords(topic, kb):
@@ -650,7 +650,8 @@ class Matcher:
         ranked = sorted(reading.scores.items(), key=lambda kv: -kv[1])[:4]
         lines.append("scores: " + ", ".join(f"{self.topics[i].id} {v:.2f}" for i, v in ranked))
         lines.append(
-            f"band: accept at {s.accept:g} with {s.margin:g} over the next topic, ask back from "
+            f"band: accept at {s.accept:g} with {s.margin:g} over the next topic ({s.margin_en:g} "
+            f"in English), ask back from "
             f"{s.clarify:g}; the classifier anchors a topic from {s.learned_anchor:+.2f} and asks "
             f"back when it prefers another by {s.learned_disagree:g}, offering that one first "
             f"from {s.learned_first:g}"
@@ -901,7 +902,8 @@ class Matcher:
             or strongest.get(best_idx, 0.0) >= s.anchor
             or key.get(best_idx, 0.0) >= s.accept + 1
         )
-        if best >= s.accept and best - second >= s.margin and anchored:
+        margin = s.margin_en if lang == "en" else s.margin
+        if best >= s.accept and best - second >= margin and anchored:
             topic = self.topics[best_idx].id
             return Match(Decision.ACCEPT, topic, _squash(best), candidates, facets, lang)
         close = tuple(c for c in candidates if c.score >= _squash(s.clarify))
@@ -1228,16 +1230,23 @@ def _keywords(topic: Topic, kb: KnowledgeBase) -> list[tuple[str, float]]:
     missing (all English); eval_english +1 in scope, -1 confident wrong, no other line moved;
     names of any length moved one eval_facts line the wrong way (2026-12-08).
     """
+    own = _own_terms(topic)
+    base = kb.topics.get(topic.extends) if topic.extends else None
+    if base is not None:
+        mine = {text for text, _ in own}
+        own.extend((t, w / 2) for t, w in base.keywords if w > 0 and t not in mine)
+    return own
+
+
+def _own_terms(topic: Topic) -> list[tuple[str, float]]:
+    """The topic's listed key terms and its short names (`_keywords`): its own words, which
+    name it and, for a variant, say which variant (`_Reading.modified`)."""
     own = list(topic.keywords)
     if topic.kind in FILED:
         said = {text.casefold() for text, _ in own}
         for name in (topic.name.vi, topic.name.en):
             if len(name.split()) <= _NAME_WORDS and name.casefold() not in said:
                 own.append((name, _NAME_WEIGHT))
-    base = kb.topics.get(topic.extends) if topic.extends else None
-    if base is not None:
-        mine = {text for text, _ in own}
-        own.extend((t, w / 2) for t, w in base.keywords if w > 0 and t not in mine)
     return own
 
 
