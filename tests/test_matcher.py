@@ -541,3 +541,21 @@ def test_an_english_message_needs_a_wider_lead_to_be_answered(bundle: Bundle) ->
     asked = m._decide(english)
     assert asked.decision is Decision.CLARIFY
     assert [c.topic for c in asked.candidates][:2] == ["khai-tu", "khai-sinh"]
+
+
+def test_a_variant_ahead_of_its_base_is_asked_about_a_base_ahead_is_answered(
+    bundle: Bundle,
+) -> None:
+    # Neither reading names the foreign variant by a term of its own.
+    m = bundle.matcher
+    base, variant = m._index["khai-sinh"], m._index["khai-sinh-nuoc-ngoai"]
+    reading = dataclasses.replace(_named(m, {base: 7.0, variant: 8.0}), modified=frozenset())
+    ahead = (matcher.Candidate("khai-sinh-nuoc-ngoai", 0.8), matcher.Candidate("khai-sinh", 0.7))
+    asked = m._ask_back(reading, ahead, 0.8, ahead)
+    assert (asked.decision, [c.topic for c in asked.candidates]) == (
+        Decision.CLARIFY,
+        ["khai-sinh-nuoc-ngoai", "khai-sinh"],
+    )
+    behind = ahead[::-1]
+    answered = m._ask_back(reading, behind, 0.8, behind)
+    assert (answered.decision, answered.topic) == (Decision.ACCEPT, "khai-sinh")
