@@ -474,49 +474,48 @@ def _named(m: matcher.Matcher, scores: dict[int, float]) -> matcher._Reading:
     )
 
 
-def test_two_variants_and_the_one_that_combines_them_offer_it_first(bundle: Bundle) -> None:
-    # The certificate and the register lost (re-registration) and a foreign spouse: between
-    # the two variants, the one that extends the first with the second's words is offered
-    # first, before the family's card would list every variant.
+@pytest.mark.parametrize(
+    ("scores", "offered", "asked", "unnamed"),
+    [
+        # The certificate and the register lost (re-registration) and a foreign spouse:
+        # between the two variants, the one that extends the first with the second's words is
+        # offered first, before the family's card would list every variant.
+        (
+            {
+                "dang-ky-lai-ket-hon": 6.0,
+                "ket-hon-nuoc-ngoai": 6.0,
+                "dang-ky-lai-ket-hon-nuoc-ngoai": 4.0,
+            },
+            (("dang-ky-lai-ket-hon", 0.7), ("ket-hon-nuoc-ngoai", 0.7)),
+            ["dang-ky-lai-ket-hon-nuoc-ngoai", "dang-ky-lai-ket-hon", "ket-hon-nuoc-ngoai"],
+            "dang-ky-lai-ket-hon-nuoc-ngoai",
+        ),
+        # A foreign spouse and the foreign re-registration, which extends the
+        # re-registration: the question is between those two, not the family's whole card.
+        (
+            {"ket-hon-nuoc-ngoai": 11.5, "dang-ky-lai-ket-hon-nuoc-ngoai": 4.3},
+            (("ket-hon-nuoc-ngoai", 0.9), ("dang-ky-lai-ket-hon-nuoc-ngoai", 0.5)),
+            ["dang-ky-lai-ket-hon-nuoc-ngoai", "ket-hon-nuoc-ngoai"],
+            "dang-ky-lai-ket-hon-nuoc-ngoai",
+        ),
+    ],
+)
+def test_a_variant_that_says_two_things_is_asked_about_first(
+    bundle: Bundle,
+    scores: dict[str, float],
+    offered: tuple[tuple[str, float], ...],
+    asked: list[str],
+    unnamed: str,
+) -> None:
     m = bundle.matcher
-    reregister, foreign = m._index["dang-ky-lai-ket-hon"], m._index["ket-hon-nuoc-ngoai"]
-    both = m._index["dang-ky-lai-ket-hon-nuoc-ngoai"]
-    reading = _named(m, {reregister: 6.0, foreign: 6.0, both: 4.0})
-    offered = (
-        matcher.Candidate("dang-ky-lai-ket-hon", 0.7),
-        matcher.Candidate("ket-hon-nuoc-ngoai", 0.7),
-    )
-    match = m._ask_back(reading, offered, 0.7, offered)
+    reading = _named(m, {m._index[t]: v for t, v in scores.items()})
+    pair = tuple(matcher.Candidate(t, v) for t, v in offered)
+    match = m._ask_back(reading, pair, pair[0].score, pair)
     assert match.decision is Decision.CLARIFY
-    assert [c.topic for c in match.candidates] == [
-        "dang-ky-lai-ket-hon-nuoc-ngoai",
-        "dang-ky-lai-ket-hon",
-        "ket-hon-nuoc-ngoai",
-    ]
-    # Without the combining variant named, the family's card answers.
-    alone = dataclasses.replace(reading, modified=frozenset({reregister, foreign}))
-    assert m._ask_back(alone, offered, 0.7, offered).topic == "nhom-ket-hon"
-
-
-def test_of_two_variants_the_one_that_says_two_things_is_offered_first(bundle: Bundle) -> None:
-    # A foreign spouse (ket-hon-nuoc-ngoai) and the foreign re-registration, which extends
-    # the re-registration: the question is between those two, not the family's whole card.
-    m = bundle.matcher
-    foreign, both = m._index["ket-hon-nuoc-ngoai"], m._index["dang-ky-lai-ket-hon-nuoc-ngoai"]
-    reading = _named(m, {foreign: 11.5, both: 4.3})
-    offered = (
-        matcher.Candidate("ket-hon-nuoc-ngoai", 0.9),
-        matcher.Candidate("dang-ky-lai-ket-hon-nuoc-ngoai", 0.5),
-    )
-    match = m._ask_back(reading, offered, 0.9, offered)
-    assert match.decision is Decision.CLARIFY
-    assert [c.topic for c in match.candidates] == [
-        "dang-ky-lai-ket-hon-nuoc-ngoai",
-        "ket-hon-nuoc-ngoai",
-    ]
-    # Named by inherited words only (not its own), it is no reason to leave the card.
-    alone = dataclasses.replace(reading, modified=frozenset({foreign}))
-    assert m._ask_back(alone, offered, 0.9, offered).topic == "nhom-ket-hon"
+    assert [c.topic for c in match.candidates] == asked
+    # Not named by its own words (only inherited ones), it is no reason to leave the card.
+    alone = dataclasses.replace(reading, modified=reading.modified - {m._index[unnamed]})
+    assert m._ask_back(alone, pair, pair[0].score, pair).topic == "nhom-ket-hon"
 
 
 def test_an_english_message_needs_a_wider_lead_to_be_answered(bundle: Bundle) -> None:
@@ -525,17 +524,8 @@ def test_an_english_message_needs_a_wider_lead_to_be_answered(bundle: Bundle) ->
     assert s.margin < s.margin_en
     death, birth = m._index["khai-tu"], m._index["khai-sinh"]
     lead = (s.margin + s.margin_en) / 2
-    scores = {death: 5.0 + lead, birth: 5.0}
-    vietnamese = matcher._Reading(
-        ("khai", "tu", "khai", "sinh"),
-        (),
-        "vi",
-        scores,
-        dict(scores),
-        dict(scores),
-        np.full(len(m.topics), -1.0),
-        frozenset(),
-    )
+    named = _named(m, {death: 5.0 + lead, birth: 5.0})
+    vietnamese = dataclasses.replace(named, modified=frozenset())
     english = dataclasses.replace(vietnamese, lang="en")
     assert m._decide(vietnamese).decision is Decision.ACCEPT
     asked = m._decide(english)
